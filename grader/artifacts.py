@@ -1,0 +1,114 @@
+"""Reference artifacts: inputs made from the trained reference, computed once and cached.
+
+No cascades (DESIGN.md): ``plot_latent``, ``knn_per_digit_accuracy``, ``decode_grid``
+and the plotting functions are graded on the reference autoencoder's latent codes,
+decoder and reconstructions, not on the student's. The reference is trained in a
+trusted worker under the rubric's budget and the results are cached on disk, keyed
+by rubric, budget, data, grader version and reference source, so a batch trains it
+once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import __version__, inputs
+from grader.data import Dataset, user_cache_dir
+from grader.rubric import Budget, Rubric
+from grader.sandbox.supervisor import Sandbox, SandboxLimits
+from grader.session import ProbeSession
+from grader.submission import load_submission
+
+BUILD_TIMEOUT_S = 900.0
+
+
+class ArtifactError(Exception):
+    """The reference could not be trained: a grader problem, not a student's."""
+
+
+def reference_path(assignment: str) -> Path:
+    spec = importlib.util.find_spec(f"reference.{assignment}")
+    if spec is None or spec.origin is None:
+        raise ArtifactError(f"no reference solution reference/{assignment}.py")
+    return Path(spec.origin)
+
+
+def artifact_key(rubric: Rubric, budget: Budget, dataset: Dataset) -> str:
+    source = reference_path(rubric.name).read_bytes()
+    material = {
+        "rubric": rubric.name,
+        "budget": budget.as_dict(),
+        "data": dataset.fingerprint,
+        "grader": __version__,
+        "reference": hashlib.sha256(source).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def load_or_build(
+    rubric: Rubric, budget: Budget, dataset: Dataset, limits: SandboxLimits | None = None, cache_dir: Path | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """(arrays, meta) for the rubric; empty when the rubric needs no reference artifacts."""
+    if not rubric.reference_artifacts:
+        return {}, {}
+    directory = (cache_dir or user_cache_dir()) / "artifacts"
+    stem = f"{rubric.name}-{artifact_key(rubric, budget, dataset)}"
+    cached = _read(directory, stem)
+    if cached is not None:
+        return cached
+    arrays, meta = _build(rubric, budget, dataset, limits or SandboxLimits())
+    _write(directory, stem, arrays, meta)
+    return arrays, meta
+
+
+def _read(directory: Path, stem: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    try:
+        meta = json.loads((directory / f"{stem}.json").read_text())
+        with np.load(directory / f"{stem}.npz", allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, json.JSONDecodeError, EOFError):
+        return None  # missing or corrupt: rebuild
+    except Exception:  # zipfile/zlib errors on a truncated file
+        return None
+    return arrays, meta
+
+
+def _write(directory: Path, stem: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for suffix, writer in ((".npz", lambda h: np.savez(h, **arrays)), (".json", lambda h: h.write(json.dumps(meta).encode()))):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=stem, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                writer(handle)
+            os.replace(tmp, directory / f"{stem}{suffix}")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _build(rubric: Rubric, budget: Budget, dataset: Dataset, limits: SandboxLimits) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    started = time.monotonic()
+    submission = load_submission(reference_path(rubric.name))
+    data = inputs.base(budget, dataset)
+    with Sandbox(submission.worker_cells(), data.worker, limits=limits, trusted=True) as sandbox:
+        load = sandbox.start()
+        if load["errors"]:
+            raise ArtifactError(f"the reference failed to load: {load['errors'][0]}")
+        session = ProbeSession(sandbox, budget, data.expected)
+        deadline = time.monotonic() + BUILD_TIMEOUT_S
+        result = session.fetch("reference_artifacts", "artifacts", deadline)
+        if not result.ok:
+            reason = result.failure.message if result.failure else result.error
+            raise ArtifactError(f"training the reference autoencoder failed: {reason}")
+    meta = dict(result.data) | {"stages": session.stage_summary(), "seconds": round(time.monotonic() - started, 1)}
+    arrays = dict(result.arrays) | {"decoder_input": np.array(result.data["decoder_input"])}
+    return arrays, meta

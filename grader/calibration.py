@@ -1,0 +1,177 @@
+"""Calibrated thresholds: trained-model items are judged against the reference, not guesses.
+
+``grader calibrate --rubric NAME --seeds K`` grades the reference K times under the
+rubric's budget (grading seeds seed..seed+K-1, with the same retry rule as grading)
+and writes ``rubrics/NAME.calibration.json``. For every threshold item it records the
+reference's values (min, median, max) and a threshold a documented margin beyond the
+worst one:
+
+* lower-is-better metrics (MSE, BCE): ``threshold = worst * (1 + margin)``, margin 0.3;
+* higher-is-better metrics (accuracy): ``threshold = worst - margin``, margin 0.10.
+
+An item may set ``margin`` in its params. Grading reads thresholds from the file when
+its key (a sha of the budget, the threshold items, the data and the reference source)
+matches; otherwise it warns and uses the rubric's own fallback values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.checks import CHECKS
+from grader.data import Dataset
+from grader.rubric import Budget, Rubric
+
+# threshold name -> (metric the check reports, direction, default margin)
+RULES: dict[str, tuple[str, str, float]] = {
+    "test_mse_max": ("test_mse", "upper", 0.3),
+    "recon_mse_max": ("recon_mse", "upper", 0.3),
+    "test_bce_max": ("test_bce", "upper", 0.3),
+    "accuracy_min": ("accuracy", "lower", 0.10),
+}
+
+
+def _entry_name(budget: Budget, dataset: Dataset) -> str:
+    return f"{budget.name}@{dataset.name}"
+
+
+def calibration_key(rubric: Rubric, budget: Budget, dataset: Dataset) -> str:
+    from grader.artifacts import reference_path
+
+    items = [
+        {"id": item.id, "check": item.check, "params": item.params}
+        for item in rubric.items
+        if not item.is_manual and CHECKS[item.check].calibrated
+    ]
+    material = {
+        "budget": {k: v for k, v in budget.as_dict().items() if k != "name"},
+        "items": items,
+        "data": dataset.fingerprint,
+        "reference": hashlib.sha256(reference_path(rubric.name).read_bytes()).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def thresholds_for(
+    rubric: Rubric, budget: Budget, dataset: Dataset, use_file: bool = True
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """(item id -> {threshold name: value}, warnings). Empty thresholds mean the rubric's fallbacks."""
+    needs = [item for item in rubric.items if not item.is_manual and CHECKS[item.check].calibrated]
+    if not needs or not use_file:
+        return {}, []
+    path = rubric.calibration_path
+    command = f"grader calibrate --rubric {rubric.name} --budget {budget.name}"
+    if not path.exists():
+        return {}, [f"{rubric.name}: no calibration file ({path.name}); using the rubric's fallback thresholds. Run: {command}"]
+    try:
+        entry = json.loads(path.read_text())["budgets"][_entry_name(budget, dataset)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}, [
+            f"{rubric.name}: {path.name} has no calibration for budget '{budget.name}' on data '{dataset.name}'; "
+            f"using the rubric's fallback thresholds. Run: {command}"
+        ]
+    if entry.get("key") != calibration_key(rubric, budget, dataset):
+        return {}, [
+            f"{rubric.name}: the calibration in {path.name} is stale (the budget, threshold items, data or reference "
+            f"changed since it was made); using the rubric's fallback thresholds. Run: {command}"
+        ]
+    return {item_id: dict(values["thresholds"]) for item_id, values in entry["items"].items()}, []
+
+
+def calibrate(
+    rubric: Rubric,
+    budget: Budget,
+    dataset: Dataset,
+    seeds: int,
+    grade_reference: Callable[[Budget], Any],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Grade the reference under ``seeds`` grading seeds and write the calibration entry."""
+    started = time.monotonic()
+    per_item: dict[str, dict[str, list[float]]] = {}
+    attempts: dict[str, list[dict[str, Any]]] = {}
+    seconds = []
+    for index in range(seeds):
+        report = grade_reference(budget.with_seed(budget.seed + index))
+        seconds.append(report.seconds)
+        for item in report.items:
+            for metric, value in item.metrics.items():
+                if value is not None:
+                    per_item.setdefault(item.id, {}).setdefault(metric, []).append(float(value))
+        for stage, record in report.stages.items():
+            attempts.setdefault(stage, []).append(record)
+        if progress:
+            progress(index + 1, seeds)
+    items: dict[str, Any] = {}
+    for item in rubric.items:
+        if item.is_manual or not CHECKS[item.check].calibrated:
+            continue
+        items[item.id] = {"check": item.check, "thresholds": {}, "reference": {}}
+        for name in CHECKS[item.check].calibrated:
+            metric, direction, default_margin = RULES[name]
+            values = per_item.get(item.id, {}).get(metric, [])
+            if not values:
+                raise RuntimeError(f"calibrating {item.id}: the reference produced no '{metric}' values")
+            margin = float(item.params.get("margin", default_margin))
+            worst = max(values) if direction == "upper" else min(values)
+            threshold = worst * (1 + margin) if direction == "upper" else worst - margin
+            items[item.id]["thresholds"][name] = round(threshold, 6)
+            items[item.id]["reference"][metric] = {
+                "min": min(values), "median": statistics.median(values), "max": max(values), "values": values,
+                "rule": f"{'worst * (1 + ' if direction == 'upper' else 'worst - '}{margin:g}{')' if direction == 'upper' else ''}",
+            }
+    entry = {
+        "key": calibration_key(rubric, budget, dataset),
+        "grader_version": __version__,
+        "data": {"name": dataset.name, "fingerprint": dataset.fingerprint},
+        "budget": budget.as_dict(),
+        "seeds": [budget.seed + index for index in range(seeds)],
+        "items": items,
+        "retries": _retry_summary(attempts),
+        "grading_seconds": {"median": statistics.median(seconds), "max": max(seconds)},
+        "calibration_seconds": round(time.monotonic() - started, 1),
+    }
+    _write_entry(rubric.calibration_path, rubric.name, _entry_name(budget, dataset), entry)
+    return entry
+
+
+def _retry_summary(attempts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per stage: how often the reference's first attempt was degenerate (e.g. collapsed)."""
+    summary = {}
+    for stage, records in attempts.items():
+        first_bad = [r["attempts"][0]["reason"] for r in records if r["attempts"] and r["attempts"][0]["reason"]]
+        summary[stage] = {
+            "runs": len(records),
+            "first_attempt_degenerate": len(first_bad),
+            "rate": round(len(first_bad) / max(len(records), 1), 4),
+            "reasons": first_bad,
+            "attempts_per_run": [len(r["attempts"]) for r in records],
+        }
+    return summary
+
+
+def _write_entry(path: Path, rubric_name: str, name: str, entry: dict[str, Any]) -> None:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        document = {}
+    document.setdefault("rubric", rubric_name)
+    document.setdefault("budgets", {})[name] = entry
+    document["about"] = (
+        "Written by `grader calibrate`; thresholds = worst reference value * (1 + margin) for "
+        "lower-is-better metrics, worst - margin for accuracy. Do not edit by hand."
+    )
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(document, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,20 @@
+"""Checks: pure functions in the trusted parent that turn raw probe data into points.
+
+Importing this package registers every check in :data:`CHECKS` under its name; the
+rubrics refer to checks by these names.
+"""
+
+from grader.checks import (  # noqa: F401  (each module registers its checks)
+    classifier,
+    constants,
+    conv_autoencoder,
+    figures,
+    latent,
+    sheet10,
+    training,
+    transposed_conv,
+    vae,
+)
+from grader.checks.base import CHECKS, CheckInputs, CheckSpec, StudentCallFailed, StudentError, Verdict
+
+__all__ = ["CHECKS", "CheckInputs", "CheckSpec", "StudentCallFailed", "StudentError", "Verdict"]

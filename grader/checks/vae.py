@@ -1,0 +1,185 @@
+"""Exercise 6a: sampling, the VAE's encoder and decoder, the KL term and the VAE loss."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from grader.checks import ground_truth
+from grader.checks.architecture import kind, layer_label
+from grader.checks.base import CheckInputs, Verdict, check
+
+# The sampling probe's inputs (grader/probes/autoencoders.py): every row has this mean and log.
+SAMPLING_MEAN = np.array([0.5, -1.0])
+SAMPLING_LOG = np.array([-0.5, 0.3])
+CONVENTIONS = {"log_std": np.exp(SAMPLING_LOG), "log_var": np.exp(SAMPLING_LOG / 2)}
+CONVENTION_WORDS = {"log_std": "the log standard deviation", "log_var": "the log variance"}
+
+
+def sampling_convention(samples: np.ndarray) -> str | None:
+    """'log_std' or 'log_var' when the samples have the right mean and one convention's std."""
+    if samples.ndim != 2 or samples.shape[1] != 2 or len(samples) < 1000 or not np.all(np.isfinite(samples)):
+        return None
+    if not np.allclose(samples.mean(axis=0), SAMPLING_MEAN, atol=0.05):
+        return None
+    std = samples.std(axis=0)
+    for name, expected in CONVENTIONS.items():
+        if np.allclose(std, expected, rtol=0.05):
+            return name
+    return None
+
+
+def _sampling_result(inputs: CheckInputs, case: str) -> tuple[np.ndarray | None, Mapping[str, Any]]:
+    part = inputs.probes["sampling"].get(case, {})
+    if "error" in part or not inputs.has_array("sampling", case):
+        return None, part.get("error", {})
+    return inputs.array("sampling", case), {}
+
+
+@check("sampling", probes=("sampling",))
+def sampling(inputs: CheckInputs) -> Verdict:
+    """Right statistics eagerly; works inside tf.function (fresh noise per call) and in a Lambda layer."""
+    score, problems = 0.0, []
+    eager, error = _sampling_result(inputs, "eager")
+    convention = sampling_convention(eager) if eager is not None else None
+    if convention:
+        score += 0.5
+    elif eager is None:
+        problems.append(f"sampling([z_mean, z_log_std]) raised {error.get('type', '')}: {error.get('message', '')}")
+    else:
+        std = eager.std(axis=0) if eager.ndim == 2 else np.array([np.nan])
+        problems.append(
+            f"samples have mean {np.round(eager.mean(axis=0), 2).tolist()} and std {np.round(std, 2).tolist()}; "
+            f"expected mean {SAMPLING_MEAN.tolist()} and std exp(z_log_std) = {np.round(CONVENTIONS['log_std'], 2).tolist()}"
+        )
+    graph, error = _sampling_result(inputs, "graph")
+    if graph is None:
+        problems.append(
+            "inside tf.function, sampling raised "
+            f"{error.get('type', '')}: {error.get('message', '')[:200]} (use TF / keras ops only, no NumPy)"
+        )
+    elif np.allclose(graph, inputs.array("sampling", "graph_second")):
+        problems.append(
+            "inside tf.function, every call returns the same 'random' numbers: the noise was made once with "
+            "NumPy while tracing; draw it with tf.random.normal or keras.random.normal"
+        )
+    elif sampling_convention(graph) is not None or convention is None:
+        score += 0.25
+    symbolic, error = _sampling_result(inputs, "symbolic")
+    if symbolic is None:
+        problems.append(
+            "sampling does not work in a Lambda layer on symbolic Keras tensors "
+            f"({error.get('type', '')}: {error.get('message', '')[:200]}); use TF / keras ops only, no NumPy"
+        )
+    else:
+        score += 0.25
+    if problems:
+        return Verdict(score, "; ".join(problems) + ".")
+    return Verdict.passed(
+        f"sampling draws z = mean + eps * std with the right statistics ({CONVENTION_WORDS[convention]} "
+        "convention) and works eagerly, in tf.function and in a Lambda layer."
+    )
+
+
+@check("kl_divergence", probes=("kl_loss", "sampling"))
+def kl_divergence(inputs: CheckInputs) -> Verdict:
+    """The closed-form KL per sample, in the same log convention that sampling uses."""
+    inputs.part("kl_loss")
+    given = inputs.expected["inputs"]
+    z_mean, z_log = given["kl_mean"].astype(float), given["kl_log"].astype(float)
+    found = np.asarray(inputs.array("kl_loss", "kl"), dtype=float)
+    eager = inputs.array("sampling", "eager") if inputs.has_array("sampling", "eager") else None
+    convention = sampling_convention(eager) if eager is not None else None
+    expected = {name: ground_truth.kl_divergence(z_mean, z_log, name) for name in CONVENTIONS}
+    if found.shape not in ((len(z_mean),), (len(z_mean), 1)):
+        if found.size == 1 and any(np.isclose(found.item(), value.mean(), rtol=1e-4) for value in expected.values()):
+            return Verdict.failed("kl_loss returns the batch mean; it should return one KL value per sample, shape (N,).")
+        return Verdict.failed(f"kl_loss returned shape {found.shape}; expected one value per sample, ({len(z_mean)},).")
+    found = found.reshape(-1)
+    matches = [name for name, value in expected.items() if np.allclose(value, found, rtol=1e-4, atol=1e-5)]
+    if convention in matches or (convention is None and matches):
+        used = convention or matches[0]
+        return Verdict.passed(f"kl_loss is the closed-form KL per sample ({CONVENTION_WORDS[used]} convention).")
+    if matches:
+        return Verdict.failed(
+            f"kl_loss treats the second input as {CONVENTION_WORDS[matches[0]]}, but sampling treats it as "
+            f"{CONVENTION_WORDS[convention]}; use one convention in both."
+        )
+    if any(np.allclose(-value, found, rtol=1e-4, atol=1e-5) for value in expected.values()):
+        return Verdict.failed("kl_loss has the wrong sign: the KL divergence is never negative.")
+    target = expected[convention or "log_std"]
+    return Verdict.failed(
+        f"kl_loss differs from 0.5 * sum(mean^2 + std^2 - 1 - log std^2) per sample: for mean "
+        f"{np.round(z_mean[1], 2).tolist()} expected {target[1]:.4f}, got {found[1]:.4f}."
+    )
+
+
+@check("vae_loss_terms", probes=("vae_loss",))
+def vae_loss_terms(inputs: CheckInputs) -> Verdict:
+    """vae_loss grows as the reconstruction gets worse and as the means leave the prior."""
+    data = inputs.part("vae_loss")
+    problems, score = [], 0.0
+    for key, words in (
+        ("reconstruction", "the reconstruction gets worse"),
+        ("divergence", "the latent means move away from 0 (the KL term)"),
+    ):
+        values = data.get(key, [])
+        if None in values or len(values) < 2:
+            problems.append(f"vae_loss is NaN or infinite when {words}")
+        elif all(b > a for a, b in zip(values, values[1:], strict=False)):
+            score += 0.5
+        elif all(b < a for a, b in zip(values, values[1:], strict=False)):
+            problems.append(f"vae_loss falls when {words}: check the sign of that term")
+        else:
+            problems.append(f"vae_loss does not grow when {words}: is that term in the loss?")
+    if problems:
+        return Verdict(score, "; ".join(problems) + ".")
+    return Verdict.passed("vae_loss grows with the reconstruction error and with the KL term.")
+
+
+@check("vae_architecture", probes=("vae_models",))
+def vae_architecture(inputs: CheckInputs) -> Verdict:
+    """Convolutional encoder with [z_mean, z_log_std, z] (a sampling Lambda); conv decoder; compiled VAE."""
+    encoder = inputs.part("vae_models", "encoder")
+    decoder = inputs.part("vae_models", "decoder")
+    problems, passed = [], 0
+
+    outputs = encoder["output_shapes"]
+    records = encoder["layers"]
+    convs = [i for i, r in enumerate(records) if kind(r) in ("conv", "deconv")]
+    dense_before_conv = [records[i] for i in range(len(records)) if records[i]["type"] == "Dense" and convs and i < convs[-1]]
+    if len(outputs) != 3 or any(list(shape) != [2] for shape in outputs):
+        problems.append(f"the encoder should output [z_mean, z_log_std, z], each (N, 2); it outputs {outputs}")
+    elif not any(r["type"] == "Lambda" for r in records):
+        problems.append("the encoder has no Lambda layer: wrap sampling in keras.layers.Lambda")
+    elif not convs:
+        problems.append("the encoder has no convolution layer; it must be convolutional")
+    elif dense_before_conv:
+        problems.append(f"only the encoder's last layers may be Dense; {layer_label(dense_before_conv[0])} comes before a conv")
+    else:
+        passed += 1
+
+    records = decoder["layers"]
+    convs = [i for i, r in enumerate(records) if kind(r) in ("conv", "deconv")]
+    dense = [i for i, r in enumerate(records) if r["type"] == "Dense"]
+    if list(decoder["input_shape"] or []) != [2]:
+        problems.append(f"the decoder should take a (N, 2) latent code; it takes {decoder['input_shape']}")
+    elif not convs:
+        problems.append("the decoder has no (transposed) convolution layer; it must be convolutional")
+    elif any(i != 0 for i in dense):
+        problems.append(f"only the decoder's first layer may be Dense; found {layer_label(records[dense[-1]])}")
+    elif len(decoder["output_shapes"][0]) != 3 or decoder["output_shapes"][0][2] != 1:
+        problems.append(f"the decoder should output images (N, H, W, 1); it outputs {decoder['output_shapes'][0]}")
+    else:
+        passed += 1
+
+    vae = inputs.part("vae_models", "vae")
+    if vae.get("compiled"):
+        passed += 1
+    else:
+        problems.append("build_vae should return a compiled model")
+    if problems:
+        return Verdict(passed / 3, "; ".join(problems) + ".")
+    return Verdict.passed("The VAE encoder and decoder are convolutional, sampling is a Lambda layer, the VAE is compiled.")

@@ -1,0 +1,405 @@
+"""Grade one submission against one rubric: ``grade(path, rubric) -> Report``.
+
+The pipeline of DESIGN.md: load the submission, scan it, start its sandbox, fetch each
+item's probe data (raw data only), run the item's check in this trusted process, and
+assemble the JSON report. Nothing a submission does can stop the report from being
+written: unreadable input, hangs, crashes and exits all become item statuses.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from grader import __version__, artifacts, calibration, integrity, inputs
+from grader.checks import CHECKS, CheckInputs, StudentCallFailed, StudentError, Verdict
+from grader.data import Dataset, load_dataset
+from grader.keras_version import keras2_reasons, load_error_suggests_keras2
+from grader.report.model import ItemResult, Report
+from grader.rubric import Item, Rubric, RubricError, list_rubrics, load_rubric
+from grader.sandbox.supervisor import Sandbox, SandboxLimits, WorkerFailure
+from grader.session import ProbeResult, ProbeSession
+from grader.submission import Submission, SubmissionError, load_submission
+
+# What the student wrote that each probe runs, for messages about hangs and crashes.
+PROBE_FUNCTIONS = {
+    "ae_models": "build_encoder, build_decoder and build_autoencoder",
+    "train:autoencoder": "the training of your autoencoder",
+    "train:classifier": "build_classifier and train_classifier",
+    "train:vae": "the training of your VAE",
+    "train:dense": "the training of your dense autoencoder",
+    "classifier_structure": "build_classifier",
+    "vae_models": "build_vae_encoder, build_vae_decoder and build_vae",
+    "dense_models": "build_dense_autoencoder",
+    "tc_functions": "your transposed-convolution functions",
+    "attention": "scaled_dot_product_attention",
+    "constants": "your module-level constants",
+    "dense_plot": "plot_reconstructions",
+}
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    budget: str = "default"
+    seed: int | None = None
+    data: str = "default"
+    keras: str = "auto"  # "auto" | "2" | "3"
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    public_only: bool = False
+    keep_all_cells: bool = False
+    student: str = ""
+    calibrated: bool = True  # False while calibrating: thresholds from the rubric only
+    artifact_cache: Path | None = None
+
+
+class UnknownAssignment(Exception):
+    """The rubric could not be inferred from the submission."""
+
+
+def grade(
+    path: str | Path,
+    rubric: str | Path | Rubric | None = None,
+    options: GradeOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+    **overrides: Any,
+) -> Report:
+    """Grade ``path`` against ``rubric`` (a name, a TOML path, a Rubric, or None to infer it)."""
+    options = replace(options or GradeOptions(), **overrides)
+    started = time.monotonic()
+    path = Path(path)
+    try:
+        submission: Submission | None = load_submission(path, keep_all_cells=options.keep_all_cells)
+        unreadable = ""
+    except SubmissionError as exc:
+        submission, unreadable = None, str(exc)
+    rubric = _resolve_rubric(rubric, submission)
+    budget = rubric.budget_named(options.budget)
+    if options.seed is not None:
+        budget = budget.with_seed(options.seed)
+    dataset = load_dataset(options.data)
+    items = [item for item in rubric.items if item.visibility == "public" or not options.public_only]
+    base = _report_base(rubric, path, submission, budget, dataset, options)
+    if submission is None:
+        return _finish(base, [_unreadable_item(item, unreadable) for item in items], started, load_error=unreadable)
+
+    thresholds, warnings = calibration.thresholds_for(rubric, budget, dataset, use_file=options.calibrated)
+    base.warnings.extend(warnings)
+    arrays, meta = artifacts.load_or_build(rubric, budget, dataset, options.limits, options.artifact_cache)
+    data = inputs.for_assignment(rubric.name, budget, dataset, arrays)
+    base.integrity = [flag.as_dict() for flag in integrity.scan(submission)]
+    base.debug["dropped"] = [{"where": d.where, "code": d.code} for d in submission.dropped]
+
+    keras, why = _choose_keras(options.keras, submission)
+    probe_args = {
+        "constants": {"names": list(rubric.contract.constants)},
+        "decode_grid": {"decoder_layers": meta.get("decoder_layers", [])},
+    }
+    sandbox = None
+    try:
+        sandbox, load, keras, why = _start(submission, data, keras, why, options, rubric, progress)
+        base.keras = f"{keras} ({why})"
+        base.load_errors = load.get("errors", [])
+        if load.get("failure"):
+            failure: WorkerFailure = load["failure"]
+            base.status = "timeout" if failure.reason == "timeout" else "error"
+            results = [_load_failed_item(item, failure, rubric.load_timeout_s) for item in items]
+            return _finish(base, results, started, load_error=failure.message)
+        session = ProbeSession(sandbox, budget, data.expected, _thresholds_by_check(rubric, thresholds), probe_args)
+        results = []
+        for item in items:
+            if progress:
+                progress(item.id)
+            results.append(_grade_item(item, session, submission, thresholds.get(item.id, {}), data.expected, base))
+        base.stages = session.stage_summary()
+        base.debug["worker_restarts"] = sandbox.restarts
+        base.debug["peak_rss_mb"] = round(sandbox.peak_rss_mb, 1)
+        _merge_dynamic_answers(results, session)
+        # In memory only (not part of the JSON): raw data the report writer draws figures from.
+        base.raw = {"probes": session.results, "expected": data.expected}
+    finally:
+        if sandbox is not None:
+            sandbox.close()
+    return _finish(base, results, started)
+
+
+# -- set-up ---------------------------------------------------------------------
+
+
+def _resolve_rubric(rubric: str | Path | Rubric | None, submission: Submission | None) -> Rubric:
+    if isinstance(rubric, Rubric):
+        return rubric
+    if rubric is not None:
+        return load_rubric(rubric)
+    if submission is None:
+        raise UnknownAssignment("the submission could not be read, so its assignment is unknown: pass --rubric")
+    return load_rubric(infer_rubric(submission))
+
+
+def infer_rubric(submission: Submission) -> str:
+    """The rubric whose contract functions the submission defines most of."""
+    defined = set()
+    for cell in submission.cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        defined.update(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
+    scores = {}
+    for name in list_rubrics():
+        try:
+            contract = set(load_rubric(name).contract.functions)
+        except RubricError:
+            continue
+        scores[name] = len(defined & contract) / max(len(contract), 1)
+    ranked = sorted(scores.items(), key=lambda pair: -pair[1])
+    if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        raise UnknownAssignment(
+            f"cannot tell which assignment {submission.path.name} is for; pass --rubric ({', '.join(list_rubrics())})"
+        )
+    return ranked[0][0]
+
+
+def _choose_keras(requested: str, submission: Submission) -> tuple[str, str]:
+    if requested in ("2", "3"):
+        return requested, f"--keras {requested}"
+    reasons = keras2_reasons(submission)
+    if reasons:
+        return "2", "Keras 2 code: " + "; ".join(reasons[:2])
+    return "3", "default"
+
+
+def _start(
+    submission: Submission,
+    data: inputs.GradingData,
+    keras: str,
+    why: str,
+    options: GradeOptions,
+    rubric: Rubric,
+    progress: Callable[[str], None] | None,
+) -> tuple[Sandbox, dict[str, Any], str, str]:
+    """Start the sandbox and load the submission; under auto, retry Keras 2 on a Keras load error."""
+    while True:
+        sandbox = Sandbox(
+            submission.worker_cells(),
+            data.worker,
+            keras=keras,
+            limits=options.limits,
+            protected=_protected_paths(),
+            dropped=submission.dropped_names,
+            load_timeout_s=rubric.load_timeout_s,
+        )
+        if progress:
+            progress("load")
+        try:
+            load = sandbox.start()
+        except WorkerFailure as failure:
+            return sandbox, {"failure": failure, "errors": []}, keras, why
+        suggestion = load_error_suggests_keras2(load.get("errors", []))
+        if options.keras == "auto" and keras == "3" and suggestion:
+            sandbox.close()
+            keras, why = "2", suggestion
+            continue
+        return sandbox, load, keras, why
+
+
+def _protected_paths() -> tuple[str, ...]:
+    import grader
+    import reference
+    from grader.rubric import rubrics_dir
+
+    return (str(Path(grader.__file__).parent), str(Path(reference.__file__).parent), str(rubrics_dir()))
+
+
+def _thresholds_by_check(rubric: Rubric, thresholds: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Threshold values keyed by check name (the retry rule looks them up by check)."""
+    by_check: dict[str, dict[str, float]] = {}
+    for item in rubric.items:
+        values = {k: float(v) for k, v in item.params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        by_check.setdefault(item.check, {}).update(values | thresholds.get(item.id, {}))
+    return by_check
+
+
+def _report_base(
+    rubric: Rubric, path: Path, submission: Submission | None, budget: Any, dataset: Dataset, options: GradeOptions
+) -> Report:
+    return Report(
+        assignment=rubric.name,
+        submission=str(path),
+        submission_sha256=submission.sha256 if submission else "",
+        score=0.0,
+        max_score=0.0,
+        auto_score=0.0,
+        auto_max=0.0,
+        manual_pending=0.0,
+        grader_version=__version__,
+        rubric_sha256=rubric.sha256,
+        budget=budget.as_dict(),
+        data={"name": dataset.name, "fingerprint": dataset.fingerprint},
+        seed=budget.seed,
+        seconds=0.0,
+        items=[],
+        student=options.student or path.stem,
+    )
+
+
+# -- items ------------------------------------------------------------------------
+
+
+def _grade_item(
+    item: Item,
+    session: ProbeSession,
+    submission: Submission,
+    thresholds: dict[str, float],
+    expected: dict[str, Any],
+    report: Report,
+) -> ItemResult:
+    started = time.monotonic()
+    if item.is_manual:
+        return _manual_item(item, submission)
+    spec = CHECKS[item.check]
+    deadline = started + item.timeout_s
+    fetched: dict[str, ProbeResult] = {}
+    outputs = []
+    verdict: Verdict | None = None
+    for probe in spec.probes_for(item.params):
+        result = session.fetch(probe, item.id, deadline)
+        if result.output and result.output not in outputs:
+            outputs.append(result.output)
+        if result.failure is not None:
+            verdict = _failure_verdict(item, probe, result)
+            break
+        if result.error is not None:
+            verdict = _student_error_verdict(StudentError.from_dict(result.error), report)
+            break
+        fetched[probe] = result
+    if verdict is None:
+        check_inputs = CheckInputs(
+            params=item.params,
+            probes={name: result.data for name, result in fetched.items()},
+            arrays={name: result.arrays for name, result in fetched.items()},
+            thresholds=thresholds,
+            expected=expected,
+        )
+        try:
+            verdict = spec.function(check_inputs)
+        except StudentCallFailed as exc:
+            verdict = _student_error_verdict(exc.error, report)
+        except Exception:  # a grader bug: never hidden, never blamed on the student
+            report.warnings.append(f"internal error in check {item.check} for item {item.id}:\n{traceback.format_exc()}")
+            verdict = Verdict(0.0, "the grader failed on this item (internal error); your instructor has been told.", status="error")
+    return _result(item, verdict, time.monotonic() - started, "\n".join(outputs))
+
+
+def _result(item: Item, verdict: Verdict, seconds: float, output: str) -> ItemResult:
+    fraction = min(1.0, max(0.0, verdict.fraction))
+    status = verdict.status or ("passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed")
+    return ItemResult(
+        id=item.id,
+        exercise=item.exercise,
+        title=item.title,
+        score=round(fraction * item.points, 4),
+        max_score=item.points,
+        status=status,
+        feedback=verdict.feedback,
+        visibility=item.visibility,
+        seconds=round(seconds, 2),
+        output=output,
+        kind=item.kind,
+        metrics={k: (v if isinstance(v, (int, float)) and math.isfinite(v) else None) for k, v in verdict.metrics.items()},
+    )
+
+
+def _student_error_verdict(error: StudentError, report: Report) -> Verdict:
+    feedback = error.feedback()
+    if error.traceback:
+        feedback += "\nYour code:\n  " + "\n  ".join(error.traceback)
+    if error.kind == "missing" and report.load_errors:
+        first = StudentError.from_dict(report.load_errors[0])
+        feedback += f"\n(Loading your submission failed earlier: {first.name} raised {first.exc_type}: {first.message[:200]})"
+    return Verdict(0.0, feedback, status=error.status)
+
+
+def _failure_verdict(item: Item, probe: str, result: ProbeResult) -> Verdict:
+    failure = result.failure
+    assert failure is not None
+    doing = PROBE_FUNCTIONS.get(probe, probe.replace("_", " "))
+    if failure.reason == "dependency":
+        return Verdict.skipped(f"skipped: {failure.message}.")
+    if result.origin != item.id:
+        return Verdict.skipped(f"skipped: it needs {doing}, which already failed in item {result.origin} ({failure.message}).")
+    messages = {
+        "timeout": f"item timed out after {item.timeout_s:g} s while running {doing} (an endless loop, or far more "
+        "training than needed?)",
+        "memory": f"{failure.message} while running {doing}",
+        "processes": f"your code {failure.message} while running {doing}",
+        "crash": f"{failure.message} while running {doing}",
+        "exit": f"{failure.message} while running {doing}; the grader cannot give points for it",
+        "output": f"your code printed too much output while running {doing}: the worker was {failure.message}",
+    }
+    text = messages.get(failure.reason, f"{failure.message} while running {doing}")
+    return Verdict(0.0, text + ".", status="timeout" if failure.reason == "timeout" else "error")
+
+
+def _manual_item(item: Item, submission: Submission) -> ItemResult:
+    answer = submission.answers.get(item.exercise, "")
+    feedback = "graded by your instructor." if answer else (
+        f"no answer found for {item.exercise}: write it in ANSWERS['{item.exercise}'] (.py) or under a "
+        f"'### Answer {item.exercise}' heading (notebook)."
+    )
+    return ItemResult(
+        id=item.id, exercise=item.exercise, title=item.title, score=0.0, max_score=item.points, status="manual",
+        feedback=feedback, visibility=item.visibility, kind="manual", answer=answer,
+    )
+
+
+def _merge_dynamic_answers(results: list[ItemResult], session: ProbeSession) -> None:
+    """Answers from an ANSWERS dict built at run time (not a literal the AST could read)."""
+    constants = session.results.get("constants")
+    answers = (constants.data.get("ANSWERS") or {}) if constants and constants.ok else {}
+    if answers.get("kind") != "dict":
+        return
+    for result in results:
+        if result.kind == "manual" and not result.answer and answers["value"].get(result.exercise):
+            result.answer = answers["value"][result.exercise]
+            result.feedback = "graded by your instructor."
+
+
+def _unreadable_item(item: Item, message: str) -> ItemResult:
+    if item.is_manual:
+        return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "manual",
+                          "your submission could not be read.", item.visibility, kind="manual", answer="")
+    return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "error",
+                      f"your submission could not be read: {message}.", item.visibility)
+
+
+def _load_failed_item(item: Item, failure: WorkerFailure, timeout: float) -> ItemResult:
+    if item.is_manual:
+        return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "manual",
+                          "graded by your instructor.", item.visibility, kind="manual", answer="")
+    if failure.reason == "timeout":
+        text = f"loading your submission timed out after {timeout:g} s: code at module level runs too long (an endless loop?)."
+        return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "timeout", text, item.visibility)
+    return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "error",
+                      f"loading your submission failed: {failure.message}.", item.visibility)
+
+
+def _finish(report: Report, results: list[ItemResult], started: float, load_error: str = "") -> Report:
+    if report.integrity:
+        results.append(ItemResult(
+            id="integrity", exercise="-", title="Integrity scan (for the instructor)", score=0.0, max_score=0.0,
+            status="manual", feedback="; ".join(f"{f['where']}: {f['message']}" for f in report.integrity),
+            visibility="hidden", kind="manual",
+        ))
+    report.items = results
+    report.load_error = load_error
+    if load_error and report.status == "graded":
+        report.status = "error"
+    report.recompute_totals()
+    report.seconds = round(time.monotonic() - started, 2)
+    return report

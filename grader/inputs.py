@@ -1,0 +1,178 @@
+"""What the grader hands to the worker, and what it keeps for itself, per assignment.
+
+The worker gets images, training labels and grader-made inputs for the function items.
+The parent keeps the test labels, the test images in the form it scores against, and
+every expected value (DESIGN.md: the worker never sees what it could echo back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from grader.checks import ground_truth
+from grader.data import Dataset
+from grader.rubric import Budget
+
+SLIDE_IMAGE = np.array([[2, 1, 0, 3], [0, 0, 1, 2], [3, 1, 2, 0], [0, 2, 2, 1]], dtype=np.float64)
+SLIDE_KERNEL = np.arange(1, 10, dtype=np.float64).reshape(3, 3)
+SEED_QUERY, SEED_KEY, SEED_VALUE = [0.8, 0.5, 0.21], [0.1, 0.62, 0.73], [0.6, 0.2, 0.9]
+
+
+@dataclass
+class GradingData:
+    worker: dict[str, np.ndarray]
+    expected: dict[str, Any] = field(default_factory=dict)
+
+
+def stratified_subset(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Indices of a stratified subset (the embedded data is sorted by label: never take the first N)."""
+    if size >= len(labels):
+        return np.arange(len(labels))
+    indices, _ = train_test_split(np.arange(len(labels)), train_size=size, stratify=labels, random_state=seed)
+    return np.sort(indices)
+
+
+def base(budget: Budget, dataset: Dataset) -> GradingData:
+    """Training images and labels and test images for the worker; test labels for the parent."""
+    train = stratified_subset(dataset.y_train, budget.train_samples, seed=1)
+    test = stratified_subset(dataset.y_test, budget.test_samples, seed=2)
+    worker = {
+        "x_train": dataset.x_train[train],
+        "y_train": dataset.y_train[train],
+        "x_test": dataset.x_test[test],
+    }
+    expected = {
+        "x_test": dataset.x_test[test],
+        "y_test": dataset.y_test[test],
+        "budget": budget.as_dict(),
+        "data": {"name": dataset.name, "fingerprint": dataset.fingerprint},
+    }
+    return GradingData(worker, expected)
+
+
+def for_assignment(name: str, budget: Budget, dataset: Dataset, artifacts: dict[str, np.ndarray]) -> GradingData:
+    data = base(budget, dataset)
+    builder = BUILDERS.get(name)
+    if builder is not None:
+        builder(data, artifacts)
+    data.expected["inputs"] = data.worker
+    data.expected["artifacts"] = artifacts
+    return data
+
+
+def _autoencoders(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
+    worker = data.worker
+    y_train = worker["y_train"]
+    fit, val = train_test_split(np.arange(len(y_train)), test_size=0.125, stratify=y_train, random_state=3)
+    worker["classifier_fit"], worker["classifier_val"] = np.sort(fit), np.sort(val)
+    worker["history_loss"] = np.array([0.0712, 0.0553, 0.0491, 0.0467, 0.0452])
+    worker["history_val_loss"] = np.array([0.0601, 0.0518, 0.0478, 0.0461, 0.0455])
+    worker["grid_z_min"], worker["grid_z_max"] = np.array([-1.5, 0.5]), np.array([3.0, 4.5])
+    rng = np.random.default_rng(4)
+    worker["kl_mean"] = rng.normal(0.0, 1.0, size=(8, 2)).astype(np.float32)
+    worker["kl_log"] = rng.normal(0.0, 0.5, size=(8, 2)).astype(np.float32)
+    worker.update(_knn_public_case())
+    if artifacts:
+        z = artifacts["z_train"]
+        worker["latent_z"], worker["latent_y"] = z, y_train
+        first, second = train_test_split(np.arange(len(z)), test_size=0.25, stratify=y_train, random_state=5)
+        worker["knn_hidden_z_train"], worker["knn_hidden_y_train"] = z[first], y_train[first]
+        worker["knn_hidden_z_test"], worker["knn_hidden_y_test"] = z[second], y_train[second]
+        grid = artifacts["grid"]
+        n = grid.shape[0]
+        worker["ref_grid"] = grid
+        worker["ref_grid_z_min"] = np.array([grid[-1, 0, 0], grid[-1, 0, 1]])
+        worker["ref_grid_z_max"] = np.array([grid[0, -1, 0], grid[0, -1, 1]])
+        worker["ref_mosaic"] = ground_truth.mosaic(artifacts["grid_images"], n, n).astype(np.float32)
+        worker["recon_x"], worker["recon_x_rec"] = artifacts["recon_x"], artifacts["recon_x_rec"]
+        for key, value in artifacts.items():
+            if key.startswith("decoder_w") or key == "decoder_input":
+                worker[key] = value
+
+
+def _knn_public_case() -> dict[str, np.ndarray]:
+    """A hand-made latent set: ten clusters; some test codes sit in another digit's cluster."""
+    rng = np.random.default_rng(6)
+    centres = np.stack([np.cos(np.arange(10) * 0.628), np.sin(np.arange(10) * 0.628)], axis=1) * 6
+    z_train = np.concatenate([centres[d] + rng.normal(0, 0.4, size=(5, 2)) for d in range(10)])
+    y_train = np.repeat(np.arange(10), 5)
+    z_test, y_test = [], []
+    for digit in range(10):
+        wrong = digit % 4  # digit d: (d % 4) of its 4 test codes lie in the next digit's cluster
+        for index in range(4):
+            home = centres[(digit + 1) % 10] if index < wrong else centres[digit]
+            z_test.append(home + rng.normal(0, 0.3, size=2))
+            y_test.append(digit)
+    return {
+        "knn_public_z_train": z_train.astype(np.float32),
+        "knn_public_y_train": y_train.astype(np.int64),
+        "knn_public_z_test": np.array(z_test, dtype=np.float32),
+        "knn_public_y_test": np.array(y_test, dtype=np.int64),
+    }
+
+
+def _box_blur(images: np.ndarray) -> np.ndarray:
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    shifts = [padded[:, i : i + 28, j : j + 28] for i in range(3) for j in range(3)]
+    return np.mean(shifts, axis=0)
+
+
+def _sheet10(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
+    worker = data.worker
+    x_test = worker["x_test"]
+    worker["preprocess_case"] = x_test[:20].copy()
+    originals = x_test[:10].astype(np.float32) / 255.0
+    worker["recon_x"] = originals.reshape(10, 784)
+    worker["recon_x_rec"] = _box_blur(originals).reshape(10, 784).astype(np.float32)
+    rng = np.random.default_rng(7)
+    q, k, v = rng.normal(size=(2, 4, 8)), rng.normal(size=(2, 5, 8)), rng.normal(size=(2, 5, 6))
+    for case in ("batched", "masked"):
+        worker[f"att_{case}_q"], worker[f"att_{case}_k"], worker[f"att_{case}_v"] = q, k, v
+    worker["att_masked_mask"] = np.array([[[0, 0, 1, 0, 1]], [[0, 1, 1, 1, 0]]], dtype=np.float64)
+    worker["att_rank1_q"], worker["att_rank1_k"], worker["att_rank1_v"] = (
+        np.array(SEED_QUERY),
+        np.array(SEED_KEY),
+        np.array(SEED_VALUE),
+    )
+
+
+def _transposed_conv(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
+    rng = np.random.default_rng(8)
+    cases = {
+        "conv_matrix": {
+            "example": {"kernel": SLIDE_KERNEL, "input_shape": np.array([4, 4])},
+            "random": {"kernel": rng.normal(size=(2, 3)), "input_shape": np.array([5, 4])},
+        },
+        "conv2d_as_matmul": {
+            "example": {"image": SLIDE_IMAGE, "kernel": SLIDE_KERNEL},
+            "random": {"image": rng.normal(size=(6, 5)), "kernel": rng.normal(size=(3, 2))},
+        },
+        "transposed_conv_as_matmul": {
+            "example": {"x": np.array([[1.0, 2.0], [3.0, 4.0]]), "kernel": SLIDE_KERNEL, "input_shape": np.array([4, 4])},
+            "random": {"x": rng.normal(size=(4, 3)), "kernel": rng.normal(size=(2, 3)), "input_shape": np.array([5, 5])},
+        },
+        "upsample_then_conv": {
+            "example": {
+                "x": np.array([[1.0, 2.0], [3.0, 4.0]]),
+                "size": np.array(2),
+                "kernel": np.array([[0.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 0.0]]),
+            },
+            "random": {"x": rng.normal(size=(3, 4)), "size": np.array(3), "kernel": rng.normal(size=(3, 3))},
+        },
+    }
+    for function, by_case in cases.items():
+        for case, arguments in by_case.items():
+            for name, value in arguments.items():
+                data.worker[f"tc_{function}_{case}_{name}"] = value
+
+
+BUILDERS: dict[str, Callable[[GradingData, dict[str, np.ndarray]], None]] = {
+    "autoencoders": _autoencoders,
+    "sheet10": _sheet10,
+    "transposed_conv": _transposed_conv,
+}

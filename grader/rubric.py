@@ -1,0 +1,273 @@
+"""Rubrics are data: TOML files in ``rubrics/`` (DESIGN.md, principle 1).
+
+A rubric lists the assignment's contract (the names a submission defines), the
+training budget, and the items. Loading validates everything; a bad rubric is a
+:class:`RubricError` that names the file, the item and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+KINDS = ("auto", "manual")
+VISIBILITIES = ("public", "hidden")
+ITEM_FIELDS = ("id", "exercise", "title", "points", "check", "kind", "visibility", "timeout_s")
+STAGES = ("autoencoder", "classifier", "vae", "dense")
+
+
+class RubricError(Exception):
+    """A rubric file is invalid; the message names the file, the item and the field."""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    exercise: str
+    title: str
+    points: float
+    check: str
+    kind: str
+    visibility: str
+    timeout_s: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_manual(self) -> bool:
+        return self.kind == "manual"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How the grader trains student models: the same for every submission."""
+
+    name: str
+    seed: int
+    retries: int
+    train_samples: int
+    test_samples: int
+    epochs: dict[str, int]
+    batch_size: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "retries": self.retries,
+            "train_samples": self.train_samples,
+            "test_samples": self.test_samples,
+            "epochs": dict(self.epochs),
+            "batch_size": dict(self.batch_size),
+        }
+
+    def with_seed(self, seed: int) -> Budget:
+        return replace(self, seed=seed)
+
+
+@dataclass(frozen=True)
+class Contract:
+    functions: tuple[str, ...]
+    constants: tuple[str, ...]
+    answers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rubric:
+    name: str
+    title: str
+    path: Path
+    sha256: str
+    contract: Contract
+    budgets: dict[str, Budget]
+    items: tuple[Item, ...]
+    load_timeout_s: float = 120.0
+    reference_artifacts: bool = False  # items get inputs made from the trained reference
+
+    @property
+    def budget(self) -> Budget:
+        return self.budgets["default"]
+
+    def budget_named(self, name: str) -> Budget:
+        if name not in self.budgets:
+            raise RubricError(
+                f"{self.path.name}: no budget named '{name}' (known: {', '.join(sorted(self.budgets))})"
+            )
+        return self.budgets[name]
+
+    @property
+    def max_score(self) -> float:
+        return sum(item.points for item in self.items)
+
+    @property
+    def calibration_path(self) -> Path:
+        return self.path.with_name(f"{self.name}.calibration.json")
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+def rubrics_dir() -> Path:
+    """The shipped rubrics: ``rubrics/`` beside the ``grader`` package, in a checkout or site-packages."""
+    return Path(__file__).resolve().parent.parent / "rubrics"
+
+
+def list_rubrics() -> list[str]:
+    return sorted(path.stem for path in rubrics_dir().glob("*.toml"))
+
+
+def load_rubric(name_or_path: str | Path) -> Rubric:
+    """Load a shipped rubric by name (``autoencoders``) or any rubric file by path."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = rubrics_dir() / f"{name_or_path}.toml"
+        if not path.exists():
+            raise RubricError(f"unknown rubric '{name_or_path}' (known: {', '.join(list_rubrics())})")
+    if not path.exists():
+        raise RubricError(f"rubric file not found: {path}")
+    raw_bytes = path.read_bytes()
+    try:
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RubricError(f"{path.name}: not valid TOML ({exc})") from None
+    return _parse(raw, path, hashlib.sha256(raw_bytes).hexdigest())
+
+
+def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
+    where = path.name
+    name = _field(raw, "assignment", str, where)
+    contract_raw = _field(raw, "contract", dict, where)
+    contract = Contract(
+        functions=tuple(_field(contract_raw, "functions", list, f"{where} [contract]")),
+        constants=tuple(_field(contract_raw, "constants", list, f"{where} [contract]")),
+        answers=tuple(_field(contract_raw, "answers", list, f"{where} [contract]")),
+    )
+    budgets = {"default": _parse_budget("default", _field(raw, "budget", dict, where), where)}
+    for budget_name, table in raw.get("budgets", {}).items():
+        merged = _merge(raw["budget"], table)
+        budgets[budget_name] = _parse_budget(budget_name, merged, where)
+    items_raw = _field(raw, "items", list, where)
+    items = tuple(_parse_item(entry, index, where) for index, entry in enumerate(items_raw))
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise RubricError(f"{where}: item '{item.id}': field 'id': duplicate id")
+        seen.add(item.id)
+    return Rubric(
+        name=name,
+        title=str(raw.get("title", name)),
+        path=path,
+        sha256=sha,
+        contract=contract,
+        budgets=budgets,
+        items=items,
+        load_timeout_s=float(raw.get("load_timeout_s", 120.0)),
+        reference_artifacts=bool(raw.get("reference_artifacts", False)),
+    )
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
+    return merged
+
+
+def _parse_budget(name: str, table: dict[str, Any], where: str) -> Budget:
+    where = f"{where} [budget{'' if name == 'default' else 's.' + name}]"
+    epochs = _field(table, "epochs", dict, where)
+    batch_size = _field(table, "batch_size", dict, where)
+    for label, mapping in (("epochs", epochs), ("batch_size", batch_size)):
+        for stage, value in mapping.items():
+            if stage not in STAGES:
+                raise RubricError(f"{where}: field '{label}.{stage}': unknown stage (known: {', '.join(STAGES)})")
+            if not isinstance(value, int) or value < 1:
+                raise RubricError(f"{where}: field '{label}.{stage}': must be a positive integer")
+    budget = Budget(
+        name=name,
+        seed=_field(table, "seed", int, where),
+        retries=_field(table, "retries", int, where),
+        train_samples=_field(table, "train_samples", int, where),
+        test_samples=_field(table, "test_samples", int, where),
+        epochs=dict(epochs),
+        batch_size=dict(batch_size),
+    )
+    for label in ("retries", "train_samples", "test_samples"):
+        if getattr(budget, label) < (0 if label == "retries" else 1):
+            raise RubricError(f"{where}: field '{label}': must not be negative or zero")
+    return budget
+
+
+def _parse_item(entry: Any, index: int, where: str) -> Item:
+    if not isinstance(entry, dict):
+        raise RubricError(f"{where}: item #{index + 1}: must be a table")
+    label = f"{where}: item '{entry.get('id', f'#{index + 1}')}'"
+    for name in ITEM_FIELDS:
+        if name not in entry:
+            raise RubricError(f"{label}: field '{name}': missing")
+    unknown = set(entry) - set(ITEM_FIELDS) - {"params"}
+    if unknown:
+        raise RubricError(f"{label}: field '{sorted(unknown)[0]}': unknown field")
+    points = entry["points"]
+    if isinstance(points, bool) or not isinstance(points, (int, float)):
+        raise RubricError(f"{label}: field 'points': must be a number")
+    if points < 0:
+        raise RubricError(f"{label}: field 'points': must not be negative")
+    if entry["kind"] not in KINDS:
+        raise RubricError(f"{label}: field 'kind': must be one of {', '.join(KINDS)}")
+    if entry["visibility"] not in VISIBILITIES:
+        raise RubricError(f"{label}: field 'visibility': must be one of {', '.join(VISIBILITIES)}")
+    timeout = entry["timeout_s"]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise RubricError(f"{label}: field 'timeout_s': must be a positive number")
+    params = entry.get("params", {})
+    if not isinstance(params, dict):
+        raise RubricError(f"{label}: field 'params': must be a table")
+    for name in ("id", "exercise", "title", "check"):
+        if not isinstance(entry[name], str) or not entry[name]:
+            raise RubricError(f"{label}: field '{name}': must be a non-empty string")
+    _validate_check(entry["check"], entry["kind"], params, label)
+    return Item(
+        id=entry["id"],
+        exercise=entry["exercise"],
+        title=entry["title"],
+        points=float(points),
+        check=entry["check"],
+        kind=entry["kind"],
+        visibility=entry["visibility"],
+        timeout_s=float(timeout),
+        params=params,
+    )
+
+
+def _validate_check(check: str, kind: str, params: dict[str, Any], label: str) -> None:
+    from grader.checks import CHECKS  # the registry; importing it registers every check
+
+    if kind == "manual":
+        if check != "manual":
+            raise RubricError(f"{label}: field 'check': a manual item uses check = \"manual\"")
+        return
+    if check not in CHECKS:
+        raise RubricError(f"{label}: field 'check': unknown check '{check}'")
+    missing = [name for name in CHECKS[check].required_params if name not in params]
+    if missing:
+        raise RubricError(f"{label}: field 'params.{missing[0]}': missing (check '{check}' needs it)")
+
+
+def _field(table: dict[str, Any], name: str, kind: type, where: str) -> Any:
+    if name not in table:
+        raise RubricError(f"{where}: field '{name}': missing")
+    value = table[name]
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise RubricError(f"{where}: field '{name}': must be a {kind.__name__}")
+    return value

@@ -1,0 +1,142 @@
+"""The private channel between the trusted parent and the sandboxed worker.
+
+Messages are single JSON lines on a pipe that is not stdout. Arrays travel as ``.npz``
+files in the sandbox folder and are loaded with ``allow_pickle=False``. The parent
+validates every message against a JSON schema and caps its size, so nothing the
+worker sends can change another item's score or the report's structure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+MAX_ARRAY_FILE_BYTES = 256 * 1024 * 1024
+ALLOWED_DTYPE_KINDS = "biuf"  # bool, int, uint, float: never object arrays
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "kind": {"enum": ["missing", "not_implemented", "exception", "exit", "invalid"]},
+        "name": {"type": "string", "maxLength": 200},
+        "type": {"type": "string", "maxLength": 200},
+        "message": {"type": "string", "maxLength": 4000},
+        "traceback": {"type": "array", "items": {"type": "string", "maxLength": 1000}, "maxItems": 20},
+        "advice": {"type": "string", "maxLength": 2000},
+    },
+    "required": ["kind", "name", "message"],
+}
+
+REPLY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "ok": {"type": "boolean"},
+        "data": {"type": "object"},
+        "arrays": {"type": ["string", "null"], "pattern": r"^[A-Za-z0-9_.-]+\.npz$"},
+        "error": {"anyOf": [ERROR_SCHEMA, {"type": "null"}]},
+        "internal": {"type": ["string", "null"], "maxLength": 20000},
+    },
+    "required": ["id", "ok"],
+    "additionalProperties": False,
+}
+
+
+class ProtocolError(Exception):
+    """The worker sent something that is not a valid message."""
+
+
+class ChannelClosed(Exception):
+    """The worker's end of the channel closed (it exited or was killed)."""
+
+
+def send(fd: int, message: dict[str, Any]) -> None:
+    data = (json.dumps(message, allow_nan=False) + "\n").encode("utf-8")
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class LineReader:
+    """Reads newline-terminated messages from a pipe, with a deadline and a size cap."""
+
+    def __init__(self, fd: int, limit: int = MAX_MESSAGE_BYTES):
+        self.fd = fd
+        self.limit = limit
+        self.buffer = bytearray()
+
+    def read(self, deadline: float | None) -> bytes:
+        """The next line; TimeoutError at the deadline, ChannelClosed on EOF."""
+        while True:
+            newline = self.buffer.find(b"\n")
+            if newline >= 0:
+                line = bytes(self.buffer[:newline])
+                del self.buffer[: newline + 1]
+                return line
+            if len(self.buffer) > self.limit:
+                raise ProtocolError(f"message larger than {self.limit} bytes")
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], timeout if timeout is None else min(timeout, 0.5))
+            if not ready:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError
+                continue
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise ChannelClosed
+            self.buffer.extend(chunk)
+
+
+def decode_reply(line: bytes, expected_id: int) -> dict[str, Any]:
+    """Parse and validate one reply from the worker."""
+    import jsonschema
+
+    try:
+        message = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from None
+    try:
+        jsonschema.validate(message, REPLY_SCHEMA)
+    except jsonschema.ValidationError as exc:
+        raise ProtocolError(f"invalid message: {exc.message}") from None
+    if message["id"] != expected_id:
+        raise ProtocolError(f"reply to request {message['id']}, expected {expected_id}")
+    return message
+
+
+def save_arrays(directory: Path, name: str, arrays: dict[str, np.ndarray]) -> str:
+    """Worker side: write arrays to ``directory/name`` atomically; returns the file name."""
+    tmp = directory / f".{name}.tmp"
+    with open(tmp, "wb") as handle:
+        np.savez(handle, **{key: np.ascontiguousarray(value) for key, value in arrays.items()})
+    os.replace(tmp, directory / name)
+    return name
+
+
+def load_arrays(directory: Path, name: str) -> dict[str, np.ndarray]:
+    """Parent side: load a worker's arrays safely (no pickle, numeric only, capped size)."""
+    path = directory / name
+    if path.parent != directory or not path.is_file():
+        raise ProtocolError(f"array file {name} missing")
+    if path.stat().st_size > MAX_ARRAY_FILE_BYTES:
+        raise ProtocolError(f"array file {name} is larger than {MAX_ARRAY_FILE_BYTES} bytes")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ProtocolError(f"array file {name} unreadable: {exc}") from None
+    finally:
+        path.unlink(missing_ok=True)
+    for key, value in arrays.items():
+        if value.dtype.kind not in ALLOWED_DTYPE_KINDS:
+            raise ProtocolError(f"array {key} has dtype {value.dtype}")
+    return arrays

@@ -1,0 +1,354 @@
+"""The trusted side of the sandbox: start a worker, enforce limits, survive its death.
+
+One :class:`Sandbox` serves one submission. It starts a worker process in a fresh
+session and a temporary working folder, sends it requests over a private pipe and
+enforces, per request, a wall-time limit; a monitor thread enforces the memory cap and
+the process-count cap. When the worker dies (timeout, crash, ``os._exit``, a limit),
+the request fails with a :class:`WorkerFailure` that says what happened, and the next
+request starts a fresh worker, which reloads the submission.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+from grader.sandbox import protocol
+
+OUTPUT_KEEP_BYTES = 8 * 1024
+SIGNAL_NAMES = {
+    signal.SIGSEGV: "a segmentation fault",
+    signal.SIGABRT: "an abort",
+    signal.SIGBUS: "a bus error",
+    signal.SIGFPE: "a floating-point exception",
+    signal.SIGILL: "an illegal instruction",
+    signal.SIGXFSZ: "writing more output than the limit",
+    signal.SIGXCPU: "using more CPU time than the limit",
+}
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    memory_mb: int = 3072
+    processes: int = 16  # processes (not threads) the worker may have at once
+    output_file_mb: int = 64  # per-file write cap (RLIMIT_FSIZE): stops a print flood
+    threads: int = 0  # TF threads; 0 = all cores
+
+
+@dataclass
+class WorkerFailure(Exception):
+    """The worker could not answer: ``reason`` is timeout | memory | processes | crash | exit | protocol."""
+
+    reason: str
+    message: str
+    output: str = ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class Reply:
+    data: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    error: dict[str, Any] | None
+    output: str
+    seconds: float
+
+
+@dataclass
+class Sandbox:
+    """Runs probes for one submission in a disposable worker process."""
+
+    cells: list[dict[str, str]]
+    inputs: dict[str, np.ndarray]
+    files: dict[str, Path] = field(default_factory=dict)  # extra files copied in (e.g. a decoder)
+    keras: str = "3"
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    protected: tuple[str, ...] = ()
+    dropped: dict[str, str] = field(default_factory=dict)
+    trusted: bool = False  # the reference, run to build artifacts: no guards
+    load_timeout_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
+        for name in ("results", "output", "work", "home"):
+            (self.dir / name).mkdir()
+        (self.dir / "submission.json").write_text(json.dumps({"cells": self.cells, "dropped": self.dropped}))
+        np.savez(self.dir / "inputs.npz", **self.inputs)
+        for name, source in self.files.items():
+            shutil.copy(source, self.dir / name)
+        self.token = uuid.uuid4().hex
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+        self.load_info: dict[str, Any] | None = None
+        self._next_id = 1
+        self._kill_reason: str | None = None
+        self._monitor: threading.Thread | None = None
+        self._stop_monitor = threading.Event()
+        self.peak_rss_mb = 0.0
+
+    # -- life cycle -------------------------------------------------------
+
+    def start(self) -> dict[str, Any]:
+        """Start a worker and load the submission; returns the worker's load report."""
+        self._spawn()
+        reply = self._receive(0, time.monotonic() + self.load_timeout_s, "load")
+        self.load_info = reply.data
+        return reply.data | {"output": reply.output}
+
+    def ensure_started(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            if self.process is not None:
+                self.restarts += 1
+            self.start()
+
+    def close(self) -> None:
+        self._kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests ---------------------------------------------------------
+
+    def request(self, op: str, payload: dict[str, Any], item: str, timeout_s: float) -> Reply:
+        """Send one request and wait for its reply, at most ``timeout_s`` seconds."""
+        self.ensure_started()
+        assert self.process is not None
+        request_id = self._next_id
+        self._next_id += 1
+        message = {"id": request_id, "op": op, "item": _safe_name(item)} | payload
+        try:
+            protocol.send(self._cmd_fd, message)
+        except OSError:
+            pass  # the worker died; _receive reports why
+        return self._receive(request_id, time.monotonic() + timeout_s, item)
+
+    def _receive(self, request_id: int, deadline: float, item: str) -> Reply:
+        started = time.monotonic()
+        try:
+            line = self._reader.read(deadline)
+            reply = protocol.decode_reply(line, request_id)
+            arrays = protocol.load_arrays(self.dir / "results", reply["arrays"]) if reply.get("arrays") else {}
+        except TimeoutError:
+            self._kill("timeout")
+            raise WorkerFailure(
+                "timeout", f"timed out after {deadline - started:.0f} s", self._output(item)
+            ) from None
+        except protocol.ChannelClosed:
+            raise self._death(item) from None
+        except protocol.ProtocolError as exc:
+            self._kill("protocol")
+            raise WorkerFailure("protocol", f"the worker sent an invalid message ({exc})", self._output(item)) from None
+        if reply.get("internal"):
+            raise RuntimeError(f"grader probe failed inside the worker:\n{reply['internal']}")
+        return Reply(
+            data=reply.get("data") or {},
+            arrays=arrays,
+            error=reply.get("error"),
+            output=self._output(item),
+            seconds=time.monotonic() - started,
+        )
+
+    # -- process management ----------------------------------------------
+
+    def _spawn(self) -> None:
+        cmd_r, cmd_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        log = open(self.dir / "output" / "load.log", "ab")
+        env = _worker_env(self, self.token)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "grader.sandbox.worker", str(cmd_r), str(reply_w), str(self.dir)],
+                pass_fds=(cmd_r, reply_w),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd=self.dir / "work",
+                env=env,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+            os.close(cmd_r)
+            os.close(reply_w)
+        self._cmd_fd = cmd_w
+        self._reply_fd = reply_r
+        self._reader = protocol.LineReader(reply_r)
+        self._kill_reason = None
+        init = {
+            "threads": self.limits.threads,
+            "keras": self.keras,
+            "protected": list(self.protected),
+            "trusted": self.trusted,
+            "fsize_mb": self.limits.output_file_mb,
+            "processes": self.limits.processes,
+        }
+        protocol.send(cmd_w, init)
+        self._stop_monitor = threading.Event()
+        self._monitor = threading.Thread(target=self._watch, args=(self.process, self._stop_monitor), daemon=True)
+        self._monitor.start()
+
+    def _watch(self, process: subprocess.Popen, stop: threading.Event) -> None:
+        """Poll the worker's process tree: memory and process-count caps."""
+        try:
+            root = psutil.Process(process.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not stop.wait(0.1):
+            try:
+                tree = [root] + root.children(recursive=True)
+                rss = 0
+                for proc in tree:
+                    try:
+                        rss += proc.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                return
+            self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
+            if rss > self.limits.memory_mb * 2**20:
+                self._kill("memory")
+                return
+            if len(tree) > self.limits.processes:
+                self._kill("processes")
+                return
+
+    def _death(self, item: str) -> WorkerFailure:
+        assert self.process is not None
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._kill("protocol")
+            code = self.process.returncode
+        reason = self._kill_reason
+        self._kill(reason or "exit")
+        output = self._output(item)
+        if reason == "memory":
+            return WorkerFailure("memory", f"memory limit of {self.limits.memory_mb / 1024:g} GB exceeded", output)
+        if reason == "processes":
+            return WorkerFailure(
+                "processes", f"started more than {self.limits.processes} processes (limit)", output
+            )
+        if code is not None and code < 0:
+            what = SIGNAL_NAMES.get(-code, f"signal {-code}")
+            if -code == signal.SIGXFSZ:
+                return WorkerFailure("output", f"stopped for {what} ({self.limits.output_file_mb} MB)", output)
+            return WorkerFailure("crash", f"the Python process crashed with {what}", output)
+        return WorkerFailure(
+            "exit",
+            f"the worker process ended with exit code {code} (your code ended the Python process, "
+            "e.g. with os._exit or exit)",
+            output,
+        )
+
+    def _kill(self, reason: str | None = None) -> None:
+        if reason and self._kill_reason is None:
+            self._kill_reason = reason
+        self._stop_monitor.set()
+        process = self.process
+        if process is not None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        _kill_by_token(self.token)
+        for fd_name in ("_cmd_fd", "_reply_fd"):
+            fd = getattr(self, fd_name, None)
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+                setattr(self, fd_name, None)
+
+    def _output(self, item: str) -> str:
+        path = self.dir / "output" / f"{_safe_name(item)}.log"
+        return read_capped(path)
+
+
+def read_capped(path: Path, keep: int = OUTPUT_KEEP_BYTES) -> str:
+    """The first ``keep`` bytes of a log (and its tail), noting what was cut."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(keep)
+            tail = b""
+            if size > keep:
+                handle.seek(max(keep, size - 1024))
+                tail = handle.read(1024)
+    except OSError:
+        return ""
+    text = _clean(head.decode("utf-8", "replace"))
+    if size > keep:
+        text += f"\n... [{size - keep - len(tail):,} bytes of output cut] ...\n" + _clean(tail.decode("utf-8", "replace"))
+    return text
+
+
+def _clean(text: str) -> str:
+    # TensorFlow's C++ start-up chatter is not the student's output.
+    noise = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages", "To enable the following")
+    return "\n".join(line for line in text.splitlines() if not line.startswith(noise))
+
+
+def _safe_name(item: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in item)[:80] or "item"
+
+
+def _worker_env(sandbox: Sandbox, token: str) -> dict[str, str]:
+    threads = str(sandbox.limits.threads or os.cpu_count() or 1)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(sandbox.dir / "home"),
+        "KERAS_HOME": str(sandbox.dir / "home" / ".keras"),
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(sandbox.dir / "home" / "mpl"),
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "OMP_NUM_THREADS": threads,
+        "CUDA_VISIBLE_DEVICES": "",
+        "GRADER_SANDBOX_TOKEN": token,
+    }
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH", "TMPDIR"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    if sandbox.keras == "2":
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    return env
+
+
+def _kill_by_token(token: str) -> None:
+    """Kill processes that escaped the worker's session but still carry its token."""
+    me = os.getpid()
+    for proc in psutil.process_iter(["pid"]):
+        if proc.pid == me:
+            continue
+        try:
+            if proc.environ().get("GRADER_SANDBOX_TOKEN") == token:
+                proc.kill()
+        except (psutil.Error, OSError):
+            continue

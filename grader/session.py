@@ -1,0 +1,162 @@
+"""A probe session: fetch raw probe data for one submission from its sandbox, once each.
+
+It caches each probe's reply, runs training stages under the retry rule
+(``grader/training.py``), remembers which probe failed in which item (so later items
+that need it are marked as depending on it, not re-run into the same hang), and
+re-selects the chosen training attempts when a fresh worker replaces a dead one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.rubric import Budget
+from grader.sandbox.supervisor import Sandbox, WorkerFailure
+from grader.training import DEPENDS_ON, PROBE_STAGES, RULES, attempt_seeds
+
+
+@dataclass
+class ProbeResult:
+    """One probe's reply: data and arrays, or a student error, or a worker failure."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    error: dict[str, Any] | None = None  # a student error (exception, missing name ...)
+    failure: WorkerFailure | None = None  # the worker died or timed out
+    origin: str = ""  # the item during which a failure happened
+    output: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.failure is None
+
+
+@dataclass
+class ProbeSession:
+    sandbox: Sandbox
+    budget: Budget
+    expected: Mapping[str, Any]  # parent-only data the retry rule judges with
+    thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # per check name
+    probe_args: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    results: dict[str, ProbeResult] = field(default_factory=dict)
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> attempts and selection
+    _synced_restarts: int = 0
+
+    def fetch(self, probe: str, item: str, deadline: float) -> ProbeResult:
+        if probe in self.results:
+            return self.results[probe]
+        if probe.startswith("train:"):
+            result = self._train(probe.partition(":")[2], item, deadline)
+        else:
+            blocked = self._stages_ready(PROBE_STAGES.get(probe, ()), item, deadline)
+            result = blocked or self._request(probe, self.probe_args.get(probe, {}), item, deadline)
+        self.results[probe] = result
+        return result
+
+    # -- requests -------------------------------------------------------------
+
+    def _request(self, probe: str, args: dict[str, Any], item: str, deadline: float) -> ProbeResult:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return ProbeResult(failure=WorkerFailure("timeout", "timed out before it could start"), origin=item)
+        try:
+            self._resync(item, deadline)
+            reply = self.sandbox.request(
+                "probe", {"probe": probe, "args": args, "budget": self._budget_payload()}, item, remaining
+            )
+        except WorkerFailure as failure:
+            return ProbeResult(failure=failure, origin=item, output=failure.output)
+        return ProbeResult(reply.data, reply.arrays, reply.error, output=reply.output)
+
+    def _budget_payload(self) -> dict[str, Any]:
+        return self.budget.as_dict()
+
+    def _resync(self, item: str, deadline: float) -> None:
+        """After a restart, tell the fresh worker which training attempts were chosen."""
+        if self.sandbox.restarts == self._synced_restarts:
+            return
+        self.sandbox.ensure_started()
+        for stage, record in self.stages.items():
+            if record.get("selected") is not None:
+                self.sandbox.request("select", self._selection(stage), item, max(1.0, deadline - time.monotonic()))
+        self._synced_restarts = self.sandbox.restarts
+
+    def _selection(self, stage: str) -> dict[str, Any]:
+        record = self.stages[stage]
+        return {"stage": stage, "attempt": record["selected"], "seed": record["attempts"][record["selected"]]["seed"]}
+
+    # -- training stages --------------------------------------------------------
+
+    def _stages_ready(self, stages: tuple[str, ...], item: str, deadline: float) -> ProbeResult | None:
+        """None when every stage is trained and selected, else the failure to report."""
+        for stage in stages:
+            result = self.fetch(f"train:{stage}", item, deadline)
+            if not result.ok:
+                return _dependency_failure(stage, result)
+        return None
+
+    def _train(self, stage: str, item: str, deadline: float) -> ProbeResult:
+        blocked = self._stages_ready(DEPENDS_ON.get(stage, ()), item, deadline)
+        if blocked:
+            return blocked
+        rule = RULES[stage]
+        thresholds = self.thresholds.get(rule.threshold_item_check, {})
+        attempts: list[dict[str, Any]] = []
+        results: list[ProbeResult] = []
+        for attempt, seed in enumerate(attempt_seeds(self.budget.seed, self.budget.retries)):
+            result = self._request(f"train:{stage}", {"attempt": attempt, "seed": seed}, item, deadline)
+            if not result.ok:
+                if not results:  # the student's code fails: retrying with a seed will not help
+                    return result
+                break
+            metrics = rule.metrics(result.data, result.arrays, self.expected)
+            reason = rule.degenerate(metrics, thresholds)
+            attempts.append({"seed": seed, "reason": reason, "badness": rule.badness(metrics)})
+            results.append(result)
+            if reason is None:
+                break
+        best = min(range(len(attempts)), key=lambda index: attempts[index]["badness"])
+        self.stages[stage] = {"attempts": attempts, "selected": best}
+        try:
+            self.sandbox.request("select", self._selection(stage), item, max(1.0, deadline - time.monotonic()))
+        except WorkerFailure as failure:
+            return ProbeResult(failure=failure, origin=item, output=failure.output)
+        chosen = results[best]
+        chosen.data = dict(chosen.data) | {
+            "attempts": [{"seed": a["seed"], "reason": a["reason"]} for a in attempts],
+            "selected_seed": attempts[best]["seed"],
+        }
+        return chosen
+
+    def stage_summary(self) -> dict[str, Any]:
+        return {
+            stage: {
+                "attempts": [{"seed": a["seed"], "reason": a["reason"]} for a in record["attempts"]],
+                "selected_seed": record["attempts"][record["selected"]]["seed"],
+            }
+            for stage, record in self.stages.items()
+        }
+
+
+STAGE_ITEMS = {
+    "autoencoder": "training your autoencoder",
+    "classifier": "training your classifier",
+    "vae": "training your VAE",
+    "dense": "training your dense autoencoder",
+}
+
+
+def _dependency_failure(stage: str, result: ProbeResult) -> ProbeResult:
+    what = STAGE_ITEMS.get(stage, stage)
+    if result.failure is not None:
+        reason = f"{what} failed: {result.failure.message}"
+    else:
+        error = result.error or {}
+        reason = f"{what} failed ({error.get('name', '')}: {error.get('message', '')[:200]})"
+    failure = WorkerFailure("dependency", reason)
+    return ProbeResult(failure=failure, origin=result.origin, error=None)

@@ -1,0 +1,251 @@
+"""Load a submission (``.py`` or ``.ipynb``) into cells of source code and written answers.
+
+Notebooks keep only definitions by default, so the student's own 50-epoch training
+cells are not re-run: imports, functions, classes and module-level assignments of
+constants. Every dropped statement is recorded. IPython magics and shell escapes are
+ignored. Anything unreadable is a :class:`SubmissionError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PLACEHOLDER = re.compile(r"^\s*\*?\s*write your answer here\.?\s*\*?\s*$", re.IGNORECASE)
+ANSWER_HEADING = re.compile(r"^\s*#{1,6}\s*answer\s+([\w.]+)\s*:?\s*$", re.IGNORECASE)
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class SubmissionError(Exception):
+    """The submission cannot be read; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    filename: str  # what tracebacks show: "sub.py" or "sub.ipynb, cell 7"
+    source: str
+    number: int = 0  # notebook cell number (1-based); 0 for a .py file
+
+
+@dataclass(frozen=True)
+class Dropped:
+    where: str
+    code: str
+    names: tuple[str, ...] = ()
+
+
+@dataclass
+class Submission:
+    path: Path
+    kind: str  # "py" | "ipynb"
+    sha256: str
+    cells: list[Cell]
+    answers: dict[str, str] = field(default_factory=dict)
+    dropped: list[Dropped] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return "\n\n".join(cell.source for cell in self.cells)
+
+    @property
+    def dropped_names(self) -> dict[str, str]:
+        """name -> where a dropped statement assigned it (for the NameError advice)."""
+        return {name: drop.where for drop in self.dropped for name in drop.names}
+
+    def worker_cells(self) -> list[dict[str, str]]:
+        return [{"filename": cell.filename, "source": cell.source} for cell in self.cells]
+
+
+def load_submission(path: str | Path, keep_all_cells: bool = False) -> Submission:
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionError(f"file not found: {path}")
+    if path.is_dir():
+        raise SubmissionError(f"{path} is a folder; pass the .py or .ipynb file inside it")
+    if path.suffix not in (".py", ".ipynb"):
+        raise SubmissionError(f"{path.name}: a submission is a .py module or an .ipynb notebook")
+    raw = path.read_bytes()
+    if len(raw) > MAX_BYTES:
+        raise SubmissionError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB")
+    if not raw.strip():
+        raise SubmissionError(f"{path.name} is empty")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(
+            f"{path.name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}); save it as UTF-8"
+        ) from None
+    sha = hashlib.sha256(raw).hexdigest()
+    if path.suffix == ".py":
+        cell = Cell(path.name, text)
+        _parse(cell)
+        return Submission(path, "py", sha, [cell], answers=_answers_from_code([cell]))
+    return _load_notebook(path, text, sha, keep_all_cells)
+
+
+def _parse(cell: Cell) -> ast.Module:
+    try:
+        return ast.parse(cell.source, filename=cell.filename)
+    except SyntaxError as exc:
+        where = f"{cell.filename}, line {exc.lineno}" if cell.number else f"{cell.filename} at line {exc.lineno}"
+        raise SubmissionError(f"syntax error in {where}: {exc.msg}") from None
+
+
+def _load_notebook(path: Path, text: str, sha: str, keep_all_cells: bool) -> Submission:
+    import nbformat
+
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(f"{path.name} is not a valid notebook: invalid JSON at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
+        raise SubmissionError(f"{path.name} is not a Jupyter notebook (no cells)")
+    major = raw.get("nbformat")
+    if major != 4:
+        raise SubmissionError(
+            f"{path.name} uses notebook format {major}; only format 4 is supported (open and save it in Jupyter)"
+        )
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises several kinds for broken files
+        raise SubmissionError(f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:200]}") from None
+    cells: list[Cell] = []
+    dropped: list[Dropped] = []
+    for number, nb_cell in enumerate(notebook.cells, start=1):
+        if nb_cell.cell_type != "code":
+            continue
+        source = _strip_magics(nb_cell.source)
+        cell = Cell(f"{path.name}, cell {number}", source, number)
+        tree = _parse(cell)
+        if not keep_all_cells:
+            cell, cell_dropped = _definitions_only(cell, tree)
+            dropped.extend(cell_dropped)
+        if cell.source.strip():
+            cells.append(cell)
+    answers = _answers_from_markdown(notebook.cells) | _answers_from_code(cells)
+    return Submission(path, "ipynb", sha, cells, answers=answers, dropped=dropped)
+
+
+def _strip_magics(source: str) -> str:
+    """Blank out IPython magics and shell escapes (keeping line numbers); drop cell magics."""
+    if source.lstrip().startswith("%%"):
+        return ""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        lines.append("" if stripped.startswith(("%", "!")) or stripped.startswith("?") else line)
+    return "\n".join(lines)
+
+
+def _is_constant(node: ast.AST) -> bool:
+    """A literal, or arithmetic on literals (e.g. ``2 * 16`` or ``(32, 32, 1)``)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_is_constant(element) for element in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _is_constant(k) for k in node.keys) and all(_is_constant(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp):
+        return _is_constant(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _is_constant(node.left) and _is_constant(node.right)
+    return False
+
+
+def _keep(statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(statement, ast.Assign):
+        return _is_constant(statement.value)
+    if isinstance(statement, ast.AnnAssign):
+        return statement.value is None or _is_constant(statement.value)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return True  # a docstring
+    if isinstance(statement, ast.Try):  # try: import x / except ImportError: import y
+        body = statement.body + statement.orelse + [s for h in statement.handlers for s in h.body]
+        return all(isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass)) for s in body)
+    return False
+
+
+def _assigned_names(statement: ast.stmt) -> tuple[str, ...]:
+    names = []
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+    return tuple(dict.fromkeys(names))
+
+
+def _definitions_only(cell: Cell, tree: ast.Module) -> tuple[Cell, list[Dropped]]:
+    """Blank the lines of every statement that is not a definition; line numbers stay valid."""
+    lines = cell.source.splitlines()
+    dropped = []
+    kept_lines: set[int] = set()
+    for statement in tree.body:
+        span = range(statement.lineno, (statement.end_lineno or statement.lineno) + 1)
+        if _keep(statement):
+            kept_lines.update(span)
+            continue
+        code = ast.get_source_segment(cell.source, statement) or ""
+        dropped.append(Dropped(f"{cell.filename}, line {statement.lineno}", code.splitlines()[0][:120] if code else "", _assigned_names(statement)))
+        for lineno in span:
+            if lineno not in kept_lines:
+                lines[lineno - 1] = ""
+    kept = "\n".join(lines)
+    try:
+        ast.parse(kept)
+    except SyntaxError:  # statements sharing a line: fall back to re-printing the kept ones
+        kept = "\n".join(ast.unparse(s) for s in tree.body if _keep(s))
+    return Cell(cell.filename, kept, cell.number), dropped
+
+
+def _answers_from_code(cells: list[Cell]) -> dict[str, str]:
+    """A literal ``ANSWERS = {...}`` dict at module level (the last one wins)."""
+    answers: dict[str, str] = {}
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for statement in tree.body:
+            if (
+                isinstance(statement, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "ANSWERS" for t in statement.targets)
+                and isinstance(statement.value, ast.Dict)
+            ):
+                try:
+                    value = ast.literal_eval(statement.value)
+                except ValueError:
+                    continue
+                answers = {str(k): str(v).strip() for k, v in value.items()}
+    return answers
+
+
+def _answers_from_markdown(cells: list[Any]) -> dict[str, str]:
+    """``### Answer 2b`` headings (answer in the same cell, or in the next markdown cell) and tags."""
+    answers: dict[str, str] = {}
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "markdown":
+            continue
+        for tag in cell.get("metadata", {}).get("tags", []):
+            if str(tag).startswith("answer:"):
+                answers[str(tag)[7:]] = _clean_answer(cell.source)
+        lines = cell.source.splitlines()
+        if not lines or not ANSWER_HEADING.match(lines[0]):
+            continue
+        key = ANSWER_HEADING.match(lines[0]).group(1)
+        body = "\n".join(lines[1:]).strip()
+        if not body and index + 1 < len(cells) and cells[index + 1].cell_type == "markdown":
+            following = cells[index + 1].source
+            if not following.lstrip().startswith(("#", "**Question")):
+                body = following.strip()
+        answers[key] = _clean_answer(body)
+    return answers
+
+
+def _clean_answer(text: str) -> str:
+    return "" if PLACEHOLDER.match(text or "") else (text or "").strip()

@@ -95,7 +95,7 @@ def grade(
     base.integrity = [flag.as_dict() for flag in integrity.scan(submission)]
     base.debug["dropped"] = [{"where": d.where, "code": d.code} for d in submission.dropped]
 
-    keras, why = _choose_keras(options.keras, submission)
+    keras, why = _choose_keras(options.keras, submission, rubric)
     probe_args = {
         "constants": {"names": list(rubric.contract.constants)},
         "decode_grid": {"decoder_layers": meta.get("decoder_layers", [])},
@@ -165,7 +165,9 @@ def infer_rubric(submission: Submission) -> str:
     return ranked[0][0]
 
 
-def _choose_keras(requested: str, submission: Submission) -> tuple[str, str]:
+def _choose_keras(requested: str, submission: Submission, rubric: Rubric) -> tuple[str, str]:
+    if not rubric.tensorflow and requested == "auto":
+        return "none", "the assignment needs no TensorFlow"
     if requested in ("2", "3"):
         return requested, f"--keras {requested}"
     reasons = keras2_reasons(submission)
@@ -293,7 +295,9 @@ def _grade_item(
         except Exception:  # a grader bug: never hidden, never blamed on the student
             report.warnings.append(f"internal error in check {item.check} for item {item.id}:\n{traceback.format_exc()}")
             verdict = Verdict(0.0, "the grader failed on this item (internal error); your instructor has been told.", status="error")
-    return _result(item, verdict, time.monotonic() - started, "\n".join(outputs))
+    result = _result(item, verdict, time.monotonic() - started, "\n".join(outputs))
+    result.probes = list(spec.probes_for(item.params))
+    return result
 
 
 def _result(item: Item, verdict: Verdict, seconds: float, output: str) -> ItemResult:
@@ -311,6 +315,7 @@ def _result(item: Item, verdict: Verdict, seconds: float, output: str) -> ItemRe
         seconds=round(seconds, 2),
         output=output,
         kind=item.kind,
+        check=item.check,
         metrics={k: (v if isinstance(v, (int, float)) and math.isfinite(v) else None) for k, v in verdict.metrics.items()},
     )
 

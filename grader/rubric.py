@@ -90,6 +90,7 @@ class Rubric:
     items: tuple[Item, ...]
     load_timeout_s: float = 120.0
     reference_artifacts: bool = False  # items get inputs made from the trained reference
+    tensorflow: bool = True  # False: the worker does not import TensorFlow up front
 
     @property
     def budget(self) -> Budget:
@@ -173,6 +174,7 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         items=items,
         load_timeout_s=float(raw.get("load_timeout_s", 120.0)),
         reference_artifacts=bool(raw.get("reference_artifacts", False)),
+        tensorflow=bool(raw.get("tensorflow", True)),
     )
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from grader.checks import ground_truth
 from grader.checks.architecture import effective_activation, layer_label
-from grader.checks.base import CheckInputs, Verdict, check
+from grader.checks.base import CheckInputs, StudentCallFailed, StudentError, Verdict, check
 
 
 def keras_l2_normalize(images: np.ndarray, axis: int) -> np.ndarray:
@@ -109,6 +109,8 @@ def attention_function(inputs: CheckInputs) -> Verdict:
         mask = given.get(f"att_{case}_mask")
         if "error" in data.get(case, {}):
             error = data[case]["error"]
+            if error.get("kind") in ("missing", "not_implemented"):
+                raise StudentCallFailed(StudentError.from_dict(error))
             advice = f" {error['advice']}" if error.get("advice") else ""
             problems.append(f"on {case} inputs it raised {error.get('type', '')}: {error.get('message', '')[:200]}.{advice}")
             continue

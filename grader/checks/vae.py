@@ -9,7 +9,7 @@ import numpy as np
 
 from grader.checks import ground_truth
 from grader.checks.architecture import kind, layer_label
-from grader.checks.base import CheckInputs, Verdict, check
+from grader.checks.base import CheckInputs, StudentCallFailed, StudentError, Verdict, check
 
 # The sampling probe's inputs (grader/probes/autoencoders.py): every row has this mean and log.
 SAMPLING_MEAN = np.array([0.5, -1.0])
@@ -43,6 +43,8 @@ def sampling(inputs: CheckInputs) -> Verdict:
     """Right statistics eagerly; works inside tf.function (fresh noise per call) and in a Lambda layer."""
     score, problems = 0.0, []
     eager, error = _sampling_result(inputs, "eager")
+    if error.get("kind") in ("missing", "not_implemented", "invalid"):
+        raise StudentCallFailed(StudentError.from_dict(error))
     convention = sampling_convention(eager) if eager is not None else None
     if convention:
         score += 0.5

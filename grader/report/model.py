@@ -24,6 +24,8 @@ class ItemResult:
     kind: str = "auto"
     metrics: dict[str, Any] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
+    check: str = ""
+    probes: list[str] = field(default_factory=list)
     answer: str | None = None  # manual items: the student's written answer
     comment: str = ""  # manual items: the instructor's comment after merge-manual
 

@@ -51,7 +51,8 @@ class Worker:
         from grader.sandbox.protocol import save_arrays, send
 
         self.probes, self.student_error, self.save_arrays, self.send = PROBES, StudentCallError, save_arrays, send
-        self.sandbox, self.reply_fd, self.keras_version = sandbox, reply_fd, keras.__version__
+        self.sandbox, self.reply_fd = sandbox, reply_fd
+        self.keras_version = keras.__version__ if keras is not None else "not loaded"
         with np.load(sandbox / "inputs.npz", allow_pickle=False) as npz:
             inputs = {key: npz[key] for key in npz.files}
         payload = json.loads((sandbox / "submission.json").read_text())

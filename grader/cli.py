@@ -1,0 +1,242 @@
+"""The command line: a thin layer over plain functions (``grader.grading.grade`` and friends).
+
+Exit codes: 0 graded (whatever the score); 2 a usage error or an unreadable submission
+(a report is still written); 1 an internal error of the grader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader import __version__
+from grader.data import DataError
+from grader.report.model import Report
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with the command line or its inputs, told in one line."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except (UsageError, DataError) as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from grader.grading import UnknownAssignment
+        from grader.rubric import RubricError
+
+        if isinstance(exc, (UnknownAssignment, RubricError)):
+            print(f"grader: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        traceback.print_exc()
+        print(f"grader: internal error ({type(exc).__name__}); please report it with the traceback above.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader",
+        description="Autograder for TensorFlow/Keras autoencoder and VAE assignments: sandboxed, budgeted, calibrated.",
+    )
+    parser.add_argument("--version", action="version", version=f"grader {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    grade = commands.add_parser("grade", help="grade one submission and print its score table")
+    grade.add_argument("path", type=Path, help="the submission: a .py module or an .ipynb notebook")
+    _grading_options(grade)
+    grade.add_argument("--out", type=Path, default=Path("grader-out"), help="folder for the reports (default: grader-out)")
+    grade.add_argument(
+        "--format", default="json,md", help="comma-separated: json, md, html, gradescope (default: json,md)"
+    )
+    grade.set_defaults(run=run_grade)
+
+    check = commands.add_parser("check", help="student self-check: public items only, what to fix first")
+    check.add_argument("path", type=Path, help="your .py or .ipynb file")
+    check.add_argument("--rubric", help="assignment name (inferred from your file when obvious)")
+    check.add_argument("--quick", action="store_true", help="train on the tiny 'smoke' budget (faster, rougher)")
+    check.set_defaults(run=run_check)
+
+    listing = commands.add_parser("list-rubrics", help="list the shipped rubrics")
+    listing.set_defaults(run=run_list)
+
+    calibrate = commands.add_parser("calibrate", help="train the reference over several seeds and write thresholds")
+    calibrate.add_argument("--rubric", required=True, help="rubric name or TOML path")
+    calibrate.add_argument("--seeds", type=int, default=10, help="grading seeds to train the reference with (default 10)")
+    calibrate.add_argument("--budget", default="default", help="budget name in the rubric (default: default)")
+    calibrate.add_argument("--data", default="default", help="default | mnist | FILE.npz")
+    calibrate.set_defaults(run=run_calibrate)
+    return parser
+
+
+def _grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rubric", help="rubric name or TOML file (inferred from the submission when obvious)")
+    parser.add_argument("--data", default="default", help="default (embedded MNIST 5k) | mnist (Keras cache) | FILE.npz")
+    parser.add_argument("--seed", type=int, help="grading seed (default: the rubric's)")
+    parser.add_argument("--budget", default="default", help="budget name in the rubric (default: default)")
+    parser.add_argument("--keras", choices=("auto", "2", "3"), default="auto", help="Keras to grade under (default: auto)")
+    parser.add_argument("--memory-mb", type=int, default=3072, help="memory limit of the sandbox (default 3072)")
+
+
+def _options(args: argparse.Namespace, **extra: object):
+    from grader.grading import GradeOptions
+    from grader.sandbox.supervisor import SandboxLimits
+
+    return GradeOptions(
+        budget=args.budget,
+        seed=args.seed,
+        data=args.data,
+        keras=args.keras,
+        limits=SandboxLimits(memory_mb=args.memory_mb),
+        **extra,
+    )
+
+
+def _progress(total: int, description: str):
+    """A progress bar on stderr (only on a terminal); returns (callback, close)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=description, unit="item", file=sys.stderr, disable=None, leave=False)
+
+    def step(label: str) -> None:
+        if label != "load":
+            bar.update(1)
+        bar.set_postfix_str(label)
+
+    return step, bar.close
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from grader.grading import grade
+    from grader.report import render
+    from grader.report.writer import FORMATS, Layout, write_report
+    from grader.rubric import load_rubric
+
+    formats = [fmt.strip() for fmt in args.format.split(",") if fmt.strip()]
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown format '{unknown[0]}' (choose from {', '.join(FORMATS)})")
+    rubric = load_rubric(args.rubric) if args.rubric else None
+    step, close = _progress(len(rubric.items) if rubric else 0, args.path.name)
+    try:
+        report = grade(args.path, rubric, _options(args), progress=step)
+    finally:
+        close()
+    written = write_report(report, Layout(args.out), args.path.stem, formats)
+    print(render.table(report))
+    for warning in report.warnings:
+        print(f"warning: {warning.splitlines()[0]}", file=sys.stderr)
+    if written:
+        print("reports: " + ", ".join(str(path) for path in written.values()))
+    if report.load_error and not report.submission_sha256:
+        print(f"grader: error: {report.load_error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from grader.grading import GradeOptions, grade
+
+    options = GradeOptions(public_only=True, budget="smoke" if args.quick else "default")
+    report = grade(args.path, args.rubric, options)
+    print(check_summary(report))
+    if report.load_error and not report.submission_sha256:
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def check_summary(report: Report) -> str:
+    """Friendly self-check output: what to fix first, then the public items."""
+    auto = [i for i in report.items if i.kind == "auto"]
+    to_fix = [i for i in auto if i.status != "passed"]
+    lines = [f"Self-check of {Path(report.submission).name} ({report.assignment}, public items only)", ""]
+    if report.load_error:
+        lines += [f"Your file could not be graded: {report.load_error}", ""]
+    if not to_fix:
+        lines.append(f"All {len(auto)} public automatic items pass. Well done!")
+    else:
+        # Errors first (they often hide other problems), then the items worth the most points.
+        order = {"error": 0, "timeout": 1, "failed": 2, "partial": 3, "skipped": 4}
+        ranked = sorted(to_fix, key=lambda i: (order.get(i.status, 5), -(i.max_score - i.score)))
+        lines.append("Fix these first:")
+        for number, item in enumerate(ranked[:3], start=1):
+            lines += [f"  {number}. {item.id} ({item.title}): {item.feedback.splitlines()[0]}"]
+        lines.append("")
+        lines.append(f"{len(auto) - len(to_fix)} of {len(auto)} public automatic items pass.")
+    lines += ["", "All public items:"]
+    for item in auto:
+        mark = {"passed": "ok  ", "partial": "part", "skipped": "skip"}.get(item.status, "FIX ")
+        lines.append(f"  [{mark}] {item.id:<24} {item.score:g}/{item.max_score:g}  {item.feedback.splitlines()[0][:90]}")
+    pending = [i for i in report.items if i.kind == "manual" and i.id != "integrity"]
+    empty = [i.exercise for i in pending if not i.answer]
+    if empty:
+        lines += ["", f"Written answers still empty: {', '.join(empty)}"]
+    lines += ["", "Hidden items and your written answers are graded when you hand in."]
+    return "\n".join(lines)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from grader.rubric import list_rubrics, load_rubric
+
+    for name in list_rubrics():
+        rubric = load_rubric(name)
+        auto = sum(i.points for i in rubric.items if not i.is_manual)
+        print(f"{name:<18} {rubric.max_score:>5g} points ({auto:g} automatic)  {rubric.title}")
+    return EXIT_OK
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from grader import calibration
+    from grader.artifacts import reference_path
+    from grader.data import load_dataset
+    from grader.grading import GradeOptions, grade
+    from grader.rubric import load_rubric
+
+    if args.seeds < 1:
+        raise UsageError("--seeds must be at least 1")
+    rubric = load_rubric(args.rubric)
+    budget = rubric.budget_named(args.budget)
+    dataset = load_dataset(args.data)
+    reference = reference_path(rubric.name)
+
+    def grade_reference(seeded_budget):
+        options = GradeOptions(budget=args.budget, seed=seeded_budget.seed, data=args.data, calibrated=False)
+        return grade(reference, rubric, options)
+
+    def progress(done: int, total: int) -> None:
+        print(f"  reference graded with seed {budget.seed + done - 1} ({done}/{total})", file=sys.stderr)
+
+    entry = calibration.calibrate(rubric, budget, dataset, args.seeds, grade_reference, progress)
+    print(f"{rubric.name}, budget '{budget.name}', {args.seeds} seeds -> {rubric.calibration_path}")
+    for item_id, record in entry["items"].items():
+        for metric, stats in record["reference"].items():
+            thresholds = ", ".join(f"{k} = {v:.4g}" for k, v in record["thresholds"].items())
+            print(
+                f"  {item_id:<14} {metric:<10} min {stats['min']:.4g}  median {stats['median']:.4g}  "
+                f"max {stats['max']:.4g}  -> {thresholds} ({stats['rule']})"
+            )
+    for stage, summary in entry["retries"].items():
+        print(
+            f"  {stage:<14} degenerate first attempts: {summary['first_attempt_degenerate']} of {summary['runs']} "
+            f"({100 * summary['rate']:.0f}%)"
+        )
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

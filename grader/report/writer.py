@@ -1,0 +1,78 @@
+"""Write a report's files atomically (temporary file + rename): a crash never leaves half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.report import figures, render
+from grader.report.model import Report
+
+FORMATS = ("json", "md", "html", "gradescope")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each format goes. ``single``: OUT/<stem>.*; ``batch``: OUT/reports/<stem>.* and OUT/gradescope/<stem>/."""
+
+    out: Path
+    batch: bool = False
+
+    def path(self, stem: str, fmt: str) -> Path:
+        if fmt == "gradescope":
+            return self.out / "gradescope" / stem / "results.json" if self.batch else self.out / "results.json"
+        folder = self.out / "reports" if self.batch else self.out
+        return folder / f"{stem}.{fmt}"
+
+    def figures(self, stem: str) -> tuple[Path, str]:
+        folder = self.out / "reports" if self.batch else self.out
+        return folder / "figures" / stem, f"figures/{stem}"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(report: Report, layout: Layout, stem: str, formats: Iterable[str] = ("json", "md")) -> dict[str, Path]:
+    """Render figures (when raw data is at hand), then every requested format; JSON last.
+
+    The JSON report is written last so that its presence means every other file is complete
+    (``grader batch --resume`` relies on it).
+    """
+    formats = list(formats)
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]} (choose from {', '.join(FORMATS)})")
+    raw = getattr(report, "raw", None)
+    if raw is not None and any(fmt in formats for fmt in ("md", "html")):
+        directory, prefix = layout.figures(stem)
+        figures.attach(report, figures.render(raw, directory, prefix))
+    written = {}
+    renderers = {"md": render.markdown, "html": render.html_page, "gradescope": render.gradescope_json}
+    for fmt in formats:
+        if fmt == "json":
+            continue
+        path = layout.path(stem, fmt)
+        write_atomic(path, renderers[fmt](report))
+        written[fmt] = path
+    if "json" in formats:
+        path = layout.path(stem, "json")
+        write_atomic(path, report.to_json() + "\n")
+        written["json"] = path
+    return written
+
+
+def read_report(path: Path) -> Report:
+    return Report.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

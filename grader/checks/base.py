@@ -172,5 +172,11 @@ def shape_text(shape: Any) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
+def sentences(problems: list[str]) -> str:
+    """Problems joined with '; ' and ended with one full stop (none after a '?' or '.')."""
+    text = "; ".join(problems)
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def fraction_of(passed: int, total: int) -> float:
     return 0.0 if total == 0 else passed / total

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.checks.architecture import canonical_loss, effective_activation, kind, layer_label, loss_words
-from grader.checks.base import CheckInputs, Verdict, check
+from grader.checks.base import CheckInputs, Verdict, check, sentences
 
 HEAD_TYPES = frozenset({"Flatten", "Dense", "Activation", "Softmax", "Dropout", "GlobalAveragePooling2D",
                         "GlobalMaxPooling2D", "Reshape"})
@@ -57,7 +57,7 @@ def classifier_structure(inputs: CheckInputs) -> Verdict:
         passed += 1
 
     if problems:
-        return Verdict(passed / 3, "; ".join(problems) + ".")
+        return Verdict(passed / 3, sentences(problems))
     return Verdict.passed(
         "The classifier reuses the encoder up to its last conv block, ends in Dense(10) and uses cross-entropy."
     )

@@ -18,7 +18,7 @@ from grader.checks.architecture import (
     loss_words,
     spatial,
 )
-from grader.checks.base import CheckInputs, Verdict, check, fraction_of, shape_text
+from grader.checks.base import CheckInputs, Verdict, check, fraction_of, sentences, shape_text
 
 PROBE = ("ae_models",)
 LATENT = [1, 2, 1]
@@ -144,7 +144,7 @@ def conv_resampling(inputs: CheckInputs) -> Verdict:
                     f"{shape_text(nxt.get('output_shape'))}, not by a factor of 2"
                 )
     if problems:
-        return Verdict.failed("; ".join(problems) + ".")
+        return Verdict.failed(sentences(problems))
     return Verdict.passed("Every (transposed) convolution is followed by pooling / upsampling by a factor of 2.")
 
 
@@ -170,7 +170,7 @@ def conv_filters(inputs: CheckInputs) -> Verdict:
                     f"{'x'.join(map(str, record.get('kernel_size', [])))}, expected {filters} of {'x'.join(map(str, kernel))}"
                 )
     if problems:
-        return Verdict.failed("; ".join(problems) + ".")
+        return Verdict.failed(sentences(problems))
     return Verdict.passed(f"{filters} filters of 3x3 throughout, 1 filter in the last layers.")
 
 

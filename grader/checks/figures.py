@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.base import CheckInputs, Verdict, check
+from grader.checks.base import CheckInputs, Verdict, check, sentences
 
 
 def _same_picture(shown: np.ndarray, expected: np.ndarray) -> bool:
@@ -111,7 +111,7 @@ def figure_latent_scatter(inputs: CheckInputs) -> Verdict:
     else:
         problems.append("there is no legend or colorbar telling which colour is which digit")
     if problems:
-        return Verdict(score, "; ".join(problems) + ".")
+        return Verdict(score, sentences(problems))
     return Verdict.passed("All latent codes are plotted, coloured by digit, with a legend or colorbar.")
 
 

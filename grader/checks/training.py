@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.base import CheckInputs, Verdict, check
+from grader.checks.base import CheckInputs, Verdict, check, sentences
 from grader.data import to_float_images
 
 DEAD_STD = 1e-5  # a latent dimension whose std over the training set is below this is dead
@@ -179,7 +179,7 @@ def vae_training(inputs: CheckInputs) -> Verdict:
             "term in the loss?"
         )
     if problems:
-        return Verdict(passed / 3, f"{_budget_text(inputs, 'vae')}: " + "; ".join(problems) + "." + note, measured)
+        return Verdict(passed / 3, f"{_budget_text(inputs, 'vae')}: " + sentences(problems) + note, measured)
     return Verdict.passed(
         f"{_budget_text(inputs, 'vae')} the loss fell, the reconstruction MSE is {metrics['recon_mse']:.4f} "
         f"and the latent means lie near the prior." + note,

@@ -9,7 +9,7 @@ import numpy as np
 
 from grader.checks import ground_truth
 from grader.checks.architecture import kind, layer_label
-from grader.checks.base import CheckInputs, StudentCallFailed, StudentError, Verdict, check
+from grader.checks.base import CheckInputs, StudentCallFailed, StudentError, Verdict, check, sentences
 
 # The sampling probe's inputs (grader/probes/autoencoders.py): every row has this mean and log.
 SAMPLING_MEAN = np.array([0.5, -1.0])
@@ -78,7 +78,7 @@ def sampling(inputs: CheckInputs) -> Verdict:
     else:
         score += 0.25
     if problems:
-        return Verdict(score, "; ".join(problems) + ".")
+        return Verdict(score, sentences(problems))
     return Verdict.passed(
         f"sampling draws z = mean + eps * std with the right statistics ({CONVENTION_WORDS[convention]} "
         "convention) and works eagerly, in tf.function and in a Lambda layer."
@@ -137,7 +137,7 @@ def vae_loss_terms(inputs: CheckInputs) -> Verdict:
         else:
             problems.append(f"vae_loss does not grow when {words}: is that term in the loss?")
     if problems:
-        return Verdict(score, "; ".join(problems) + ".")
+        return Verdict(score, sentences(problems))
     return Verdict.passed("vae_loss grows with the reconstruction error and with the KL term.")
 
 
@@ -183,5 +183,5 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
     else:
         problems.append("build_vae should return a compiled model")
     if problems:
-        return Verdict(passed / 3, "; ".join(problems) + ".")
+        return Verdict(passed / 3, sentences(problems))
     return Verdict.passed("The VAE encoder and decoder are convolutional, sampling is a Lambda layer, the VAE is compiled.")

@@ -9,9 +9,13 @@ worst one:
 * lower-is-better metrics (MSE, BCE): ``threshold = worst * (1 + margin)``, margin 0.3;
 * higher-is-better metrics (accuracy): ``threshold = worst - margin``, margin 0.10.
 
-An item may set ``margin`` in its params. Grading reads thresholds from the file when
-its key (a sha of the budget, the threshold items, the data and the reference source)
-matches; otherwise it warns and uses the rubric's own fallback values.
+An item may set ``margin`` in its params. Grading reads an item's threshold from the file
+when the item's key (a sha of its check and params, the budget, the data and the
+reference source) matches; otherwise it warns and uses the rubric's fallback value.
+
+While calibrating there are no thresholds yet, so the retry rule retrains only what is
+degenerate without them (a dead latent dimension, a NaN loss); the file records how
+often the reference's first attempt was degenerate.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 from grader import __version__
 from grader.checks import CHECKS
 from grader.data import Dataset
-from grader.rubric import Budget, Rubric
+from grader.rubric import Budget, Item, Rubric
 
 # threshold name -> (metric the check reports, direction, default margin)
 RULES: dict[str, tuple[str, str, float]] = {
@@ -44,47 +48,64 @@ def _entry_name(budget: Budget, dataset: Dataset) -> str:
     return f"{budget.name}@{dataset.name}"
 
 
-def calibration_key(rubric: Rubric, budget: Budget, dataset: Dataset) -> str:
-    from grader.artifacts import reference_path
-
-    items = [
-        {"id": item.id, "check": item.check, "params": item.params}
-        for item in rubric.items
-        if not item.is_manual and CHECKS[item.check].calibrated
-    ]
+def item_key(item: Item, budget: Budget, dataset: Dataset, reference_sha: str) -> str:
+    """What a threshold depends on: the item's check and params, the budget, the data, the reference."""
     material = {
-        "budget": {k: v for k, v in budget.as_dict().items() if k != "name"},
-        "items": items,
+        "check": item.check,
+        "params": item.params,
+        "budget": {k: v for k, v in budget.as_dict().items() if k not in ("name", "seed")},
         "data": dataset.fingerprint,
-        "reference": hashlib.sha256(reference_path(rubric.name).read_bytes()).hexdigest(),
+        "reference": reference_sha,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _reference_sha(rubric: Rubric) -> str:
+    from grader.artifacts import reference_path
+
+    return hashlib.sha256(reference_path(rubric.name).read_bytes()).hexdigest()
+
+
+def _threshold_items(rubric: Rubric) -> list[Item]:
+    return [item for item in rubric.items if not item.is_manual and CHECKS[item.check].calibrated]
 
 
 def thresholds_for(
     rubric: Rubric, budget: Budget, dataset: Dataset, use_file: bool = True
 ) -> tuple[dict[str, dict[str, float]], list[str]]:
-    """(item id -> {threshold name: value}, warnings). Empty thresholds mean the rubric's fallbacks."""
-    needs = [item for item in rubric.items if not item.is_manual and CHECKS[item.check].calibrated]
+    """(item id -> {threshold name: value}, warnings). Items without a current calibration use
+    the rubric's fallback values from their params, with a warning."""
+    needs = _threshold_items(rubric)
     if not needs or not use_file:
         return {}, []
     path = rubric.calibration_path
     command = f"grader calibrate --rubric {rubric.name} --budget {budget.name}"
-    if not path.exists():
-        return {}, [f"{rubric.name}: no calibration file ({path.name}); using the rubric's fallback thresholds. Run: {command}"]
     try:
         entry = json.loads(path.read_text())["budgets"][_entry_name(budget, dataset)]
+        calibrated = entry["items"]
+    except FileNotFoundError:
+        return {}, [f"{rubric.name}: no calibration file ({path.name}); using the rubric's fallback thresholds. Run: {command}"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}, [
             f"{rubric.name}: {path.name} has no calibration for budget '{budget.name}' on data '{dataset.name}'; "
             f"using the rubric's fallback thresholds. Run: {command}"
         ]
-    if entry.get("key") != calibration_key(rubric, budget, dataset):
-        return {}, [
-            f"{rubric.name}: the calibration in {path.name} is stale (the budget, threshold items, data or reference "
-            f"changed since it was made); using the rubric's fallback thresholds. Run: {command}"
-        ]
-    return {item_id: dict(values["thresholds"]) for item_id, values in entry["items"].items()}, []
+    reference_sha = _reference_sha(rubric)
+    thresholds, stale = {}, []
+    for item in needs:
+        record = calibrated.get(item.id, {})
+        if record.get("key") == item_key(item, budget, dataset, reference_sha):
+            thresholds[item.id] = dict(record["thresholds"])
+        else:
+            stale.append(item.id)
+    warnings = []
+    if stale:
+        warnings.append(
+            f"{rubric.name}: the calibration of {', '.join(stale)} in {path.name} is missing or stale (the item, "
+            f"budget, data or reference changed since it was made); using the rubric's fallback thresholds for "
+            f"them. Run: {command}"
+        )
+    return thresholds, warnings
 
 
 def calibrate(
@@ -112,10 +133,10 @@ def calibrate(
         if progress:
             progress(index + 1, seeds)
     items: dict[str, Any] = {}
-    for item in rubric.items:
-        if item.is_manual or not CHECKS[item.check].calibrated:
-            continue
-        items[item.id] = {"check": item.check, "thresholds": {}, "reference": {}}
+    reference_sha = _reference_sha(rubric)
+    for item in _threshold_items(rubric):
+        key = item_key(item, budget, dataset, reference_sha)
+        items[item.id] = {"check": item.check, "key": key, "thresholds": {}, "reference": {}}
         for name in CHECKS[item.check].calibrated:
             metric, direction, default_margin = RULES[name]
             values = per_item.get(item.id, {}).get(metric, [])
@@ -130,7 +151,6 @@ def calibrate(
                 "rule": f"{'worst * (1 + ' if direction == 'upper' else 'worst - '}{margin:g}{')' if direction == 'upper' else ''}",
             }
     entry = {
-        "key": calibration_key(rubric, budget, dataset),
         "grader_version": __version__,
         "data": {"name": dataset.name, "fingerprint": dataset.fingerprint},
         "budget": budget.as_dict(),

@@ -81,7 +81,42 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--budget", default="default", help="budget name in the rubric (default: default)")
     calibrate.add_argument("--data", default="default", help="default | mnist | FILE.npz")
     calibrate.set_defaults(run=run_calibrate)
+    _batch_commands(commands)
     return parser
+
+
+def _batch_commands(commands: argparse._SubParsersAction) -> None:
+    batch = commands.add_parser(
+        "batch",
+        help="grade a class: every submission in a folder, in parallel, resumable",
+        description="Grade every .py/.ipynb in DIR (or the one in each student's sub-folder) into OUT: "
+        "reports/, gradescope/, gradebook.csv, summary.md, summary.png. "
+        "A student id is the file or folder name.",
+        conflict_handler="resolve",  # --rubric below replaces the optional one of _grading_options
+    )
+    batch.add_argument("directory", type=Path, metavar="DIR", help="the submissions: files, or a folder each")
+    batch.add_argument("--out", type=Path, required=True, help="output folder")
+    batch.add_argument("--workers", type=int, default=1,
+                       help="submissions graded at once (default 1); each gets cores/N TensorFlow threads")
+    batch.add_argument("--resume", action="store_true",
+                       help="keep the reports in OUT of unchanged submissions (same rubric and grader); "
+                       "grade the rest")
+    batch.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="local processes (default) or a Dask distributed cluster")
+    batch.add_argument("--scheduler", default="", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    _grading_options(batch)
+    batch.add_argument("--rubric", required=True, help="rubric name or TOML file (one assignment per batch)")
+    batch.set_defaults(run=run_batch)
+
+    merge = commands.add_parser(
+        "merge-manual",
+        help="merge instructor scores for manual items into a batch's reports and gradebook",
+        description="CSV columns: student,item,points,comment (see OUT/manual_scores_template.csv). "
+        "Every row is checked first: one bad row and nothing is merged.",
+    )
+    merge.add_argument("out", type=Path, metavar="OUT", help="the output folder of grader batch")
+    merge.add_argument("scores", type=Path, metavar="SCORES_CSV", help="the instructor's scores (CSV)")
+    merge.set_defaults(run=run_merge_manual)
 
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
@@ -134,7 +169,8 @@ def run_grade(args: argparse.Namespace) -> int:
     rubric = load_rubric(args.rubric) if args.rubric else None
     step, close = _progress(len(rubric.items) if rubric else 0, args.path.name)
     try:
-        report = grade(args.path, rubric, _options(args), progress=step)
+        # The output folder is protected: the submission may not read or write reports there.
+        report = grade(args.path, rubric, _options(args), progress=step, protected=(str(args.out.resolve()),))
     finally:
         close()
     written = write_report(report, Layout(args.out), args.path.stem, formats)
@@ -235,6 +271,40 @@ def run_calibrate(args: argparse.Namespace) -> int:
             f"  {stage:<14} degenerate first attempts: {summary['first_attempt_degenerate']} of {summary['runs']} "
             f"({100 * summary['rate']:.0f}%)"
         )
+    return EXIT_OK
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from grader.batch import BatchConfig, BatchError, run_batch
+    from grader.gradebook import GradebookError
+
+    config = BatchConfig(
+        directory=args.directory, rubric=args.rubric, out=args.out, options=_options(args),
+        workers=args.workers, resume=args.resume, executor=args.executor, scheduler=args.scheduler,
+    )
+    try:
+        result = run_batch(config, echo=lambda line: print(line, flush=True))
+    except (BatchError, GradebookError) as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"graded {result.graded} ({result.errors} error, {result.timeouts} timeout), "
+        f"skipped {result.skipped} in {result.seconds:.1f} s ({result.per_hour:.0f} submissions per hour)"
+    )
+    print("outputs: " + ", ".join(str(path) for path in result.files.values()))
+    return EXIT_OK
+
+
+def run_merge_manual(args: argparse.Namespace) -> int:
+    from grader.batch import BatchError
+    from grader.gradebook import GradebookError, MergeError, merge_manual
+
+    try:
+        result = merge_manual(args.out, args.scores)
+    except (MergeError, BatchError, GradebookError) as exc:
+        raise UsageError(str(exc)) from None
+    pending = f"; {result.left_empty} row(s) without points left pending" if result.left_empty else ""
+    print(f"merged {result.merged} score(s) for {result.students} student(s){pending}")
+    print("outputs: " + ", ".join(str(path) for path in result.files.values()))
     return EXIT_OK
 
 

@@ -37,7 +37,10 @@ PROBE_FUNCTIONS = {
     "classifier_structure": "build_classifier",
     "vae_models": "build_vae_encoder, build_vae_decoder and build_vae",
     "dense_models": "build_dense_autoencoder",
-    "tc_functions": "your transposed-convolution functions",
+    "tc:conv_matrix": "conv_matrix",
+    "tc:conv2d_as_matmul": "conv2d_as_matmul",
+    "tc:transposed_conv_as_matmul": "transposed_conv_as_matmul",
+    "tc:upsample_then_conv": "upsample_then_conv",
     "attention": "scaled_dot_product_attention",
     "constants": "your module-level constants",
     "dense_plot": "plot_reconstructions",
@@ -56,6 +59,7 @@ class GradeOptions:
     student: str = ""
     calibrated: bool = True  # False while calibrating: thresholds from the rubric only
     artifact_cache: Path | None = None
+    protected: tuple[str, ...] = ()  # more folders the submission may not open (batch: the class, the output)
 
 
 class UnknownAssignment(Exception):
@@ -78,6 +82,8 @@ def grade(
         unreadable = ""
     except SubmissionError as exc:
         submission, unreadable = None, str(exc)
+    if submission is None and rubric is None:  # nothing to grade against: a report that says why
+        return _unreadable_report(path, unreadable, options, started)
     rubric = _resolve_rubric(rubric, submission)
     budget = rubric.budget_named(options.budget)
     if options.seed is not None:
@@ -110,7 +116,9 @@ def grade(
             base.status = "timeout" if failure.reason == "timeout" else "error"
             results = [_load_failed_item(item, failure, rubric.load_timeout_s) for item in items]
             return _finish(base, results, started, load_error=failure.message)
-        session = ProbeSession(sandbox, budget, data.expected, _thresholds_by_check(rubric, thresholds), probe_args)
+        # While calibrating there are no thresholds yet: the retry rule uses only its structural part.
+        retry_thresholds = _thresholds_by_check(rubric, thresholds) if options.calibrated else {}
+        session = ProbeSession(sandbox, budget, data.expected, retry_thresholds, probe_args)
         results = []
         for item in items:
             if progress:
@@ -192,7 +200,7 @@ def _start(
             data.worker,
             keras=keras,
             limits=options.limits,
-            protected=_protected_paths(),
+            protected=_protected_paths(rubric) + options.protected,
             dropped=submission.dropped_names,
             load_timeout_s=rubric.load_timeout_s,
         )
@@ -210,12 +218,16 @@ def _start(
         return sandbox, load, keras, why
 
 
-def _protected_paths() -> tuple[str, ...]:
+def _protected_paths(rubric: Rubric) -> tuple[str, ...]:
+    """What a submission may not open: the grader, the reference, the rubrics, this rubric and its
+    calibration (which may live elsewhere), and the cache of reference artifacts and data."""
     import grader
     import reference
+    from grader.data import user_cache_dir
     from grader.rubric import rubrics_dir
 
-    return (str(Path(grader.__file__).parent), str(Path(reference.__file__).parent), str(rubrics_dir()))
+    folders = (Path(grader.__file__).parent, Path(reference.__file__).parent, rubrics_dir(), user_cache_dir())
+    return tuple(str(path) for path in (*folders, rubric.path, rubric.calibration_path))
 
 
 def _thresholds_by_check(rubric: Rubric, thresholds: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -271,7 +283,7 @@ def _grade_item(
     verdict: Verdict | None = None
     for probe in spec.probes_for(item.params):
         result = session.fetch(probe, item.id, deadline)
-        if result.output and result.output not in outputs:
+        if result.output and result.origin == item.id:  # shown once, with the item that ran it
             outputs.append(result.output)
         if result.failure is not None:
             verdict = _failure_verdict(item, probe, result)
@@ -325,8 +337,10 @@ def _student_error_verdict(error: StudentError, report: Report) -> Verdict:
     if error.traceback:
         feedback += "\nYour code:\n  " + "\n  ".join(error.traceback)
     if error.kind == "missing" and report.load_errors:
+        # The load failure comes first: it is usually why the name is missing.
         first = StudentError.from_dict(report.load_errors[0])
-        feedback += f"\n(Loading your submission failed earlier: {first.name} raised {first.exc_type}: {first.message[:200]})"
+        verb = "called" if first.kind == "exit" else f"raised {first.exc_type}:"
+        feedback = f"loading your submission failed ({first.name} {verb} {first.message[:200]}), so " + feedback
     return Verdict(0.0, feedback, status=error.status)
 
 
@@ -373,6 +387,15 @@ def _merge_dynamic_answers(results: list[ItemResult], session: ProbeSession) -> 
         if result.kind == "manual" and not result.answer and answers["value"].get(result.exercise):
             result.answer = answers["value"][result.exercise]
             result.feedback = "graded by your instructor."
+
+
+def _unreadable_report(path: Path, message: str, options: GradeOptions, started: float) -> Report:
+    report = Report(
+        assignment="unknown", submission=str(path), submission_sha256="", score=0.0, max_score=0.0,
+        auto_score=0.0, auto_max=0.0, manual_pending=0.0, grader_version=__version__, rubric_sha256="",
+        budget={}, data={}, seed=0, seconds=0.0, items=[], student=options.student or path.stem,
+    )
+    return _finish(report, [], started, load_error=message)
 
 
 def _unreadable_item(item: Item, message: str) -> ItemResult:

@@ -41,9 +41,20 @@ RISKY_CALLS = {
     "os.fdopen": "opens raw file descriptors (os.fdopen)",
     "sys._getframe": "inspects the caller's frames (sys._getframe)",
     "setattr": "sets attributes dynamically (setattr)",
+    "runpy.run_path": "runs a file by its path (runpy.run_path)",
+    "importlib.util.spec_from_file_location": "imports a file by its path (spec_from_file_location)",
+    "os.getppid": "looks up the grader's own process (os.getppid)",
 }
-PATH_WORDS = ("reference", "rubrics", "calibration", "grader", "/proc/", "site-packages", "gradebook", "reports/")
-LIBRARY_ROOTS = frozenset({"np", "numpy", "tf", "tensorflow", "keras", "builtins", "sys", "os", "sklearn", "math"})
+# Calls that build or open a path: an argument naming a grader folder is file access to it.
+PATH_CALLS = frozenset({"os.path.join", "Path", "pathlib.Path", "open", "glob.glob", "os.listdir", "os.walk"})
+PATH_WORDS = (
+    "reference", "rubrics", "calibration", "grader", "/proc/", "site-packages", "gradebook", "reports/"
+)
+LIBRARY_ROOTS = frozenset(
+    {"np", "numpy", "tf", "tensorflow", "keras", "builtins", "sys", "os", "sklearn", "math"}
+)
+LYING_METHODS = ("__eq__", "__array__", "__float__", "__bool__")
+Finding = tuple[str, str]  # (rule, message)
 
 
 @dataclass(frozen=True)
@@ -77,46 +88,78 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
+def _grader_folders(args: list[ast.expr]) -> list[str]:
+    """Constant arguments that name a grader folder (``os.path.join(root, "reference")``)."""
+    texts = [arg.value for arg in args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+    return [text.strip("/") for text in texts if text.strip("/") in PROTECTED_PACKAGES]
+
+
 def _scan_tree(tree: ast.AST, filename: str) -> list[Flag]:
     flags = []
-
-    def flag(rule: str, node: ast.AST, message: str) -> None:
-        flags.append(Flag(rule, f"{filename}, line {getattr(node, 'lineno', '?')}", message))
-
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for name in names:
-                root = name.partition(".")[0]
-                if root in PROTECTED_PACKAGES:
-                    flag("grader-import", node, f"imports the grader's own package '{name}'")
-                elif root in SYSTEM_MODULES:
-                    flag("system", node, f"imports {name}: {SYSTEM_MODULES[root]}")
-        elif isinstance(node, ast.Call):
-            name = _dotted(node.func)
-            if name in RISKY_CALLS:
-                flag("system", node, RISKY_CALLS[name])
-            elif name in ("__import__", "importlib.import_module") and node.args:
-                target = node.args[0]
-                if isinstance(target, ast.Constant) and str(target.value).partition(".")[0] in PROTECTED_PACKAGES:
-                    flag("grader-import", node, f"imports the grader's own package '{target.value}'")
-                elif not isinstance(target, ast.Constant):
-                    flag("system", node, "imports a module whose name is computed at run time")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            lowered = node.value.lower()
-            hits = [word for word in PATH_WORDS if word in lowered and ("/" in lowered or lowered.endswith((".py", ".toml", ".json")))]
-            if hits:
-                flag("grader-files", node, f"mentions a path into the grader's files: {node.value[:80]!r}")
-            if "passed" in lowered and ("score" in lowered or "test" in lowered) or '"score"' in lowered:
-                flag("fake-output", node, f"prints text that looks like grading output: {node.value[:60]!r}")
-        elif isinstance(node, (ast.Assign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                dotted = _dotted(target)
-                if isinstance(target, ast.Attribute) and dotted.partition(".")[0] in LIBRARY_ROOTS:
-                    flag("monkeypatch", node, f"replaces a library attribute: {dotted}")
-                if isinstance(target, ast.Subscript) and _dotted(target.value) in ("sys.modules", "__builtins__"):
-                    flag("monkeypatch", node, f"changes {_dotted(target.value)}")
-        elif isinstance(node, ast.FunctionDef) and node.name in ("__eq__", "__array__", "__float__", "__bool__"):
-            flag("lying-object", node, f"defines {node.name}: an object that may compare or convert misleadingly")
+        where = f"{filename}, line {getattr(node, 'lineno', '?')}"
+        flags.extend(Flag(rule, where, message) for rule, message in _findings(node))
     return flags
+
+
+def _findings(node: ast.AST) -> list[Finding]:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return _import_findings(node)
+    if isinstance(node, ast.Call):
+        return _call_findings(node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _text_findings(node.value)
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        return _assign_findings(node)
+    if isinstance(node, ast.FunctionDef) and node.name in LYING_METHODS:
+        return [("lying-object", f"defines {node.name}: an object that may compare or convert misleadingly")]
+    return []
+
+
+def _import_findings(node: ast.Import | ast.ImportFrom) -> list[Finding]:
+    names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    found = []
+    for name in names:
+        root = name.partition(".")[0]
+        if root in PROTECTED_PACKAGES:
+            found.append(("grader-import", f"imports the grader's own package '{name}'"))
+        elif root in SYSTEM_MODULES:
+            found.append(("system", f"imports {name}: {SYSTEM_MODULES[root]}"))
+    return found
+
+
+def _call_findings(node: ast.Call) -> list[Finding]:
+    name = _dotted(node.func)
+    found = [("system", RISKY_CALLS[name])] if name in RISKY_CALLS else []
+    if name in PATH_CALLS:
+        for folder in _grader_folders(node.args):
+            found.append(("grader-files", f"builds a path into the grader's folder '{folder}'"))
+    elif name in ("__import__", "importlib.import_module") and node.args:
+        target = node.args[0]
+        if not isinstance(target, ast.Constant):
+            found.append(("system", "imports a module whose name is computed at run time"))
+        elif str(target.value).partition(".")[0] in PROTECTED_PACKAGES:
+            found.append(("grader-import", f"imports the grader's own package '{target.value}'"))
+    return found
+
+
+def _text_findings(text: str) -> list[Finding]:
+    lowered = text.lower()
+    found = []
+    looks_like_path = "/" in lowered or lowered.endswith((".py", ".toml", ".json"))
+    if looks_like_path and any(word in lowered for word in PATH_WORDS):
+        found.append(("grader-files", f"mentions a path into the grader's files: {text[:80]!r}"))
+    if "passed" in lowered and ("score" in lowered or "test" in lowered) or '"score"' in lowered:
+        found.append(("fake-output", f"prints text that looks like grading output: {text[:60]!r}"))
+    return found
+
+
+def _assign_findings(node: ast.Assign | ast.AugAssign) -> list[Finding]:
+    found = []
+    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+        dotted = _dotted(target)
+        if isinstance(target, ast.Attribute) and dotted.partition(".")[0] in LIBRARY_ROOTS:
+            found.append(("monkeypatch", f"replaces a library attribute: {dotted}"))
+        if isinstance(target, ast.Subscript) and _dotted(target.value) in ("sys.modules", "__builtins__"):
+            found.append(("monkeypatch", f"changes {_dotted(target.value)}"))
+    return found

@@ -17,7 +17,7 @@ import numpy as np
 
 from grader.rubric import Budget
 from grader.sandbox.supervisor import Sandbox, WorkerFailure
-from grader.training import DEPENDS_ON, PROBE_STAGES, RULES, attempt_seeds
+from grader.training import BUILDER_PROBES, DEPENDS_ON, PROBE_STAGES, RULES, attempt_seeds
 
 
 @dataclass
@@ -28,8 +28,9 @@ class ProbeResult:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     error: dict[str, Any] | None = None  # a student error (exception, missing name ...)
     failure: WorkerFailure | None = None  # the worker died or timed out
-    origin: str = ""  # the item during which a failure happened
+    origin: str = ""  # the item that first asked for this probe (where a failure happened)
     output: str = ""
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -71,16 +72,18 @@ class ProbeSession:
             )
         except WorkerFailure as failure:
             return ProbeResult(failure=failure, origin=item, output=failure.output)
-        return ProbeResult(reply.data, reply.arrays, reply.error, output=reply.output)
+        return ProbeResult(
+            reply.data, reply.arrays, reply.error, origin=item, output=reply.output, seconds=reply.seconds
+        )
 
     def _budget_payload(self) -> dict[str, Any]:
         return self.budget.as_dict()
 
     def _resync(self, item: str, deadline: float) -> None:
         """After a restart, tell the fresh worker which training attempts were chosen."""
+        self.sandbox.ensure_started()  # a dead worker is replaced here, which counts a restart
         if self.sandbox.restarts == self._synced_restarts:
             return
-        self.sandbox.ensure_started()
         for stage, record in self.stages.items():
             if record.get("selected") is not None:
                 self.sandbox.request("select", self._selection(stage), item, max(1.0, deadline - time.monotonic()))
@@ -104,6 +107,9 @@ class ProbeSession:
         blocked = self._stages_ready(DEPENDS_ON.get(stage, ()), item, deadline)
         if blocked:
             return blocked
+        builder = self.results.get(BUILDER_PROBES.get(stage, ""))
+        if builder is not None and builder.failure is not None:
+            return builder  # the builders already hung or crashed: training would only repeat it
         rule = RULES[stage]
         thresholds = self.thresholds.get(rule.threshold_item_check, {})
         attempts: list[dict[str, Any]] = []
@@ -116,7 +122,7 @@ class ProbeSession:
                 break
             metrics = rule.metrics(result.data, result.arrays, self.expected)
             reason = rule.degenerate(metrics, thresholds)
-            attempts.append({"seed": seed, "reason": reason, "badness": rule.badness(metrics)})
+            attempts.append({"seed": seed, "reason": reason, "badness": rule.badness(metrics), "seconds": result.seconds})
             results.append(result)
             if reason is None:
                 break
@@ -136,7 +142,9 @@ class ProbeSession:
     def stage_summary(self) -> dict[str, Any]:
         return {
             stage: {
-                "attempts": [{"seed": a["seed"], "reason": a["reason"]} for a in record["attempts"]],
+                "attempts": [
+                    {"seed": a["seed"], "reason": a["reason"], "seconds": round(a["seconds"], 2)} for a in record["attempts"]
+                ],
                 "selected_seed": record["attempts"][record["selected"]]["seed"],
             }
             for stage, record in self.stages.items()

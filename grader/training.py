@@ -101,6 +101,13 @@ RULES: dict[str, StageRule] = {
 
 # Stages whose training starts from another stage's trained models.
 DEPENDS_ON = {"classifier": ("autoencoder",)}
+# The probe that calls a stage's builder functions without training (run by earlier items).
+BUILDER_PROBES = {
+    "autoencoder": "ae_models",
+    "classifier": "classifier_structure",
+    "vae": "vae_models",
+    "dense": "dense_models",
+}
 # Probes that use a stage's selected models inside the worker.
 PROBE_STAGES = {"vae_grid": ("vae",), "reference_artifacts": ("autoencoder",)}
 

@@ -131,7 +131,7 @@ def conv_resampling(inputs: CheckInputs) -> Verdict:
                 preceded_by_up = is_final_conv and any(kind(r) == "up" for r in records[:index])
                 if allow_final and preceded_by_up:
                     continue
-                problems.append(f"{model} layer {layer_label(records[index])} is not followed by a {verb} layer")
+                problems.append(f"{model} layer {layer_label(records[index])} is not followed by {verb}")
                 continue
             nxt = records[following]
             if kind(nxt) != resample:

@@ -100,6 +100,8 @@ def figure_latent_scatter(inputs: CheckInputs) -> Verdict:
     positions_ok = points.shape == z.shape and np.allclose(points[_point_order(points)], z[_point_order(z)], atol=1e-5)
     if positions_ok:
         score += 0.5
+    elif len(points) == len(z):  # the right number of points in the wrong places (e.g. axes swapped)
+        problems.append(f"the {len(points)} scatter points are not at the latent codes (z[:, 0], z[:, 1])")
     else:
         problems.append(f"the scatter shows {len(points)} points, expected all {len(z)} latent codes at (z[:, 0], z[:, 1])")
     if positions_ok and _coloured_by_digit(inputs, groups, z, y):

@@ -112,7 +112,8 @@ def attention_function(inputs: CheckInputs) -> Verdict:
             if error.get("kind") in ("missing", "not_implemented"):
                 raise StudentCallFailed(StudentError.from_dict(error))
             advice = f" {error['advice']}" if error.get("advice") else ""
-            problems.append(f"on {case} inputs it raised {error.get('type', '')}: {error.get('message', '')[:200]}.{advice}")
+            message = error.get("message", "")[:200].rstrip(". ")
+            problems.append(f"on {case} inputs it raised {error.get('type', '')}: {message}.{advice}")
             continue
         output, weights = inputs.array("attention", f"{case}_output"), inputs.array("attention", f"{case}_weights")
         expected_output, expected_weights = ground_truth.attention(q, k, v, mask)

@@ -25,10 +25,11 @@ def _flipped(function: str, args: dict[str, np.ndarray]) -> np.ndarray:
     return _expected(function, args | {"kernel": np.asarray(args["kernel"])[::-1, ::-1]})
 
 
-@check("tc_function", probes=("tc_functions",), required_params=("function", "case"))
+@check("tc_function", probes=lambda params: (f"tc:{params['function']}",), required_params=("function", "case"))
 def tc_function(inputs: CheckInputs) -> Verdict:
     function, case = inputs.params["function"], inputs.params["case"]
-    part = inputs.probes["tc_functions"].get(f"{function}_{case}", {})
+    probe = f"tc:{function}"
+    part = inputs.probes[probe].get(f"{function}_{case}", {})
     if "error" in part:
         error = StudentError.from_dict(part["error"])
         if function == "transposed_conv_as_matmul" and "matmul" in error.message and error.kind == "exception":
@@ -40,7 +41,7 @@ def tc_function(inputs: CheckInputs) -> Verdict:
     prefix = f"tc_{function}_{case}_"
     args = {key[len(prefix):]: value for key, value in inputs.expected["inputs"].items() if key.startswith(prefix)}
     expected = _expected(function, args)
-    found = inputs.array("tc_functions", f"{function}_{case}")
+    found = inputs.array(probe, f"{function}_{case}")
     where = "on the slide's example" if case == "example" else "on random inputs"
     if found.shape != expected.shape:
         hint = ""

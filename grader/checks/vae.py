@@ -35,7 +35,8 @@ def _sampling_result(inputs: CheckInputs, case: str) -> tuple[np.ndarray | None,
     part = inputs.probes["sampling"].get(case, {})
     if "error" in part or not inputs.has_array("sampling", case):
         return None, part.get("error", {})
-    return inputs.array("sampling", case), {}
+    # float64: the feedback rounds these statistics, and float32 values print as 0.49000000953674316
+    return inputs.array("sampling", case).astype(np.float64), {}
 
 
 @check("sampling", probes=("sampling",))

@@ -8,6 +8,7 @@ points (``grader/checks``).
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -154,8 +155,11 @@ def student_traceback(exc: BaseException, filenames: frozenset[str], limit: int 
     return lines[-limit:]
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def _short(text: str, limit: int = 600) -> str:
-    text = text.strip()
+    text = ANSI_ESCAPE.sub("", text).strip()  # Keras 3 bolds parts of its messages for terminals
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from grader.data import to_float_images
 from grader.probes.base import ProbeOutput, StudentCallError, WorkerContext, probe, to_json_number
 from grader.probes.figures import close, describe_figure
-from grader.probes.models import is_model
+from grader.probes.models import declared_input_shape, is_model
 
 
 def keras_module() -> Any:
@@ -83,9 +83,12 @@ def latent_codes(model: Any, x: np.ndarray) -> np.ndarray:
     return codes.reshape(len(codes), -1)
 
 
-def decode_points(decoder: Any, points: np.ndarray) -> np.ndarray:
-    """The grader's own decode: points (M, 2) reshaped to the decoder's input, images (M, H, W)."""
-    shape = tuple(int(dim) for dim in decoder.inputs[0].shape[1:])
+def decode_points(decoder: Any, points: np.ndarray, fallback: tuple[int, ...] = (2,)) -> np.ndarray:
+    """The grader's own decode: points (M, 2) reshaped to the decoder's input, images (M, H, W).
+
+    ``fallback`` is the input shape for a decoder that declares none (a subclassed model).
+    """
+    shape = declared_input_shape(decoder) or fallback
     decoded = np.asarray(decoder.predict(points.astype(np.float32).reshape((len(points),) + shape), verbose=0))
     return decoded.reshape(decoded.shape[0], decoded.shape[1], decoded.shape[2])
 

@@ -193,6 +193,14 @@ def describe_model(model: Any, sample: np.ndarray) -> dict[str, Any]:
     } | describe_compiled(model)
 
 
+def declared_input_shape(model: Any) -> tuple[int, ...] | None:
+    """The declared input shape without the batch axis; None when unknown (a subclassed model)."""
+    try:
+        return tuple(int(dim) for dim in model.inputs[0].shape[1:])
+    except Exception:  # AttributeError on subclassed models, None dims
+        return None
+
+
 def declared_image_size(model: Any, default: int = 32) -> int:
     """28 when the model declares a 28x28 input, else 32 (the padded default)."""
     try:

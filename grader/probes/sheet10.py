@@ -8,7 +8,7 @@ import numpy as np
 
 from grader.probes.base import ProbeOutput, StudentCallError, WorkerContext, probe, student_array
 from grader.probes.common import build_model, figure_probe, history_losses, set_seed, trainer
-from grader.probes.models import describe_model, is_model
+from grader.probes.models import declared_input_shape, describe_model, is_model
 
 ATTENTION_CASES = ("batched", "masked", "rank1")
 
@@ -47,7 +47,7 @@ def dense_models(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
         "autoencoder": ctx.guarded("build_dense_autoencoder", describe_model, autoencoder, sample),
         "encoder": ctx.guarded("build_dense_autoencoder", describe_model, encoder, sample),
     }
-    width = int(decoder.inputs[0].shape[-1])
+    width = (declared_input_shape(decoder) or (32,))[-1]  # a subclassed decoder declares no input
     data["decoder"] = ctx.guarded("build_dense_autoencoder", describe_model, decoder, np.zeros((2, width), np.float32))
     return ProbeOutput(data)
 
@@ -85,11 +85,13 @@ def attention(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
     for case in ATTENTION_CASES:
         q, k, v = (ctx.inputs[f"att_{case}_{name}"] for name in "qkv")
         mask_key = f"att_{case}_mask"
-        mask = ctx.inputs[mask_key].copy() if mask_key in ctx.inputs else None
+        # float32 as the contract promises: TF code that mixes in tf.float32 constants (the seed's
+        # tf.cast(..., tf.float32)) must not fail on the grader's dtype.
+        mask = ctx.inputs[mask_key].astype(np.float32) if mask_key in ctx.inputs else None
         if case == "rank1":  # the seed student's call: plain Python lists
             q, k, v = q.tolist(), k.tolist(), v.tolist()
         else:
-            q, k, v = q.copy(), k.copy(), v.copy()
+            q, k, v = q.astype(np.float32), k.astype(np.float32), v.astype(np.float32)
         try:
             result = ctx.call("scaled_dot_product_attention", q, k, v, mask)
             if not isinstance(result, (tuple, list)) or len(result) != 2:

@@ -78,9 +78,10 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
 
 
 def gradescope(report: Report) -> dict[str, Any]:
-    """Gradescope's results.json: automatic items as tests; manual items are graded in Gradescope."""
+    """Gradescope's results.json: automatic items as tests, and manual items once merge-manual scored them."""
     tests = []
-    for number, item in enumerate((i for i in report.items if i.kind == "auto"), start=1):
+    scored = [i for i in report.items if i.kind == "auto" or (i.status != "manual" and i.id != "integrity")]
+    for number, item in enumerate(scored, start=1):
         output = item.feedback + (f"\n\nYour code printed:\n{item.output[:4000]}" if item.output.strip() else "")
         tests.append(
             {
@@ -98,7 +99,7 @@ def gradescope(report: Report) -> dict[str, Any]:
     if report.load_error:
         summary += f" Your submission could not be graded: {report.load_error}"
     return {
-        "score": report.auto_score,
+        "score": report.score,  # the automatic score until manual scores are merged
         "execution_time": round(report.seconds, 1),
         "output": summary,
         "visibility": "visible",

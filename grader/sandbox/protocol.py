@@ -18,6 +18,10 @@ from typing import Any
 
 import numpy as np
 
+# Bound at import, before any student code runs: a submission that patches json.dumps
+# in the worker cannot rewrite the worker's replies.
+_dumps = json.dumps
+
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 MAX_ARRAY_FILE_BYTES = 256 * 1024 * 1024
 ALLOWED_DTYPE_KINDS = "biuf"  # bool, int, uint, float: never object arrays
@@ -49,6 +53,17 @@ REPLY_SCHEMA = {
     "additionalProperties": False,
 }
 
+# The data of the load reply (id 0): the grader copies its errors into the report.
+LOAD_DATA_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "errors": {"type": "array", "items": ERROR_SCHEMA, "maxItems": 200},
+        "defined": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 2000},
+        "keras": {"type": "string", "maxLength": 100},
+    },
+    "required": ["errors"],
+}
+
 
 class ProtocolError(Exception):
     """The worker sent something that is not a valid message."""
@@ -59,7 +74,7 @@ class ChannelClosed(Exception):
 
 
 def send(fd: int, message: dict[str, Any]) -> None:
-    data = (json.dumps(message, allow_nan=False) + "\n").encode("utf-8")
+    data = (_dumps(message, allow_nan=False) + "\n").encode("utf-8")
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
@@ -96,21 +111,35 @@ class LineReader:
             self.buffer.extend(chunk)
 
 
-def decode_reply(line: bytes, expected_id: int) -> dict[str, Any]:
-    """Parse and validate one reply from the worker."""
-    import jsonschema
-
+def decode_reply(line: bytes, expected_id: int, data_schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Parse and validate one reply from the worker (and its ``data`` against ``data_schema``)."""
     try:
-        message = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"not JSON: {exc}") from None
-    try:
-        jsonschema.validate(message, REPLY_SCHEMA)
-    except jsonschema.ValidationError as exc:
-        raise ProtocolError(f"invalid message: {exc.message}") from None
+        message = json.loads(line.decode("utf-8"), parse_constant=_refuse_constant)
+    except ValueError as exc:  # not UTF-8, not JSON, NaN/Infinity, an int of 5,000 digits
+        raise ProtocolError(f"not JSON: {str(exc)[:200]}") from None
+    except RecursionError:  # deeply nested brackets: refused, never a crash of the parent
+        raise ProtocolError("not JSON: nested too deeply") from None
+    validate(message, REPLY_SCHEMA)
+    if data_schema is not None and message.get("data") is not None:
+        validate(message["data"], data_schema)
     if message["id"] != expected_id:
         raise ProtocolError(f"reply to request {message['id']}, expected {expected_id}")
     return message
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed (the worker never sends it)")
+
+
+def validate(value: Any, schema: dict[str, Any]) -> None:
+    import jsonschema
+
+    try:
+        jsonschema.validate(value, schema)
+    except jsonschema.ValidationError as exc:
+        raise ProtocolError(f"invalid message: {exc.message[:300]}") from None
+    except RecursionError:
+        raise ProtocolError("invalid message: nested too deeply") from None
 
 
 def save_arrays(directory: Path, name: str, arrays: dict[str, np.ndarray]) -> str:
@@ -125,7 +154,7 @@ def save_arrays(directory: Path, name: str, arrays: dict[str, np.ndarray]) -> st
 def load_arrays(directory: Path, name: str) -> dict[str, np.ndarray]:
     """Parent side: load a worker's arrays safely (no pickle, numeric only, capped size)."""
     path = directory / name
-    if path.parent != directory or not path.is_file():
+    if path.parent != directory or path.is_symlink() or not path.is_file():  # a link could point anywhere
         raise ProtocolError(f"array file {name} missing")
     if path.stat().st_size > MAX_ARRAY_FILE_BYTES:
         raise ProtocolError(f"array file {name} is larger than {MAX_ARRAY_FILE_BYTES} bytes")

@@ -6,6 +6,9 @@ enforces, per request, a wall-time limit; a monitor thread enforces the memory c
 the process-count cap. When the worker dies (timeout, crash, ``os._exit``, a limit),
 the request fails with a :class:`WorkerFailure` that says what happened, and the next
 request starts a fresh worker, which reloads the submission.
+
+Nothing outlives a request: after each reply every other process that carries the
+sandbox's token is killed, and at the end the worker's process group and session go too.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import psutil
 from grader.sandbox import protocol
 
 OUTPUT_KEEP_BYTES = 8 * 1024
+WORKER_COMMAND = ("-I", "-m", "grader.sandbox.worker")  # -I: no user site, no PYTHON* variables
 SIGNAL_NAMES = {
     signal.SIGSEGV: "a segmentation fault",
     signal.SIGABRT: "an abort",
@@ -51,7 +55,10 @@ class SandboxLimits:
 
 @dataclass
 class WorkerFailure(Exception):
-    """The worker could not answer: ``reason`` is timeout | memory | processes | crash | exit | protocol."""
+    """The worker could not answer.
+
+    ``reason`` is timeout | memory | processes | crash | exit | output | protocol | internal.
+    """
 
     reason: str
     message: str
@@ -107,7 +114,7 @@ class Sandbox:
     def start(self) -> dict[str, Any]:
         """Start a worker and load the submission; returns the worker's load report."""
         self._spawn()
-        reply = self._receive(0, time.monotonic() + self.load_timeout_s, "load")
+        reply = self._receive(0, time.monotonic() + self.load_timeout_s, "load", protocol.LOAD_DATA_SCHEMA)
         self.load_info = reply.data
         return reply.data | {"output": reply.output}
 
@@ -118,7 +125,7 @@ class Sandbox:
             self.start()
 
     def close(self) -> None:
-        self._kill()
+        self._shutdown()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
@@ -142,24 +149,36 @@ class Sandbox:
             pass  # the worker died; _receive reports why
         return self._receive(request_id, time.monotonic() + timeout_s, item)
 
-    def _receive(self, request_id: int, deadline: float, item: str) -> Reply:
+    def _receive(
+        self, request_id: int, deadline: float, item: str, data_schema: dict[str, Any] | None = None
+    ) -> Reply:
         started = time.monotonic()
         try:
-            line = self._reader.read(deadline)
-            reply = protocol.decode_reply(line, request_id)
-            arrays = protocol.load_arrays(self.dir / "results", reply["arrays"]) if reply.get("arrays") else {}
+            reply = protocol.decode_reply(self._reader.read(deadline), request_id, data_schema)
+            names = reply.get("arrays")
+            arrays = protocol.load_arrays(self.dir / "results", names) if names else {}
         except TimeoutError:
-            self._kill("timeout")
+            self._shutdown("timeout")
             raise WorkerFailure(
                 "timeout", f"timed out after {deadline - started:.0f} s", self._output(item)
             ) from None
         except protocol.ChannelClosed:
             raise self._death(item) from None
         except protocol.ProtocolError as exc:
-            self._kill("protocol")
-            raise WorkerFailure("protocol", f"the worker sent an invalid message ({exc})", self._output(item)) from None
+            self._shutdown("protocol")
+            message = f"the worker sent an invalid message ({exc})"
+            raise WorkerFailure("protocol", message, self._output(item)) from None
+        self._reap_strays()
         if reply.get("internal"):
-            raise RuntimeError(f"grader probe failed inside the worker:\n{reply['internal']}")
+            if self.trusted:
+                raise RuntimeError(f"grader probe failed inside the worker:\n{reply['internal']}")
+            # Student code ran in this process (and may have patched what the probe relies on,
+            # or forged the message): a failure of this request, never a crash of the grader.
+            last = reply["internal"].strip().splitlines()[-1:] or ["?"]
+            raise WorkerFailure(
+                "internal", f"the grader's code failed inside the worker (internal error: {last[0][:200]})",
+                self._output(item),
+            )
         return Reply(
             data=reply.get("data") or {},
             arrays=arrays,
@@ -171,13 +190,15 @@ class Sandbox:
     # -- process management ----------------------------------------------
 
     def _spawn(self) -> None:
+        self._close_channel()  # a worker that died between requests left its channel open
         cmd_r, cmd_w = os.pipe()
         reply_r, reply_w = os.pipe()
         log = open(self.dir / "output" / "load.log", "ab")
+        command = [sys.executable, *WORKER_COMMAND, str(cmd_r), str(reply_w), str(self.dir)]
         env = _worker_env(self, self.token)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "grader.sandbox.worker", str(cmd_r), str(reply_w), str(self.dir)],
+                command,
                 pass_fds=(cmd_r, reply_w),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -197,14 +218,16 @@ class Sandbox:
         init = {
             "threads": self.limits.threads,
             "keras": self.keras,
-            "protected": list(self.protected),
+            "protected": enforceable_paths(self.protected, self.dir),
             "trusted": self.trusted,
             "fsize_mb": self.limits.output_file_mb,
             "processes": self.limits.processes,
         }
         protocol.send(cmd_w, init)
         self._stop_monitor = threading.Event()
-        self._monitor = threading.Thread(target=self._watch, args=(self.process, self._stop_monitor), daemon=True)
+        self._monitor = threading.Thread(
+            target=self._watch, args=(self.process, self._stop_monitor), daemon=True
+        )
         self._monitor.start()
 
     def _watch(self, process: subprocess.Popen, stop: threading.Event) -> None:
@@ -213,23 +236,24 @@ class Sandbox:
             root = psutil.Process(process.pid)
         except psutil.NoSuchProcess:
             return
+        ticks = 0
         while not stop.wait(0.1):
+            ticks += 1
+            # Processes that left the tree (setsid, double fork) still carry the token.
+            if ticks % 10 == 0 and len(sandbox_processes(self.token, process.pid)) > self.limits.processes:
+                self._kill("processes")
+                return
             try:
                 tree = [root] + root.children(recursive=True)
-                rss = 0
-                for proc in tree:
-                    try:
-                        rss += proc.memory_info().rss
-                    except psutil.Error:
-                        pass
             except psutil.Error:
-                return
-            self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
-            if rss > self.limits.memory_mb * 2**20:
-                self._kill("memory")
                 return
             if len(tree) > self.limits.processes:
                 self._kill("processes")
+                return
+            rss = _tree_memory(tree)
+            self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
+            if rss > self.limits.memory_mb * 2**20:
+                self._kill("memory")
                 return
 
     def _death(self, item: str) -> WorkerFailure:
@@ -240,10 +264,10 @@ class Sandbox:
             self._kill("protocol")
             code = self.process.returncode
         reason = self._kill_reason
-        self._kill(reason or "exit")
+        self._shutdown(reason or "exit")
         output = self._output(item)
         if reason == "memory":
-            return WorkerFailure("memory", f"memory limit of {self.limits.memory_mb / 1024:g} GB exceeded", output)
+            return WorkerFailure("memory", f"memory limit of {_size(self.limits.memory_mb)} exceeded", output)
         if reason == "processes":
             return WorkerFailure(
                 "processes", f"started more than {self.limits.processes} processes (limit)", output
@@ -251,16 +275,37 @@ class Sandbox:
         if code is not None and code < 0:
             what = SIGNAL_NAMES.get(-code, f"signal {-code}")
             if -code == signal.SIGXFSZ:
-                return WorkerFailure("output", f"stopped for {what} ({self.limits.output_file_mb} MB)", output)
+                limit = self.limits.output_file_mb
+                return WorkerFailure("output", f"stopped for {what} ({limit} MB)", output)
             return WorkerFailure("crash", f"the Python process crashed with {what}", output)
-        return WorkerFailure(
-            "exit",
-            f"the worker process ended with exit code {code} (your code ended the Python process, "
-            "e.g. with os._exit or exit)",
-            output,
-        )
+        if code == 0:
+            what = "your code ended the Python process (exit code 0: os._exit, or the C library's exit)"
+        else:
+            what = (
+                f"the worker process ended with exit code {code} (your code ended the Python process, "
+                "or broke it, e.g. by replacing builtins)"
+            )
+        return WorkerFailure("exit", what, output)
+
+    def _shutdown(self, reason: str | None = None) -> None:
+        """Kill the worker and close its channel: only in the thread that reads the channel."""
+        self._kill(reason)
+        self._close_channel()
+
+    def _close_channel(self) -> None:
+        for fd_name in ("_cmd_fd", "_reply_fd"):
+            fd = getattr(self, fd_name, None)
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+                setattr(self, fd_name, None)
 
     def _kill(self, reason: str | None = None) -> None:
+        """Kill the sandbox's processes. The monitor thread calls it too, so it leaves the channel
+        open (closing it under the reading thread would break, or reuse, its file descriptor):
+        the reader then sees the end of the channel and reports why."""
         if reason and self._kill_reason is None:
             self._kill_reason = reason
         self._stop_monitor.set()
@@ -274,15 +319,14 @@ class Sandbox:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
-        _kill_by_token(self.token)
-        for fd_name in ("_cmd_fd", "_reply_fd"):
-            fd = getattr(self, fd_name, None)
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-                setattr(self, fd_name, None)
+        _kill_all(self.token, process.pid if process is not None else None)
+
+    def _reap_strays(self) -> None:
+        """Kill every process of this sandbox but the worker: nothing started in a request outlives it."""
+        worker = self.process.pid if self.process is not None else None
+        for pid in sandbox_processes(self.token, worker):
+            if pid != worker:
+                _kill_pid(pid)
 
     def _output(self, item: str) -> str:
         path = self.dir / "output" / f"{_safe_name(item)}.log"
@@ -303,7 +347,8 @@ def read_capped(path: Path, keep: int = OUTPUT_KEEP_BYTES) -> str:
         return ""
     text = _clean(head.decode("utf-8", "replace"))
     if size > keep:
-        text += f"\n... [{size - keep - len(tail):,} bytes of output cut] ...\n" + _clean(tail.decode("utf-8", "replace"))
+        cut = size - keep - len(tail)
+        text += f"\n... [{cut:,} bytes of output cut] ...\n" + _clean(tail.decode("utf-8", "replace"))
     return text
 
 
@@ -341,14 +386,88 @@ def _worker_env(sandbox: Sandbox, token: str) -> dict[str, str]:
     return env
 
 
-def _kill_by_token(token: str) -> None:
-    """Kill processes that escaped the worker's session but still carry its token."""
-    me = os.getpid()
-    for proc in psutil.process_iter(["pid"]):
-        if proc.pid == me:
+def _tree_memory(tree: list[psutil.Process]) -> int:
+    """Bytes used by the worker's processes: RSS alone, PSS once it has children.
+
+    Forked children share their parent's pages; summing RSS would count them once per child.
+    """
+    total = 0
+    for proc in tree:
+        try:
+            total += proc.memory_full_info().pss if len(tree) > 1 else proc.memory_info().rss
+        except (psutil.Error, AttributeError):
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+    return total
+
+
+def _size(mb: float) -> str:
+    return f"{round(mb / 1024, 2):g} GB" if mb >= 1024 else f"{mb:g} MB"
+
+
+def enforceable_paths(protected: tuple[str, ...], sandbox_dir: Path) -> list[str]:
+    """The protected paths, minus any that hold what the worker must read (its folder, Python itself).
+
+    Protecting ``/tmp`` as an output folder would otherwise lock the worker out of its own files.
+    """
+    needed = [os.path.realpath(path) for path in (sandbox_dir, sys.prefix, sys.base_prefix, sys.executable)]
+    kept = []
+    for path in protected:
+        real = os.path.realpath(path)
+        if not any(need == real or need.startswith(real.rstrip(os.sep) + os.sep) for need in needed):
+            kept.append(real)
+    return kept
+
+
+def sandbox_processes(token: str, worker: int | None = None) -> list[int]:
+    """Pids carrying the sandbox's token, or in the worker's session (Linux /proc; else psutil)."""
+    if not os.path.isdir("/proc/self"):
+        return _token_pids_psutil(token)
+    needle = f"GRADER_SANDBOX_TOKEN={token}".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
             continue
         try:
+            with open(f"/proc/{entry.name}/environ", "rb") as handle:
+                carries = needle in handle.read()
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                state, _, _, session = handle.read().rpartition(b")")[2].split()[:4]
+        except (OSError, ValueError):
+            continue
+        if state != b"Z" and (carries or (worker is not None and int(session) == worker)):
+            found.append(int(entry.name))
+    return found
+
+
+def _token_pids_psutil(token: str) -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
             if proc.environ().get("GRADER_SANDBOX_TOKEN") == token:
-                proc.kill()
+                found.append(proc.pid)
         except (psutil.Error, OSError):
             continue
+    return found
+
+
+def _kill_pid(pid: int) -> None:
+    if pid == os.getpid():
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill_all(token: str, worker: int | None) -> None:
+    """Kill the sandbox's processes until none is left (a fork loop may race the first round)."""
+    for _ in range(20):
+        pids = sandbox_processes(token, worker)
+        if not pids:
+            return
+        for pid in pids:
+            _kill_pid(pid)
+        time.sleep(0.02)

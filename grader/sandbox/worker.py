@@ -10,15 +10,21 @@ raw data that the parent validates and checks.
 
 from __future__ import annotations
 
+import builtins
 import json
 import linecache
 import os
 import resource
+import signal
 import sys
 import traceback
 import types
 from pathlib import Path
 from typing import Any
+
+_loads = json.loads  # bound before student code runs, which may patch the json module
+# The parent refuses longer strings (protocol.ERROR_SCHEMA): clip a student's long line here.
+ERROR_FIELD_LIMITS = {"name": 200, "type": 200, "message": 4000, "advice": 2000}
 
 
 def main(argv: list[str]) -> int:
@@ -50,7 +56,8 @@ class Worker:
         from grader.probes.base import PROBES, StudentCallError, WorkerContext
         from grader.sandbox.protocol import save_arrays, send
 
-        self.probes, self.student_error, self.save_arrays, self.send = PROBES, StudentCallError, save_arrays, send
+        self.probes, self.student_error, self.save_arrays = PROBES, StudentCallError, save_arrays
+        self._send = send
         self.sandbox, self.reply_fd = sandbox, reply_fd
         self.keras_version = keras.__version__ if keras is not None else "not loaded"
         with np.load(sandbox / "inputs.npz", allow_pickle=False) as npz:
@@ -67,6 +74,12 @@ class Worker:
         )
         if not init["trusted"]:
             guards.install(protected=init["protected"])
+        self.builtins = dict(vars(builtins))
+
+    def send(self, fd: int, message: dict[str, Any]) -> None:
+        """Reply on the private channel, with the real builtins (student code may have replaced some)."""
+        vars(builtins).update(self.builtins)
+        self._send(fd, message)
 
     def load(self) -> None:
         """Execute the submission's cells in one module namespace, as Python would import it.
@@ -88,10 +101,13 @@ class Worker:
             except self.student_error as exc:
                 errors.append(exc.info)
             except SyntaxError as exc:  # the parent checks syntax first; kept as a safety net
-                errors.append({"kind": "exception", "name": filename, "type": "SyntaxError", "message": str(exc)})
+                errors.append(
+                    {"kind": "exception", "name": filename, "type": "SyntaxError", "message": str(exc)[:1000]}
+                )
         _flush()
-        defined = sorted(name for name in module.__dict__ if not name.startswith("__"))
-        data = {"errors": errors, "defined": defined[:2000], "keras": self.keras_version}
+        defined = sorted(name[:200] for name in module.__dict__ if not name.startswith("__"))[:2000]
+        errors = [_clip_error(error) for error in errors[:200]]
+        data = {"errors": errors, "defined": defined, "keras": self.keras_version}
         self.send(self.reply_fd, {"id": 0, "ok": True, "data": data})
 
     def serve(self, commands: Any) -> None:
@@ -100,14 +116,15 @@ class Worker:
             line = _read_line(commands)
             if not line:
                 return
-            request = json.loads(line)
+            request = _loads(line)
             _switch_output(self.sandbox / "output" / f"{request.get('item', 'item')}.log")
             reply = self.answer(request)
             _flush()
             try:
                 self.send(self.reply_fd, reply)
             except (TypeError, ValueError) as exc:  # data that is not JSON (e.g. NaN)
-                self.send(self.reply_fd, {"id": request["id"], "ok": False, "internal": f"unserialisable reply: {exc}"})
+                message = f"unserialisable reply: {str(exc)[:1000]}"
+                self.send(self.reply_fd, {"id": request["id"], "ok": False, "internal": message})
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         reply: dict[str, Any] = {"id": request["id"], "ok": True, "data": {}, "arrays": None, "error": None}
@@ -127,11 +144,21 @@ class Worker:
                 raise ValueError(f"unknown op {request['op']}")
         except self.student_error as exc:
             reply["ok"] = False
-            reply["error"] = exc.info
+            reply["error"] = _clip_error(exc.info)
         except BaseException:  # a grader bug: report it, never hide it as a student error
             reply["ok"] = False
             reply["internal"] = traceback.format_exc()[-20000:]
         return reply
+
+
+def _clip_error(error: dict[str, Any]) -> dict[str, Any]:
+    clipped = dict(error)
+    for key, limit in ERROR_FIELD_LIMITS.items():
+        if isinstance(clipped.get(key), str):
+            clipped[key] = clipped[key][:limit]
+    if "traceback" in error:
+        clipped["traceback"] = [line[:1000] for line in error["traceback"][-20:]]
+    return clipped
 
 
 def _send_raw(fd: int, message: dict[str, Any]) -> None:
@@ -141,13 +168,40 @@ def _send_raw(fd: int, message: dict[str, Any]) -> None:
 
 
 def _set_limits(init: dict[str, Any]) -> None:
-    """Kernel limits where the OS allows: output file size, core dumps."""
+    """Kernel limits where the OS allows: output file size, core dumps, processes (not as root)."""
     fsize = int(init.get("fsize_mb", 64)) * 2**20
-    for limit, value in ((resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CORE, 0)):
+    limits = [(resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CORE, 0)]
+    nproc = _process_limit()
+    if nproc is not None:
+        limits.append((resource.RLIMIT_NPROC, nproc))
+    for limit, value in limits:
         try:
+            hard = resource.getrlimit(limit)[1]
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
             pass
+    # Python ignores SIGXFSZ, so a print flood would only raise OSError in the student's code;
+    # the default action ends the worker, and the parent reports "too much output".
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+
+
+def _process_limit() -> int | None:
+    """RLIMIT_NPROC for a non-root worker: the user's current tasks, plus room for TF's threads.
+
+    The kernel counts every thread of the real user (and ignores the limit for root), so this
+    is only a backstop against a fork bomb; the parent's monitor enforces the precise count.
+    """
+    if os.geteuid() == 0 or not os.path.isdir("/proc/self/task"):
+        return None
+    uid, used = os.getuid(), 0
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                used += len(os.listdir(f"/proc/{entry.name}/task"))
+        except OSError:
+            continue
+    return used + max(1024, 128 * (os.cpu_count() or 1))
 
 
 def _switch_output(path: Path) -> None:

@@ -1,0 +1,356 @@
+"""Exercise 4a's classifier structure, and the checks on models the grader trained.
+
+Training data is synthetic: losses per epoch, latent stds, reconstructions and scores
+shaped as the ``train:<stage>`` probes return them; the parent keeps x_test / y_test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from check_fixtures import (
+    Layers,
+    expected_for,
+    item_params,
+    make_inputs,
+    reference_encoder,
+    run,
+    student_error,
+)
+
+from grader.data import to_float_images
+
+AE = expected_for("autoencoders")
+SHEET10 = expected_for("sheet10")
+RNG = np.random.default_rng(21)
+
+
+# -- classifier structure ----------------------------------------------------------------------
+
+
+def classifier(head_activation: str = "softmax", keep_latent: bool = False, loss: dict | None = None) -> dict:
+    """build_classifier(encoder): the encoder's layers up to pool4 (or beyond), Flatten, Dense(10)."""
+    layers = Layers([32, 32, 1])
+    for block in range(1, 5):
+        layers.conv(f"conv{block}").pool(f"pool{block}")
+    if keep_latent:
+        layers.conv("conv_latent", 1).pool("pool_latent", (2, 1))
+    layers.flatten().dense("digits", 10, head_activation)
+    loss = loss or {"kind": "string", "name": "sparse_categorical_crossentropy"}
+    return layers.describe(loss=loss, optimizer="Adam")
+
+
+def structure_verdict(model: dict):
+    encoder = reference_encoder().records
+    model_names = {record["name"] for record in model["layers"]}
+    shared = [record["name"] for record in encoder if record["name"] in model_names]
+    probe = {"classifier": model, "encoder": encoder, "shared": shared}
+    return run("classifier_structure", make_inputs({"classifier_structure": probe}))
+
+
+def test_encoder_up_to_last_block_with_softmax_head_passes():
+    verdict = structure_verdict(classifier())
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_logits_with_from_logits_true_passes():
+    loss = {"kind": "object", "name": "SparseCategoricalCrossentropy", "from_logits": True}
+    verdict = structure_verdict(classifier("linear", loss=loss))
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_logits_without_from_logits_fails_the_loss_part():
+    verdict = structure_verdict(classifier("linear"))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "the last layer outputs logits (no softmax) but the loss is not built with from_logits=True" in (
+        verdict.feedback
+    )
+
+
+def test_softmax_with_from_logits_true_fails_the_loss_part():
+    loss = {"kind": "object", "name": "SparseCategoricalCrossentropy", "from_logits": True}
+    verdict = structure_verdict(classifier("softmax", loss=loss))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "softmax would be applied twice" in verdict.feedback
+
+
+def test_classifier_still_containing_the_last_encoder_conv_fails_the_reuse_part():
+    verdict = structure_verdict(classifier(keep_latent=True))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "the classifier still contains the encoder's last conv layer 'conv_latent'" in verdict.feedback
+
+
+def test_classifier_compiled_with_mse_fails_the_loss_part():
+    verdict = structure_verdict(classifier(loss={"kind": "string", "name": "mse"}))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert (
+        "compiled with the mean squared error; use a (sparse) categorical cross-entropy" in verdict.feedback
+    )
+
+
+def test_classifier_with_a_fresh_conv_stack_does_not_reuse_the_encoder():
+    model = classifier()
+    for record in model["layers"]:
+        record["name"] = "new_" + record["name"]
+    verdict = structure_verdict(model)
+    assert verdict.fraction < 1.0
+    assert "the classifier does not reuse the encoder's conv layers" in verdict.feedback
+
+
+def test_classifier_with_sigmoid_head_fails_the_head_part():
+    verdict = structure_verdict(classifier("sigmoid"))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "the last Dense layer uses 'sigmoid'" in verdict.feedback
+
+
+# -- autoencoder training ------------------------------------------------------------------------------
+
+
+def ae_test_images() -> np.ndarray:
+    return to_float_images(AE["x_test"], 32)[..., 0]
+
+
+def ae_training_inputs(
+    loss: list,
+    error: float = 0.03,
+    latent_std: list | None = None,
+    thresholds: dict | None = None,
+    attempts: list | None = None,
+):
+    x = ae_test_images()
+    x_rec = (x + RNG.choice([-error, error], size=x.shape)).astype(np.float32)  # MSE exactly error**2
+    data = {
+        "loss": loss,
+        "latent_std": latent_std or [1.3, 0.8],
+        "compiled_by_grader": False,
+        "image_size": 32,
+    }
+    if attempts:
+        data |= {"attempts": attempts, "selected_seed": attempts[-1]["seed"]}
+    arrays = {
+        "x_rec": x_rec,
+        "z_train": np.zeros((10, 2), np.float32),
+        "z_test": np.zeros((10, 2), np.float32),
+    }
+    params = item_params("autoencoders", "1-training")
+    return make_inputs({"train:autoencoder": data}, {"train:autoencoder": arrays}, params, thresholds, AE)
+
+
+def test_ae_training_below_threshold_passes_and_reports_the_budget():
+    verdict = run("ae_training", ae_training_inputs([0.07, 0.05, 0.045]))
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "after 5 epochs on 200 images (batch 64)" in verdict.feedback
+    assert verdict.metrics["test_mse"] == pytest.approx(0.0009, rel=1e-4)
+
+
+def test_ae_training_above_threshold_fails():
+    verdict = run("ae_training", ae_training_inputs([0.2, 0.15], error=0.3))
+    assert verdict.fraction == 0.0
+    assert (
+        "the test MSE is 0.0900, above the threshold 0.0650 calibrated on the reference" in verdict.feedback
+    )
+
+
+def test_calibrated_threshold_overrides_the_rubric_fallback():
+    inputs = ae_training_inputs([0.07, 0.05], error=0.1, thresholds={"test_mse_max": 0.005})
+    verdict = run("ae_training", inputs)
+    assert verdict.fraction == 0.0
+    assert "above the threshold 0.0050" in verdict.feedback
+    assert inputs.threshold("test_mse_max") == 0.005
+    assert (
+        ae_training_inputs([0.07, 0.05]).threshold("test_mse_max")
+        == item_params("autoencoders", "1-training")["test_mse_max"]
+    )
+
+
+def test_nan_training_loss_fails():
+    verdict = run("ae_training", ae_training_inputs([0.07, None, None]))
+    assert verdict.fraction == 0.0
+    assert "the training loss became NaN or infinite" in verdict.feedback
+
+
+def test_training_loss_that_does_not_fall_fails():
+    verdict = run("ae_training", ae_training_inputs([0.05, 0.06, 0.07]))
+    assert verdict.fraction == 0.0
+    assert "the training loss did not fall after 5 epochs" in verdict.feedback
+
+
+def test_dead_latent_dimension_is_mentioned():
+    verdict = run("ae_training", ae_training_inputs([0.09, 0.088], error=0.3, latent_std=[0.9, 0.0]))
+    assert verdict.fraction == 0.0
+    assert "Your latent dimension 2 was always 0 after training" in verdict.feedback
+    assert "(see Exercise 2c)" in verdict.feedback
+
+
+def test_retries_are_reported_with_their_seeds():
+    attempts = [{"seed": 0, "reason": "a latent dimension died"}, {"seed": 1, "reason": ""}]
+    verdict = run("ae_training", ae_training_inputs([0.07, 0.05], attempts=attempts))
+    assert verdict.fraction == 1.0
+    assert "The grader trained your model 2 times: with seed 0 a latent dimension died" in verdict.feedback
+    assert "it kept the attempt with seed 1." in verdict.feedback
+
+
+# -- classifier accuracy and history -------------------------------------------------------------------
+
+
+def scores_with_accuracy(accuracy: float) -> np.ndarray:
+    y_test = AE["y_test"]
+    predicted = y_test.copy()
+    wrong = np.arange(len(y_test)) >= round(accuracy * len(y_test))
+    predicted[wrong] = (y_test[wrong] + 1) % 10
+    return np.eye(10, dtype=np.float32)[predicted] * 0.9 + 0.01
+
+
+def classifier_inputs(
+    scores: np.ndarray, history: dict | None = None, error: dict | None = None, thresholds=None
+):
+    data = {
+        "history": history or {"loss": [1.5, 0.9, 0.7], "val_loss": [1.2, 0.9, 0.8]},
+        "epochs": 3,
+        "train_classifier_error": error,
+    }
+    params = item_params("autoencoders", "4a-accuracy")
+    return make_inputs(
+        {"train:classifier": data}, {"train:classifier": {"scores": scores}}, params, thresholds, AE
+    )
+
+
+def test_classifier_accuracy_above_threshold_passes():
+    verdict = run("classifier_accuracy", classifier_inputs(scores_with_accuracy(0.8)))
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "the test accuracy is 80.0% (threshold 50.0%)" in verdict.feedback
+
+
+def test_classifier_accuracy_below_threshold_fails():
+    verdict = run("classifier_accuracy", classifier_inputs(scores_with_accuracy(0.3)))
+    assert verdict.fraction == 0.0
+    assert (
+        "the test accuracy is 30.0%, below the threshold 50.0% calibrated on the reference"
+        in verdict.feedback
+    )
+
+
+def test_classifier_accuracy_uses_the_calibrated_threshold():
+    verdict = run(
+        "classifier_accuracy", classifier_inputs(scores_with_accuracy(0.8), thresholds={"accuracy_min": 0.9})
+    )
+    assert verdict.fraction == 0.0
+    assert "below the threshold 90.0%" in verdict.feedback
+
+
+def test_classifier_accuracy_notes_that_the_grader_trained_it_itself():
+    error = student_error("exception", "train_classifier", "boom", type="ValueError")
+    verdict = run("classifier_accuracy", classifier_inputs(scores_with_accuracy(0.8), error=error))
+    assert verdict.fraction == 1.0
+    assert "train_classifier failed, so the grader trained the classifier with model.fit" in verdict.feedback
+
+
+def test_classifier_scores_of_the_wrong_shape_count_as_zero_accuracy():
+    verdict = run("classifier_accuracy", classifier_inputs(scores_with_accuracy(0.8)[:, :2]))
+    assert verdict.fraction == 0.0
+    assert verdict.metrics["accuracy"] == 0.0
+
+
+def test_history_with_loss_and_val_loss_per_epoch_passes():
+    verdict = run("classifier_history", classifier_inputs(scores_with_accuracy(0.8)))
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_history_without_val_loss_fails():
+    inputs = classifier_inputs(
+        scores_with_accuracy(0.8), history={"loss": [1.5, 0.9, 0.7], "accuracy": [0.5, 0.7, 0.8]}
+    )
+    verdict = run("classifier_history", inputs)
+    assert verdict.fraction == 0.0
+    assert "should hold 'loss' and 'val_loss' for each of the 3 epochs" in verdict.feedback
+    assert "it holds loss (3 values), accuracy (3 values)" in verdict.feedback
+
+
+def test_history_when_train_classifier_crashed_shows_the_error():
+    error = student_error("exception", "train_classifier", "boom", type="ValueError")
+    verdict = run("classifier_history", classifier_inputs(scores_with_accuracy(0.8), error=error))
+    assert verdict.fraction == 0.0
+    assert verdict.status == "error"
+    assert "train_classifier raised ValueError: boom" in verdict.feedback
+
+
+# -- VAE training ---------------------------------------------------------------------------------------
+
+
+def vae_inputs(loss: list, mean_offset: float = 0.0, error: float = 0.03, nan_codes: bool = False):
+    x = ae_test_images()
+    z_mean = RNG.normal(mean_offset, 1.0, size=(len(x), 2)).astype(np.float32)
+    if nan_codes:
+        z_mean[0, 0] = np.nan
+    arrays = {"z_mean": z_mean, "z_log": np.zeros_like(z_mean), "x_rec": (x + error).astype(np.float32)}
+    data = {"loss": loss, "fit": "vae.fit(x)", "image_size": 32}
+    params = item_params("autoencoders", "6a-training")
+    return make_inputs({"train:vae": data}, {"train:vae": arrays}, params, expected=AE)
+
+
+def test_vae_training_near_the_prior_passes():
+    verdict = run("vae_training", vae_inputs([250.0, 180.0, 170.0]))
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_vae_latent_means_far_from_the_prior_fail_one_third():
+    verdict = run("vae_training", vae_inputs([250.0, 180.0], mean_offset=5.0))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "the latent means are not near the N(0, 1) prior" in verdict.feedback
+    assert "is the KL term in the loss?" in verdict.feedback
+
+
+def test_vae_training_with_poor_reconstructions_and_rising_loss():
+    verdict = run("vae_training", vae_inputs([180.0, 250.0], error=0.4))
+    assert verdict.fraction == pytest.approx(1 / 3)
+    assert "the loss did not fall" in verdict.feedback
+    assert "decoding the latent means gives a test MSE of 0.1600, above 0.0700" in verdict.feedback
+
+
+def test_vae_nan_latent_means_fail():
+    verdict = run("vae_training", vae_inputs([250.0, 180.0], nan_codes=True))
+    assert verdict.fraction == 0.0
+    assert "NaN or infinite" in verdict.feedback
+    assert math.isinf(verdict.metrics["prior_mean"])
+
+
+# -- dense autoencoder training (sheet10) -------------------------------------------------------------------
+
+
+def dense_inputs(loss: list, blur: float, thresholds=None):
+    x = SHEET10["x_test"].reshape(len(SHEET10["x_test"]), -1) / 255.0
+    x_rec = (1 - blur) * x + blur * 0.5
+    params = item_params("sheet10", "1.4-training")
+    return make_inputs(
+        {"train:dense": {"loss": loss}},
+        {"train:dense": {"x_rec": x_rec.astype(np.float32)}},
+        params,
+        thresholds,
+        SHEET10,
+    )
+
+
+def test_dense_training_with_good_reconstructions_passes():
+    # random uint8 'images' are not binary: a perfect reconstruction's BCE is their mean entropy
+    x = np.clip(SHEET10["x_test"].reshape(len(SHEET10["x_test"]), -1) / 255.0, 1e-7, 1 - 1e-7)
+    entropy = float(-np.mean(x * np.log(x) + (1 - x) * np.log(1 - x)))
+    verdict = run(
+        "dense_training", dense_inputs([0.3, 0.2, 0.1], blur=0.0, thresholds={"test_bce_max": entropy + 0.01})
+    )
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert verdict.metrics["test_bce"] == pytest.approx(entropy, abs=1e-4)
+    assert f"the test binary cross-entropy is {entropy:.4f}" in verdict.feedback
+
+
+def test_dense_training_above_threshold_fails():
+    verdict = run("dense_training", dense_inputs([0.3, 0.2, 0.1], blur=0.9))
+    assert verdict.fraction == 0.0
+    assert "above the threshold 0.2000" in verdict.feedback
+
+
+def test_dense_training_loss_not_falling_fails():
+    verdict = run("dense_training", dense_inputs([0.3, 0.3], blur=0.0))
+    assert verdict.fraction == 0.0
+    assert "the training loss did not fall after 20 epochs on 200 images (batch 256)" in verdict.feedback

@@ -1,0 +1,236 @@
+"""The plotting checks on synthetic figure data (grader/probes/figures.py ``describe_figure``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from check_fixtures import expected_for, item_params, make_inputs, run
+
+AE = expected_for("autoencoders")
+SHEET10 = expected_for("sheet10")
+N = 10
+
+
+def figure(
+    images: list[np.ndarray] = (),
+    extents: list[list[float]] | None = None,
+    origin: str = "upper",
+    lines: list[np.ndarray] = (),
+    scatters: list[tuple[np.ndarray, dict[str, np.ndarray]]] = (),
+    legend: bool = False,
+    colorbar: bool = False,
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """(data, arrays) as describe_figure returns them."""
+    data = {
+        "is_figure": True,
+        "images": [],
+        "lines": [],
+        "scatters": [],
+        "legend": legend,
+        "colorbar": colorbar,
+    }
+    arrays: dict[str, np.ndarray] = {"png": np.zeros(8, np.uint8)}
+    for index, pixels in enumerate(images):
+        pixels = np.asarray(pixels, np.float32)
+        height, width = pixels.shape[:2]
+        extent = extents[index] if extents else [-0.5, width - 0.5, height - 0.5, -0.5]
+        arrays[f"image_{index}"] = pixels
+        data["images"].append({"shape": list(pixels.shape), "extent": extent, "origin": origin})
+    for index, ydata in enumerate(lines):
+        arrays[f"line_y_{index}"] = np.asarray(ydata, np.float64)
+        arrays[f"line_x_{index}"] = np.arange(1, len(ydata) + 1, dtype=np.float64)
+        data["lines"].append({"points": len(ydata), "label": f"line{index}"})
+    for index, (points, colours) in enumerate(scatters):
+        arrays[f"scatter_{index}"] = np.asarray(points, np.float64)
+        for key, value in colours.items():
+            arrays[f"{key}_{index}"] = value
+        data["scatters"].append({"points": len(points)})
+    return data, arrays
+
+
+def figure_inputs(probe: str, drawn: tuple[dict, dict], expected: dict, params: dict | None = None):
+    data, arrays = drawn
+    return make_inputs({probe: data}, {probe: arrays}, params=params, expected=expected)
+
+
+# -- plot_reconstructions --------------------------------------------------------------------
+
+
+def reconstructions_verdict(shown: list[np.ndarray]):
+    params = item_params("autoencoders", "1-plot-reconstructions")
+    return run("figure_reconstructions", figure_inputs("plot_reconstructions", figure(shown), AE, params))
+
+
+def test_ten_originals_and_ten_reconstructions_pass():
+    x, x_rec = AE["inputs"]["recon_x"], AE["inputs"]["recon_x_rec"]
+    verdict = reconstructions_verdict([x[i] for i in range(N)] + [x_rec[i] for i in range(N)])
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_images_rescaled_by_255_still_pass():
+    x, x_rec = AE["inputs"]["recon_x"], AE["inputs"]["recon_x_rec"]
+    verdict = reconstructions_verdict([255 * x[i] for i in range(N)] + [255 * x_rec[i] for i in range(N)])
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_reconstructions_missing_earns_half():
+    x = AE["inputs"]["recon_x"]
+    verdict = reconstructions_verdict([x[i] for i in range(N)])
+    assert verdict.fraction == 0.5
+    assert (
+        "the figure shows 10 of the first 10 originals and 0 of their 10 reconstructions" in verdict.feedback
+    )
+    assert "(10 images in all)" in verdict.feedback
+
+
+def test_wrong_images_earn_nothing():
+    x, x_rec = AE["inputs"]["recon_x"], AE["inputs"]["recon_x_rec"]
+    shown = [x[i] for i in range(6, 16)] + [x_rec[i] for i in range(6, 16)]  # images 6..15, not 0..9
+    verdict = reconstructions_verdict(shown)
+    assert verdict.fraction == pytest.approx(0.4)
+    assert "4 of the first 10 originals and 4 of their 10 reconstructions" in verdict.feedback
+
+
+def test_inverted_images_are_not_the_same_picture():
+    x, x_rec = AE["inputs"]["recon_x"], AE["inputs"]["recon_x_rec"]
+    verdict = reconstructions_verdict([1 - x[i] for i in range(N)] + [1 - x_rec[i] for i in range(N)])
+    assert verdict.fraction == 0.0
+
+
+def test_plot_returning_none_is_not_a_figure():
+    inputs = figure_inputs("plot_reconstructions", ({"is_figure": False, "type": "NoneType"}, {}), AE)
+    verdict = run("figure_reconstructions", inputs)
+    assert verdict.fraction == 0.0
+    assert "plot_reconstructions returned NoneType, not a matplotlib Figure" in verdict.feedback
+
+
+def test_sheet10_reconstructions_as_28x28_images_pass():
+    params = item_params("sheet10", "1.4-plot")
+    x, x_rec = SHEET10["inputs"]["recon_x"], SHEET10["inputs"]["recon_x_rec"]
+    shown = [x[i].reshape(28, 28) for i in range(N)] + [x_rec[i].reshape(28, 28) for i in range(N)]
+    verdict = run("figure_reconstructions", figure_inputs("dense_plot", figure(shown), SHEET10, params))
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+# -- plot_loss ---------------------------------------------------------------------------------
+
+
+def test_loss_curve_passes():
+    drawn = figure(lines=[AE["inputs"]["history_loss"], AE["inputs"]["history_val_loss"]])
+    verdict = run("figure_loss", figure_inputs("plot_loss", drawn, AE))
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_only_validation_loss_plotted_fails():
+    drawn = figure(lines=[AE["inputs"]["history_val_loss"]])
+    verdict = run("figure_loss", figure_inputs("plot_loss", drawn, AE))
+    assert verdict.fraction == 0.0
+    assert "no line on the figure follows history.history['loss'] (1 lines found)" in verdict.feedback
+
+
+# -- plot_latent -------------------------------------------------------------------------------
+
+
+def latent_verdict(scatters, legend=False, colorbar=False):
+    drawn = figure(scatters=scatters, legend=legend, colorbar=colorbar)
+    return run("figure_latent_scatter", figure_inputs("plot_latent", drawn, AE))
+
+
+def tab10(labels: np.ndarray) -> np.ndarray:
+    palette = np.array([[i / 10, 1 - i / 10, (i * 3 % 10) / 10, 1.0] for i in range(10)])
+    return palette[labels]
+
+
+def test_scatter_with_c_equal_y_and_colorbar_passes():
+    z, y = AE["inputs"]["latent_z"], AE["inputs"]["latent_y"]
+    colours = {"scatter_values": y.astype(np.float64), "scatter_colors": tab10(y)}
+    verdict = latent_verdict([(z, colours)], colorbar=True)
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_one_scatter_per_digit_with_legend_passes():
+    z, y = AE["inputs"]["latent_z"], AE["inputs"]["latent_y"]
+    scatters = [(z[y == d], {"scatter_colors": tab10(np.array([d]))}) for d in range(10)]
+    verdict = latent_verdict(scatters, legend=True)
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_scatter_with_fewer_points_loses_the_position_points():
+    z, y = AE["inputs"]["latent_z"], AE["inputs"]["latent_y"]
+    colours = {"scatter_values": y[:100].astype(np.float64)}
+    verdict = latent_verdict([(z[:100], colours)], colorbar=True)
+    assert verdict.fraction == 0.25
+    assert f"the scatter shows 100 points, expected all {len(z)} latent codes" in verdict.feedback
+
+
+def test_scatter_with_swapped_axes_is_not_at_the_latent_coordinates():
+    z, y = AE["inputs"]["latent_z"], AE["inputs"]["latent_y"]
+    verdict = latent_verdict([(z[:, ::-1], {"scatter_values": y.astype(np.float64)})], colorbar=True)
+    assert verdict.fraction == 0.25
+    assert f"the {len(z)} scatter points are not at the latent codes (z[:, 0], z[:, 1])" in verdict.feedback
+
+
+def test_scatter_without_colour_loses_the_colour_and_legend_points():
+    z = AE["inputs"]["latent_z"]
+    verdict = latent_verdict([(z, {"scatter_colors": np.array([[0.12, 0.47, 0.71, 1.0]])})])
+    assert verdict.fraction == 0.5
+    assert "the points are not coloured by their digit" in verdict.feedback
+    assert "there is no legend or colorbar" in verdict.feedback
+
+
+def test_scatter_coloured_by_digit_without_legend_or_colorbar_earns_three_quarters():
+    z, y = AE["inputs"]["latent_z"], AE["inputs"]["latent_y"]
+    verdict = latent_verdict([(z, {"scatter_values": y.astype(np.float64)})])
+    assert verdict.fraction == 0.75
+    assert verdict.feedback == "there is no legend or colorbar telling which colour is which digit."
+
+
+def test_scatter_coloured_by_a_shuffled_label_is_not_coloured_by_digit():
+    z, y = AE["inputs"]["latent_z"], AE["inputs"]["latent_y"]
+    wrong = np.random.default_rng(0).permutation(y)
+    verdict = latent_verdict([(z, {"scatter_values": wrong.astype(np.float64)})], colorbar=True)
+    assert verdict.fraction == 0.75
+    assert "not coloured by their digit" in verdict.feedback
+
+
+# -- plot_grid -----------------------------------------------------------------------------------
+
+
+def grid_verdict(image: np.ndarray, extent: list[float] | None, origin: str = "upper"):
+    drawn = figure([image], [extent] if extent else None, origin=origin)
+    params = item_params("autoencoders", "5a-plot-grid")
+    return run("figure_grid", figure_inputs("plot_grid", drawn, AE, params))
+
+
+def latent_extent() -> list[float]:
+    z_min, z_max = AE["inputs"]["ref_grid_z_min"], AE["inputs"]["ref_grid_z_max"]
+    return [float(z_min[0]), float(z_max[0]), float(z_min[1]), float(z_max[1])]
+
+
+def test_mosaic_on_the_latent_axes_passes():
+    verdict = grid_verdict(AE["inputs"]["ref_mosaic"], latent_extent())
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_flipped_mosaic_with_origin_lower_is_the_same_picture_and_passes():
+    verdict = grid_verdict(AE["inputs"]["ref_mosaic"][::-1], latent_extent(), origin="lower")
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_mosaic_without_extent_earns_half():
+    verdict = grid_verdict(AE["inputs"]["ref_mosaic"], None)
+    assert verdict.fraction == 0.5
+    assert "pass extent=(z_min[0], z_max[0], z_min[1], z_max[1])" in verdict.feedback
+
+
+def test_mosaic_with_origin_lower_shows_row_zero_at_the_bottom_and_earns_half():
+    verdict = grid_verdict(AE["inputs"]["ref_mosaic"], latent_extent(), origin="lower")
+    assert verdict.fraction == 0.5
+    assert "row 0 not at the top" in verdict.feedback
+
+
+def test_figure_without_the_mosaic_fails():
+    other = np.random.default_rng(1).uniform(size=AE["inputs"]["ref_mosaic"].shape)
+    verdict = grid_verdict(other, latent_extent())
+    assert verdict.fraction == 0.0
+    assert "the figure does not show the mosaic it was given" in verdict.feedback

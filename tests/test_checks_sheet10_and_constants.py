@@ -1,0 +1,360 @@
+"""Module-level answers (constants) and the sheet10 checks: preprocessing, the dense AE, attention.
+
+Constant values go through the worker's own ``plain_value`` conversion, so the checks see
+exactly what the ``constants`` probe would send.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from check_fixtures import Layers, expected_for, item_params, make_inputs, run, student_error
+
+from grader.checks import StudentCallFailed
+from grader.checks.sheet10 import keras_l2_normalize
+from grader.probes.common import plain_value
+
+SHEET10 = expected_for("sheet10")
+GIVEN = SHEET10["inputs"]
+
+
+def constants(**values: Any) -> tuple[dict, dict]:
+    """The ``constants`` probe's (data, arrays) for these student values."""
+    data, arrays = {}, {}
+    for name, value in values.items():
+        data[name] = plain_value(value)
+        if data[name].get("kind") == "array":
+            arrays[name] = data[name].pop("array")
+    return data, arrays
+
+
+def constant_verdict(check: str, params: dict | None = None, **values: Any):
+    data, arrays = constants(**values)
+    return run(check, make_inputs({"constants": data}, {"constants": arrays}, params))
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+
+def test_batch_size_256_passes_and_128_fails():
+    params = item_params("sheet10", "1.4-batch")
+    assert constant_verdict("constant_number", params, BATCH_SIZE=256).fraction == 1.0
+    verdict = constant_verdict("constant_number", params, BATCH_SIZE=128)
+    assert verdict.fraction == 0.0
+    assert "BATCH_SIZE is 128; the exercise asks for 256 (a batch size of 256)." == verdict.feedback
+
+
+def test_epochs_10_fails_where_50_are_asked():
+    params = item_params("sheet10", "1.4-epochs")
+    assert constant_verdict("constant_number", params, EPOCHS=50).fraction == 1.0
+    verdict = constant_verdict("constant_number", params, EPOCHS=10)
+    assert verdict.fraction == 0.0
+    assert "EPOCHS is 10; the exercise asks for 50" in verdict.feedback
+
+
+def test_vae_epochs_minimum_30():
+    params = item_params("autoencoders", "6a-epochs")
+    assert constant_verdict("constant_number", params, VAE_EPOCHS=30).fraction == 1.0
+    assert constant_verdict("constant_number", params, VAE_EPOCHS=np.int64(50)).fraction == 1.0
+    verdict = constant_verdict("constant_number", params, VAE_EPOCHS=10)
+    assert verdict.fraction == 0.0
+    assert "VAE_EPOCHS is 10; the exercise asks for at least 30" in verdict.feedback
+
+
+def test_number_given_as_text_fails():
+    verdict = constant_verdict("constant_number", item_params("sheet10", "1.4-batch"), BATCH_SIZE="256")
+    assert verdict.fraction == 0.0
+    assert "BATCH_SIZE should be a number; it is str." == verdict.feedback
+
+
+def test_constant_left_at_none_raises_student_call_failed():
+    with pytest.raises(StudentCallFailed) as caught:
+        constant_verdict("constant_number", item_params("sheet10", "1.4-batch"), BATCH_SIZE=None)
+    assert caught.value.error.feedback() == "BATCH_SIZE: is still None: fill in your answer"
+
+
+def test_missing_constant_raises_student_call_failed():
+    data = {"EPOCHS": {"error": student_error("missing", "EPOCHS", "EPOCHS is not defined")}}
+    with pytest.raises(StudentCallFailed) as caught:
+        run("constant_number", make_inputs({"constants": data}, params=item_params("sheet10", "1.4-epochs")))
+    assert "the grader looked for `EPOCHS`" in caught.value.error.feedback()
+
+
+@pytest.mark.parametrize("value", [100, 100.0, 98])
+def test_expected_random_correct_about_100_passes(value):
+    verdict = constant_verdict(
+        "expected_random_correct", item_params("autoencoders", "3b-value"), EXPECTED_RANDOM_CORRECT=value
+    )
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+@pytest.mark.parametrize("value", [0.1, 10])
+def test_expected_random_correct_as_fraction_or_percentage_fails_and_is_named(value):
+    verdict = constant_verdict(
+        "expected_random_correct", item_params("autoencoders", "3b-value"), EXPECTED_RANDOM_CORRECT=value
+    )
+    assert verdict.fraction == 0.0
+    assert "looks like a fraction or a percentage" in verdict.feedback
+    assert "how many of the 1000 test images" in verdict.feedback
+
+
+def test_expected_random_correct_far_off_fails():
+    verdict = constant_verdict(
+        "expected_random_correct", item_params("autoencoders", "3b-value"), EXPECTED_RANDOM_CORRECT=500
+    )
+    assert verdict.fraction == 0.0
+    assert "with 10 equally likely digits, how many of 1000?" in verdict.feedback
+
+
+# -- words ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "categorical cross-entropy",
+        "sparse_categorical_crossentropy",
+        "Cross Entropy",
+        "negative log-likelihood",
+    ],
+)
+def test_classification_loss_cross_entropy_synonyms_pass(text):
+    verdict = constant_verdict("classification_loss_text", CLASSIFICATION_LOSS=text)
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_classification_loss_mse_fails():
+    verdict = constant_verdict("classification_loss_text", CLASSIFICATION_LOSS="mse")
+    assert verdict.fraction == 0.0
+    assert "'mse' is not a cross-entropy loss" in verdict.feedback
+
+
+def test_classification_loss_empty_fails():
+    verdict = constant_verdict("classification_loss_text", CLASSIFICATION_LOSS="   ")
+    assert verdict.fraction == 0.0
+    assert "CLASSIFICATION_LOSS is empty" in verdict.feedback
+
+
+# -- ATTENTION_OUTPUT -------------------------------------------------------------------------------
+
+
+def test_attention_output_as_one_token_of_depth_3_passes_and_names_the_reading():
+    verdict = constant_verdict("attention_value", ATTENTION_OUTPUT=[0.6, 0.2, 0.9])
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "reading the vectors as one token of depth 3" in verdict.feedback
+
+
+def test_attention_output_as_three_tokens_of_depth_1_passes_and_names_the_reading():
+    verdict = constant_verdict("attention_value", ATTENTION_OUTPUT=np.array([[0.5737], [0.5706], [0.5682]]))
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "reading the vectors as three tokens of depth 1" in verdict.feedback
+
+
+def test_attention_output_wrong_value_fails_and_lists_both_readings():
+    verdict = constant_verdict("attention_value", ATTENTION_OUTPUT=[0.5, 0.5, 0.5])
+    assert verdict.fraction == 0.0
+    assert "ATTENTION_OUTPUT is [0.5, 0.5, 0.5]" in verdict.feedback
+    assert "as one token of depth 3: [0.6, 0.2, 0.9]" in verdict.feedback
+    assert "as three tokens of depth 1: [0.5737, 0.5706, 0.5682]" in verdict.feedback
+
+
+def test_attention_output_as_text_fails():
+    verdict = constant_verdict("attention_value", ATTENTION_OUTPUT="[0.6, 0.2, 0.9]")
+    assert verdict.fraction == 0.0
+    assert "ATTENTION_OUTPUT should be a list of numbers; it is a str." == verdict.feedback
+
+
+# -- preprocess ---------------------------------------------------------------------------------------
+
+
+def preprocess_verdict(out: np.ndarray):
+    inputs = make_inputs(
+        {"preprocess": {}}, {"preprocess": {"out": np.asarray(out, np.float64)}}, expected=SHEET10
+    )
+    return run("preprocess_scaling", inputs)
+
+
+def raw_case() -> np.ndarray:
+    return GIVEN["preprocess_case"]
+
+
+def test_preprocess_divided_by_255_and_flattened_passes():
+    raw = raw_case()
+    verdict = preprocess_verdict((raw.astype("float32") / 255).reshape(len(raw), 784))
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_preprocess_with_keras_normalize_axis_1_fails_and_mentions_normalize():
+    raw = raw_case()
+    verdict = preprocess_verdict(keras_l2_normalize(raw.astype(np.float64), axis=1).reshape(len(raw), 784))
+    assert verdict.fraction == 0.0
+    assert "preprocess uses tf.keras.utils.normalize" in verdict.feedback
+    assert "Divide by 255 instead" in verdict.feedback
+
+
+def test_preprocess_normalizing_the_flattened_rows_fails():
+    raw = raw_case()
+    flat = raw.reshape(len(raw), 784).astype(np.float64)
+    verdict = preprocess_verdict(keras_l2_normalize(flat, axis=1))
+    assert verdict.fraction == 0.0
+    assert "that are not pixel / 255" in verdict.feedback
+
+
+def test_preprocess_without_scaling_fails():
+    raw = raw_case()
+    verdict = preprocess_verdict(raw.reshape(len(raw), 784).astype(np.float64))
+    assert verdict.fraction == 0.0
+    assert "preprocess does not scale the pixels: divide by 255" in verdict.feedback
+
+
+def test_preprocess_without_flattening_fails_on_shape():
+    raw = raw_case()
+    verdict = preprocess_verdict(raw / 255.0)
+    assert verdict.fraction == 0.0
+    assert "preprocess returned shape (20, 28, 28); expected (20, 784)" in verdict.feedback
+
+
+# -- the dense autoencoder ------------------------------------------------------------------------------
+
+
+def dense_models(
+    encoder_activation="relu", decoder_activation="sigmoid", optimizer="Adam", loss=None
+) -> dict:
+    loss = loss or {"kind": "string", "name": "binary_crossentropy"}
+    encoder = Layers([784]).dense("encoded", 32, encoder_activation)
+    decoder = Layers([32]).dense("decoded", 784, decoder_activation)
+    autoencoder = (
+        Layers([784]).dense("encoded", 32, encoder_activation).dense("decoded", 784, decoder_activation)
+    )
+    return {
+        "dense_models": {
+            "autoencoder": autoencoder.describe(loss=loss, optimizer=optimizer),
+            "encoder": encoder.describe(),
+            "decoder": decoder.describe(),
+        }
+    }
+
+
+def test_dense_784_32_784_autoencoder_passes_every_model_check():
+    for check, item in (
+        ("dense_encoder", "1.4-encoder"),
+        ("dense_decoder", "1.4-decoder"),
+        ("dense_optimizer", "1.4-optimizer"),
+        ("compiled_loss", "1.4-loss"),
+    ):
+        verdict = run(check, make_inputs(dense_models(), params=item_params("sheet10", item)))
+        assert verdict.fraction == 1.0, (check, verdict.feedback)
+
+
+def test_dense_encoder_with_sigmoid_fails():
+    verdict = run("dense_encoder", make_inputs(dense_models(encoder_activation="sigmoid")))
+    assert verdict.fraction == 0.0
+    assert "the encoder's Dense 'encoded' uses 'sigmoid'; the exercise asks for ReLU" in verdict.feedback
+
+
+def test_dense_decoder_with_relu_fails():
+    verdict = run("dense_decoder", make_inputs(dense_models(decoder_activation="relu")))
+    assert verdict.fraction == 0.0
+    assert "the decoder's Dense 'decoded' uses 'relu'; the exercise asks for a sigmoid" in verdict.feedback
+
+
+def test_dense_encoder_of_the_wrong_width_fails():
+    models = dense_models()
+    models["dense_models"]["encoder"] = Layers([784]).dense("encoded", 64, "relu").describe()
+    verdict = run("dense_encoder", make_inputs(models))
+    assert verdict.fraction == 0.0
+    assert "the encoder maps [784] to [64]; expected [784] to [32]" in verdict.feedback
+
+
+def test_dense_optimizer_sgd_fails():
+    verdict = run("dense_optimizer", make_inputs(dense_models(optimizer="SGD"), params={"expected": "Adam"}))
+    assert verdict.fraction == 0.0
+    assert "the autoencoder is compiled with SGD; the exercise asks for Adam" in verdict.feedback
+
+
+def test_dense_autoencoder_compiled_with_mse_fails_the_bce_loss_item():
+    models = dense_models(loss={"kind": "string", "name": "mean_squared_error"})
+    verdict = run("compiled_loss", make_inputs(models, params=item_params("sheet10", "1.4-loss")))
+    assert verdict.fraction == 0.0
+    assert "build_dense_autoencoder compiles with the mean squared error" in verdict.feedback
+    assert "the exercise asks for binary cross-entropy" in verdict.feedback
+
+
+# -- scaled_dot_product_attention ------------------------------------------------------------------------
+
+
+def student_attention(q, k, v, mask=None, scale=True, axis=-1, use_mask=True):
+    """A student's NumPy attention, with switches for the usual mistakes."""
+    q, k, v = (np.atleast_2d(np.asarray(t, float)) for t in (q, k, v))
+    logits = q @ np.swapaxes(k, -1, -2)
+    if scale:
+        logits = logits / np.sqrt(k.shape[-1])
+    if mask is not None and use_mask:
+        logits = logits + mask * -1e9
+    weights = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    weights = weights / weights.sum(axis=axis, keepdims=True)
+    return weights @ v, weights
+
+
+def attention_verdict(rank1_error: dict | None = None, **mistake):
+    data, arrays = {}, {}
+    for case in ("batched", "masked", "rank1"):
+        if case == "rank1" and rank1_error:
+            data[case] = {"error": rank1_error}
+            continue
+        q, k, v = (GIVEN[f"att_{case}_{name}"] for name in "qkv")
+        output, weights = student_attention(q, k, v, GIVEN.get(f"att_{case}_mask"), **mistake)
+        arrays[f"{case}_output"], arrays[f"{case}_weights"] = output, weights
+        data[case] = {"ok": True}
+    return run(
+        "attention_function", make_inputs({"attention": data}, {"attention": arrays}, expected=SHEET10)
+    )
+
+
+def test_attention_with_scaling_mask_and_last_axis_softmax_passes():
+    verdict = attention_verdict()
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_attention_without_sqrt_dk_scaling_fails_and_is_named():
+    verdict = attention_verdict(scale=False)
+    assert verdict.fraction == pytest.approx(1 / 3)  # one token: nothing to scale
+    assert "On batched inputs the logits are not divided by sqrt(d_k) = sqrt(8)." in verdict.feedback
+
+
+def test_attention_softmax_over_the_queries_fails_and_is_named():
+    verdict = attention_verdict(axis=-2)
+    assert verdict.fraction == pytest.approx(1 / 3)
+    assert "On batched inputs the softmax runs over the queries (axis -2)" in verdict.feedback
+    assert "On masked inputs the softmax runs over the queries" in verdict.feedback
+
+
+def test_attention_ignoring_the_mask_fails_and_is_named():
+    verdict = attention_verdict(use_mask=False)
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "The mask is ignored: add mask * -1e9 to the scaled logits before the softmax." in verdict.feedback
+
+
+def test_attention_crash_on_rank1_inputs_shows_the_error_and_advice():
+    error = student_error(
+        "exception",
+        "scaled_dot_product_attention",
+        "{{function_node __wrapped__MatMul_device_/job:localhost/replica:0/task:0/device:CPU:0}} "
+        "In[0] and In[1] ndims must be == 2: 1 [Op:MatMul]",
+        type="InvalidArgumentError",
+        advice="tf.matmul needs matrices (rank >= 2): turn rank-1 vectors into (1, d) matrices first.",
+    )
+    verdict = attention_verdict(rank1_error=error)
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "on rank1 inputs it raised InvalidArgumentError: " in verdict.feedback
+    assert "ndims must be == 2" in verdict.feedback
+    assert "tf.matmul needs matrices" in verdict.feedback
+
+
+def test_attention_not_implemented_raises_student_call_failed():
+    error = student_error("not_implemented", "scaled_dot_product_attention", "")
+    data = {case: {"error": error} for case in ("batched", "masked", "rank1")}
+    with pytest.raises(StudentCallFailed):
+        run("attention_function", make_inputs({"attention": data}, {"attention": {}}, expected=SHEET10))

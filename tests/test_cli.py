@@ -1,0 +1,151 @@
+"""The command line: exit codes, reports written in every case, friendly output.
+
+Issue 3: `grader grade` on the untouched template, on a notebook with a syntax error and
+on a missing file each gives the documented behaviour (exit code 0 / 2 / 2, a report).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.cli import check_summary, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def test_grading_the_untouched_template_scores_zero_and_says_what_is_not_implemented(tmp_path):
+    result = run("grade", str(ROOT / "student_template" / "transposed_conv.py"), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "not implemented yet: conv_matrix" in result.stdout
+    report = read_json(tmp_path / "transposed_conv.json")
+    assert report["auto_score"] == 0 and report["auto_max"] == 4
+    assert {item["status"] for item in report["items"]} == {"failed"}
+    assert (tmp_path / "transposed_conv.md").exists()
+
+
+def test_the_autoencoders_template_scores_zero_without_crashing(tmp_path):
+    """Every item of the untouched template fails cleanly; items that need training say why they were skipped."""
+    code = main(["grade", str(ROOT / "student_template" / "autoencoders.py"), "--out", str(tmp_path), "--budget", "smoke"])
+    assert code == 0
+    report = read_json(tmp_path / "autoencoders.json")
+    auto = [item for item in report["items"] if item["kind"] == "auto"]
+    assert report["auto_score"] == 0
+    assert {item["status"] for item in auto} <= {"failed", "skipped"}
+    by_id = {item["id"]: item for item in auto}
+    assert by_id["1-layer-types"]["feedback"] == "not implemented yet: build_encoder"
+    assert by_id["4a-accuracy"]["status"] == "skipped"
+    assert "training your autoencoder failed" in by_id["4a-accuracy"]["feedback"]
+    assert "no answer found for 2b" in {item["id"]: item for item in report["items"]}["2b"]["feedback"]
+
+
+def test_a_notebook_with_a_syntax_error_exits_2_and_still_writes_a_report(tmp_path):
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# My answers"),
+            nbformat.v4.new_code_cell("import numpy as np"),
+            nbformat.v4.new_code_cell("def conv_matrix(kernel, input_shape):\n    return np.zeros((4, 16)\n"),
+        ]
+    )
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(notebook, path)
+    result = run("grade", str(path), "--rubric", "transposed_conv", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "syntax error in broken.ipynb, cell 3, line 2" in result.stderr
+    report = read_json(tmp_path / "out" / "broken.json")
+    assert report["status"] == "error"
+    assert all(item["status"] == "error" for item in report["items"])
+    assert "could not be read: syntax error in broken.ipynb, cell 3, line 2" in report["items"][0]["feedback"]
+
+
+def test_a_missing_file_exits_2_with_a_one_line_error_and_a_report(tmp_path):
+    result = run("grade", str(tmp_path / "nothing.py"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert f"file not found: {tmp_path / 'nothing.py'}" in result.stderr
+    assert "Traceback" not in result.stderr
+    report = read_json(tmp_path / "out" / "nothing.json")
+    assert report["status"] == "error" and "file not found" in report["load_error"]
+
+
+def test_a_missing_file_with_a_rubric_lists_every_item_as_an_error(tmp_path):
+    code = main(["grade", str(tmp_path / "gone.ipynb"), "--rubric", "transposed_conv", "--out", str(tmp_path)])
+    assert code == 2
+    report = read_json(tmp_path / "gone.json")
+    assert len(report["items"]) == 8 and all(i["status"] == "error" for i in report["items"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["grade", "x.py", "--rubric", "nope"], "unknown rubric 'nope'"),
+        (["grade", "x.py", "--format", "pdf"], "unknown format 'pdf'"),
+        (["grade", "x.py", "--rubric", "transposed_conv", "--budget", "huge"], "no budget named 'huge'"),
+        (["grade", "x.py", "--rubric", "transposed_conv", "--data", "/no/such/mnist.npz"], "MNIST file not found"),
+        (["calibrate", "--rubric", "transposed_conv", "--seeds", "0"], "--seeds must be at least 1"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path, capsys, args, message):
+    (tmp_path / "x.py").write_text("def conv_matrix(kernel, input_shape):\n    return None\n")
+    args = [str(tmp_path / "x.py") if a == "x.py" else a for a in args]
+    assert main(args + ["--out", str(tmp_path / "out")] if args[0] == "grade" else args) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_rubric_is_inferred_from_the_names_a_submission_defines(tmp_path):
+    code = main(["grade", str(ROOT / "reference" / "transposed_conv.py"), "--out", str(tmp_path), "--format", "json,gradescope"])
+    assert code == 0
+    report = read_json(tmp_path / "transposed_conv.json")
+    assert report["assignment"] == "transposed_conv" and report["auto_score"] == 4
+    results = read_json(tmp_path / "results.json")
+    assert results["score"] == 4 and len(results["tests"]) == 8
+    assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
+
+
+def test_an_ambiguous_submission_asks_for_the_rubric(tmp_path, capsys):
+    path = tmp_path / "empty_module.py"
+    path.write_text("x = 1\n")
+    assert main(["grade", str(path), "--out", str(tmp_path)]) == 2
+    assert "cannot tell which assignment empty_module.py is for; pass --rubric" in capsys.readouterr().err
+
+
+def test_list_rubrics_shows_points(capsys):
+    assert main(["list-rubrics"]) == 0
+    out = capsys.readouterr().out
+    assert "autoencoders" in out and "25.5 points" in out and "transposed_conv" in out
+
+
+def test_the_self_check_lists_what_to_fix_first(tmp_path, capsys):
+    source = (ROOT / "reference" / "transposed_conv.py").read_text()
+    broken = source.replace("    return (conv_matrix(kernel, image.shape) @ image.ravel()).reshape(out_shape)",
+                            "    raise NotImplementedError('conv2d_as_matmul')")
+    path = tmp_path / "mine.py"
+    path.write_text(broken)
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "public items only" in out
+    assert "Fix these first:\n  1. tc2-example" in out
+    assert "not implemented yet: conv2d_as_matmul" in out
+    assert "-random" not in out, "hidden items are not shown in the self-check"
+
+
+def test_the_self_check_congratulates_a_complete_submission():
+    from grader.grading import grade
+
+    report = grade(ROOT / "reference" / "transposed_conv.py", "transposed_conv", public_only=True)
+    assert "All 4 public automatic items pass." in check_summary(report)

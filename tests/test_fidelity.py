@@ -1,0 +1,108 @@
+"""Verdict fidelity: the corpus in tests/submissions/ gets exactly its expected verdicts.
+
+Every entry is a complete submission: a correct variant of a reference (which must earn
+full automatic marks) or a mutant with one realistic mistake (which must lose exactly
+the items its expected.toml lists, with feedback that names the mistake). All entries
+are graded once, at the smoke budget, two at a time (each grade runs its own sandboxed
+worker with one TF thread, so two share the two cores); benchmarks/fidelity.py grades
+the same corpus at the real budget.
+
+Training items (test MSE, accuracy, VAE prior) are judged against the reference's own
+result at the same budget: where the reference itself misses one (an uncalibrated
+budget), no entry is blamed for missing it too.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.artifacts import reference_path
+from grader.rubric import load_rubric
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET = "smoke"
+WORKERS = 2
+# Graded twice for the determinism test: kl_missing's VAE is judged on how far its latent
+# means drift from the prior, a metric that sits close to its threshold after a tiny budget,
+# so any nondeterminism in training (seeds, thread scheduling, retries) would show there first.
+NEAR_THRESHOLD = "mutant_kl_missing"
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("fidelity_benchmark", ROOT / "benchmarks" / "fidelity.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+fidelity = _load_benchmark()
+ENTRIES = fidelity.discover()
+BY_NAME = {entry.name: entry for entry in ENTRIES}
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """Every entry, the references (the baselines) and the determinism re-runs, graded concurrently."""
+    again = {
+        "again:reference": (reference_path("autoencoders"), "autoencoders"),
+        f"again:{NEAR_THRESHOLD}": (BY_NAME[NEAR_THRESHOLD].path, BY_NAME[NEAR_THRESHOLD].rubric),
+    }
+    extra = fidelity.baselines_for(ENTRIES) | again
+    return fidelity.grade_all(ENTRIES, BUDGET, WORKERS, extra, threads=1)
+
+
+def _verdicts(report) -> list[tuple[str, str, float, str]]:
+    return [(item.id, item.status, item.score, item.feedback) for item in report.items]
+
+
+# -- the corpus itself (no grading) -----------------------------------------------------------------
+
+
+def test_corpus_holds_the_required_variants_and_mutants():
+    kinds = [entry.kind for entry in ENTRIES]
+    assert kinds.count("variant") >= 14
+    assert kinds.count("mutant") >= 25
+    assert {entry.rubric for entry in ENTRIES} == {"autoencoders", "sheet10", "transposed_conv"}
+    assert any(entry.path.suffix == ".ipynb" for entry in ENTRIES)
+    assert {entry.keras for entry in ENTRIES if entry.keras} == {"2"}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.name)
+def test_corpus_entry_names_only_automatic_items_of_its_rubric(entry):
+    automatic = {item.id for item in load_rubric(entry.rubric).items if not item.is_manual}
+    assert set(entry.items) <= automatic
+    assert set(entry.feedback) <= automatic
+    assert all(phrase.strip() for phrases in entry.feedback.values() for phrase in phrases)
+
+
+# -- the verdicts ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.name)
+def test_corpus_entry_gets_its_expected_verdicts(entry, graded):
+    report = graded[entry.name]
+    outcome = fidelity.compare(entry, report, graded.get(f"reference:{entry.rubric}"))
+    problems = "\n".join(f"  {mismatch}" for mismatch in outcome.mismatches)
+    assert outcome.ok, f"{entry.name}: {entry.description}\n{problems}"
+    if entry.kind == "variant" and not outcome.unjudged:
+        assert report.auto_score == pytest.approx(report.auto_max)
+    if entry.keras:
+        assert report.keras.startswith(entry.keras)
+
+
+# -- determinism ------------------------------------------------------------------------------------------
+
+
+def test_grading_the_reference_twice_gives_identical_verdicts(graded):
+    assert _verdicts(graded["reference:autoencoders"]) == _verdicts(graded["again:reference"])
+
+
+def test_grading_a_mutant_near_its_threshold_twice_gives_identical_verdicts(graded):
+    first, second = graded[NEAR_THRESHOLD], graded[f"again:{NEAR_THRESHOLD}"]
+    assert _verdicts(first) == _verdicts(second)
+    assert first.stages == second.stages  # the same training attempts, the same one kept

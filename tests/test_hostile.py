@@ -1,0 +1,358 @@
+"""The hostile corpus (``tests/hostile/``): nothing crashes the grader, nothing earns unearned points.
+
+Each folder of the corpus holds a submission and ``expected.toml``: the outcome it must get
+(which items score 0, which keep full marks, statuses, feedback phrases, integrity flags, the
+wall time). The corpus is graded as two classes with ``grader batch`` (its ``run_batch``),
+exactly as an instructor would grade it:
+
+* the ``transposed_conv`` entries (NumPy only: fast), into an output folder that already
+  holds the reference's report, which must come out byte for byte untouched;
+* the ``autoencoders`` entries (TensorFlow), with the smoke budget and Exercise 1's items,
+  beside the reference, which must still earn full marks under the short time limits.
+
+Both rubrics are copies with short time limits, so that hangs cost seconds, not minutes.
+Submissions may name ``__REPO__``, ``__OUT_DIR__``, ``__MARKER_DIR__`` and ``__RUBRIC__``:
+a cheat with full knowledge of where the grader keeps its files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+import pytest
+
+from grader.batch import BatchConfig, run_batch
+from grader.grading import GradeOptions
+from grader.report.model import Report
+from grader.report.writer import read_report
+from grader.sandbox import protocol
+from grader.sandbox.supervisor import SandboxLimits, enforceable_paths
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = Path(__file__).resolve().parent / "hostile"
+ENTRIES = sorted(path.name for path in CORPUS.iterdir() if (path / "expected.toml").is_file())
+VICTIM = "reference_transposed_conv"  # the report the cheats try to overwrite
+KNOWN_KEYS = {
+    "threat", "kind", "rubric", "max_seconds", "report_status", "zero", "full", "status", "feedback",
+    "integrity", "notebook_cells", "process_gone", "planted",
+}
+# One set of limits per class (a batch has one): low enough that the limits are reached fast.
+TC_LIMITS = SandboxLimits(memory_mb=512, processes=8, output_file_mb=16)
+TC_TIMEOUTS = {"load_timeout_s": 5, "timeout_s": 10}
+# TensorFlow's import counts in the load time limit, not in the items' (a fresh worker reloads).
+AE_TIMEOUTS = {"load_timeout_s": 120, "timeout_s": 10, "training_timeout_s": 45}
+
+
+def expected(entry: str) -> dict[str, Any]:
+    return tomllib.loads((CORPUS / entry / "expected.toml").read_text())
+
+
+# -- building the two classes -------------------------------------------------------------------------
+
+
+def transposed_conv_rubric(folder: Path) -> Path:
+    text = (REPO / "rubrics" / "transposed_conv.toml").read_text()
+    text = re.sub(r"(?m)^load_timeout_s = \d+", f"load_timeout_s = {TC_TIMEOUTS['load_timeout_s']}", text)
+    text = re.sub(r"(?m)^timeout_s = \d+", f"timeout_s = {TC_TIMEOUTS['timeout_s']}", text)
+    path = folder / "transposed_conv.toml"
+    path.write_text(text)
+    return path
+
+
+def autoencoders_rubric(folder: Path) -> Path:
+    """Exercise 1 of the autoencoders rubric (models, training, figures), with short time limits."""
+    head, *items = (REPO / "rubrics" / "autoencoders.toml").read_text().split("[[items]]")
+    head = re.sub(r"(?m)^load_timeout_s = \d+", f"load_timeout_s = {AE_TIMEOUTS['load_timeout_s']}", head)
+    kept = []
+    for item in items:
+        if re.search(r'(?m)^exercise = "1"$', item):
+            limit = AE_TIMEOUTS["training_timeout_s" if 'check = "ae_training"' in item else "timeout_s"]
+            kept.append(re.sub(r"(?m)^timeout_s = \d+", f"timeout_s = {limit}", item))
+    path = folder / "autoencoders.toml"
+    path.write_text(head + "".join("[[items]]" + item for item in kept))
+    return path
+
+
+def notebook(source: str, cells: int) -> str:
+    """``source`` split into cells at its top-level definitions, padded to ``cells`` cells."""
+    parts = [part for part in re.split(r"\n\n\n+", source) if part.strip()]  # PEP 8's two blank lines
+    padding = [f"filler_{i} = {i}" if i % 2 else f"Note {i}." for i in range(cells - len(parts))]
+    def cell(index: int, text: str, kind: str) -> dict[str, Any]:
+        extra = {"execution_count": None, "outputs": []} if kind == "code" else {}
+        return {"cell_type": kind, "id": f"c{index}", "metadata": {}, "source": text, **extra}
+    content = [cell(i, text, "code") for i, text in enumerate(parts)]
+    content += [cell(len(parts) + i, text, "code" if i % 2 else "markdown") for i, text in enumerate(padding)]
+    return json.dumps({"cells": content, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def copy_entry(entry: str, classroom: Path, places: dict[str, str]) -> None:
+    """The entry as a student's folder of the class, its placeholders filled in."""
+    source = (CORPUS / entry / "submission.py").read_text()
+    for name, value in places.items():
+        source = source.replace(name, value)
+    folder = classroom / entry
+    folder.mkdir()
+    cells = expected(entry).get("notebook_cells")
+    if cells:
+        (folder / "submission.ipynb").write_text(notebook(source, cells))
+    else:
+        (folder / "submission.py").write_text(source)
+
+
+@dataclass
+class Graded:
+    out: Path
+    marker: Path
+    victim_files: dict[str, bytes]  # the reference's files before the hostile class was graded
+    messages: list[str]
+
+    def report(self, student: str) -> Report:
+        return read_report(self.out / "reports" / f"{student}.json")
+
+
+def grade_class(classroom: Path, rubric: Path, out: Path, options: GradeOptions, workers: int,
+                resume: bool = False) -> list[str]:
+    messages: list[str] = []
+    config = BatchConfig(classroom, rubric, out, options=options, workers=workers, resume=resume)
+    run_batch(config, echo=messages.append)
+    return messages
+
+
+def build_transposed_conv_class(root: Path) -> Graded:
+    classroom, out, marker = root / "class", root / "out", root / "marker"
+    for folder in (classroom, marker):
+        folder.mkdir(parents=True)
+    rubric = transposed_conv_rubric(root)
+    options = GradeOptions(limits=TC_LIMITS)
+    # The reference is graded first: its report is in the output folder before any cheat runs.
+    (classroom / f"{VICTIM}.py").write_text((REPO / "reference" / "transposed_conv.py").read_text())
+    grade_class(classroom, rubric, out, options, workers=1)
+    files = [path for path in out.rglob("*") if path.is_file() and VICTIM in str(path.relative_to(out))]
+    victim = {str(path.relative_to(out)): path.read_bytes() for path in files}
+    places = {"__REPO__": str(REPO), "__OUT_DIR__": str(out), "__MARKER_DIR__": str(marker),
+              "__RUBRIC__": str(rubric)}
+    for entry in ENTRIES:
+        if expected(entry)["rubric"] == "transposed_conv":
+            copy_entry(entry, classroom, places)
+    messages = grade_class(classroom, rubric, out, options, workers=3, resume=True)
+    return Graded(out, marker, victim, messages)
+
+
+def build_autoencoders_class(root: Path) -> Graded:
+    classroom, out, marker = root / "class", root / "out", root / "marker"
+    for folder in (classroom, marker):
+        folder.mkdir(parents=True)
+    rubric = autoencoders_rubric(root)
+    (classroom / "reference_autoencoders.py").write_text((REPO / "reference" / "autoencoders.py").read_text())
+    places = {"__REPO__": str(REPO), "__OUT_DIR__": str(out), "__MARKER_DIR__": str(marker),
+              "__RUBRIC__": str(rubric)}
+    for entry in ENTRIES:
+        if expected(entry)["rubric"] == "autoencoders":
+            copy_entry(entry, classroom, places)
+    messages = grade_class(classroom, rubric, out, GradeOptions(budget="smoke"), workers=2)
+    return Graded(out, marker, {}, messages)
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
+    """Both classes, graded at the same time (the TensorFlow one takes longest)."""
+    results: dict[str, Any] = {}
+
+    def run(name: str, build: Any) -> None:
+        try:
+            results[name] = build(tmp_path_factory.mktemp(name))
+        except BaseException as exc:  # re-raised below, in the test's thread
+            results[name] = exc
+
+    threads = [
+        threading.Thread(target=run, args=("transposed_conv", build_transposed_conv_class)),
+        threading.Thread(target=run, args=("autoencoders", build_autoencoders_class)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for value in results.values():
+        if isinstance(value, BaseException):
+            raise value
+    return results
+
+
+# -- every entry gets the outcome it must get ------------------------------------------------------------
+
+
+def items_named(report: Report, spec: Any) -> list[str]:
+    auto = [item.id for item in report.items if item.kind != "manual"]
+    return auto if spec == "all" else list(spec)
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_corpus_entry_gets_its_expected_outcome(entry: str, classes: dict[str, Graded]) -> None:
+    want = expected(entry)
+    graded = classes[want["rubric"]]
+    report = graded.report(entry)
+    ids = {item.id for item in report.items}
+    unknown = {*want.get("status", {}), *want.get("feedback", {})} - ids - {"*"}
+    assert not unknown, f"expected.toml names items the rubric lacks: {unknown}"
+
+    assert report.seconds <= want["max_seconds"], f"grading took {report.seconds} s"
+    if "report_status" in want:
+        assert report.status == want["report_status"]
+    for item_id in items_named(report, want.get("zero", [])):
+        item = report.item(item_id)
+        assert item.score == 0, f"{item_id} earned unearned points: {item.feedback}"
+    for item_id in items_named(report, want.get("full", [])):
+        item = report.item(item_id)
+        assert (item.status, item.score) == ("passed", item.max_score), f"{item_id}: {item.feedback}"
+    for item_id, status in want.get("status", {}).items():
+        for one in items_named(report, "all") if item_id == "*" else [item_id]:
+            assert report.item(one).status == status, f"{one}: {report.item(one).feedback}"
+    for item_id, phrases in want.get("feedback", {}).items():
+        for phrase in phrases:
+            assert phrase in report.item(item_id).feedback
+    if want.get("integrity"):
+        flags = report.item("integrity")
+        assert flags.visibility == "hidden" and flags.max_score == 0
+        for phrase in want["integrity"]:
+            assert phrase in flags.feedback
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_corpus_entry_is_well_formed(entry: str) -> None:
+    want = expected(entry)
+    assert set(want) <= KNOWN_KEYS, f"unknown keys {set(want) - KNOWN_KEYS}"
+    assert want["kind"] in ("accident", "cheat") and want["rubric"] in ("transposed_conv", "autoencoders")
+    assert want.get("zero") or want.get("full"), "an entry says which items must score 0 (or keep full marks)"
+    assert (CORPUS / entry / "submission.py").is_file()
+
+
+def test_every_report_is_small_however_much_the_submission_printed(classes: dict[str, Graded]) -> None:
+    for graded in classes.values():
+        for path in (graded.out / "reports").glob("*.json"):
+            assert path.stat().st_size < 512 * 1024, f"{path.name} is {path.stat().st_size} bytes"
+
+
+# -- the batch, the other students' reports, the processes -------------------------------------------------
+
+
+def test_the_batch_grades_every_entry(classes: dict[str, Graded]) -> None:
+    for name, graded in classes.items():
+        students = {path.stem for path in (graded.out / "reports").glob("*.json")}
+        wanted = {entry for entry in ENTRIES if expected(entry)["rubric"] == name}
+        assert wanted <= students, f"no report for {wanted - students}"
+
+
+def test_the_reference_report_is_untouched_by_the_hostile_class(classes: dict[str, Graded]) -> None:
+    graded = classes["transposed_conv"]
+    assert graded.victim_files, "the reference's report was written before the hostile class"
+    now = {name: (graded.out / name).read_bytes() for name in graded.victim_files}
+    assert now == graded.victim_files
+    assert any(f"{VICTIM}: skipped" in message for message in graded.messages)
+    report = graded.report(VICTIM)
+    assert report.score == report.max_score
+
+
+def test_the_reference_keeps_full_marks_under_the_short_time_limits(classes: dict[str, Graded]) -> None:
+    report = classes["autoencoders"].report("reference_autoencoders")
+    assert [item.id for item in report.items if item.score != item.max_score] == []
+
+
+def test_files_a_cheat_tries_to_plant_in_the_output_folder_do_not_exist(classes: dict[str, Graded]) -> None:
+    for entry in ENTRIES:
+        want = expected(entry)
+        for relative in want.get("planted", []):
+            assert not os.path.lexists(classes[want["rubric"]].out / relative), relative
+
+
+def test_a_background_process_does_not_outlive_the_grading(classes: dict[str, Graded]) -> None:
+    checked = 0
+    for entry in ENTRIES:
+        want = expected(entry)
+        if "process_gone" not in want:
+            continue
+        pid_file = classes[want["rubric"]].marker / want["process_gone"]
+        assert pid_file.is_file(), "the cheat's background process started (else this test proves nothing)"
+        pid = int(pid_file.read_text())
+        checked += 1
+        deadline = time.monotonic() + 5
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(pid), f"process {pid} of {entry} outlived its grading"
+    assert checked
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE  # a zombie is dead, awaiting its reaper
+    except psutil.NoSuchProcess:
+        return False
+
+
+# -- hardening that no single entry shows ------------------------------------------------------------------
+
+
+def _reply(**fields: Any) -> bytes:
+    return json.dumps({"id": 1, "ok": True, "data": {}} | fields).encode()
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"id": 1, "ok": true, "data": {"loss": NaN}}', "NaN is not allowed"),
+        (b'{"id": 1, "ok": true, "data": {"n": ' + b"9" * 5000 + b"}}", "not JSON"),
+    ],
+    ids=["deep-nesting", "nan", "huge-int"],
+)
+def test_a_forged_reply_is_refused_not_a_crash_of_the_parent(line: bytes, why: str) -> None:
+    with pytest.raises(protocol.ProtocolError, match=why):
+        protocol.decode_reply(line, 1)
+
+
+def test_a_forged_load_reply_cannot_put_arbitrary_errors_into_the_report() -> None:
+    forged = _reply(id=0, data={"errors": "all tests passed"})
+    with pytest.raises(protocol.ProtocolError, match="invalid message"):
+        protocol.decode_reply(forged, 0, protocol.LOAD_DATA_SCHEMA)
+    with pytest.raises(protocol.ProtocolError, match="invalid message"):
+        protocol.decode_reply(_reply(id=0, data={"score": 4.0}), 0, protocol.LOAD_DATA_SCHEMA)
+
+
+def test_an_array_file_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.npz"
+    np.savez(secret, answer=np.ones(3))
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "r1.npz").symlink_to(secret)
+    with pytest.raises(protocol.ProtocolError, match="missing"):
+        protocol.load_arrays(results, "r1.npz")
+
+
+def test_a_protected_folder_that_holds_the_sandbox_or_python_is_not_enforced(tmp_path: Path) -> None:
+    sandbox = tmp_path / "grader-sandbox-x"
+    sandbox.mkdir()
+    out = tmp_path / "out"
+    kept = enforceable_paths((str(tmp_path), str(out), os.path.dirname(sys.prefix)), sandbox)
+    assert kept == [os.path.realpath(out)]
+
+
+def test_a_non_root_worker_gets_a_process_limit_above_what_its_user_already_runs(monkeypatch) -> None:
+    from grader.sandbox import worker
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # as if not root; counts this user's tasks
+    limit = worker._process_limit()
+    assert limit is not None and limit >= len(os.listdir("/proc/self/task")) + 1024

@@ -1,0 +1,227 @@
+"""grader/rubric.py: the shipped rubrics load, and a bad rubric names the file, the item and the field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.checks import CHECKS
+from grader.rubric import RubricError, list_rubrics, load_rubric
+
+TESTS = Path(__file__).resolve().parent
+
+VALID = """
+assignment = "mini"
+title = "A small rubric"
+
+[contract]
+functions = ["conv_matrix"]
+constants = []
+answers = ["1"]
+
+[budget]
+seed = 0
+retries = 1
+train_samples = 100
+test_samples = 50
+epochs = { autoencoder = 2 }
+batch_size = { autoencoder = 32 }
+
+[budgets.smoke]
+train_samples = 20
+
+[[items]]
+id = "tc1"
+exercise = "tc1"
+title = "conv_matrix on the slide's example"
+points = 1.5
+check = "tc_function"
+kind = "auto"
+visibility = "public"
+timeout_s = 60
+params = { function = "conv_matrix", case = "example" }
+
+[[items]]
+id = "q1"
+exercise = "1"
+title = "A written answer"
+points = 1.0
+check = "manual"
+kind = "manual"
+visibility = "hidden"
+timeout_s = 1
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    return path
+
+
+def rubric_error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(RubricError) as caught:
+        load_rubric(write(tmp_path, text))
+    return str(caught.value)
+
+
+# -- the shipped rubrics ------------------------------------------------------------------------
+
+
+def test_the_three_shipped_rubrics_are_listed():
+    assert list_rubrics() == ["autoencoders", "sheet10", "transposed_conv"]
+
+
+@pytest.mark.parametrize(
+    ("name", "total"), [("autoencoders", 25.5), ("sheet10", 25.5), ("transposed_conv", 4.0)]
+)
+def test_shipped_rubric_loads_with_its_points_total(name, total):
+    rubric = load_rubric(name)
+    assert rubric.name == name
+    assert rubric.max_score == pytest.approx(total)
+    assert {"default", "smoke"} <= set(rubric.budgets)
+
+
+@pytest.mark.parametrize("name", ["autoencoders", "sheet10", "transposed_conv"])
+def test_every_automatic_item_uses_a_registered_check_with_its_params(name):
+    for item in load_rubric(name).items:
+        if item.is_manual:
+            assert item.check == "manual"
+            continue
+        assert item.check in CHECKS, item.id
+        assert set(CHECKS[item.check].required_params) <= set(item.params), item.id
+
+
+@pytest.mark.parametrize("name", ["autoencoders", "sheet10"])
+def test_shipped_smoke_budget_is_smaller_than_the_default(name):
+    rubric = load_rubric(name)
+    smoke, default = rubric.budget_named("smoke"), rubric.budget
+    assert smoke.train_samples < default.train_samples
+    assert set(smoke.epochs) == set(default.epochs)
+    assert all(smoke.epochs[stage] <= default.epochs[stage] for stage in default.epochs)
+    assert smoke.seed == default.seed
+
+
+def test_smoke_budget_overrides_only_what_it_names(tmp_path):
+    rubric = load_rubric(
+        write(tmp_path, VALID.replace("train_samples = 20", "train_samples = 20\nepochs = { vae = 1 }"))
+    )
+    smoke, default = rubric.budget_named("smoke"), rubric.budget
+    assert (smoke.train_samples, default.train_samples) == (20, 100)
+    assert smoke.epochs == {"autoencoder": 2, "vae": 1}  # tables are merged key by key
+    assert (smoke.test_samples, smoke.batch_size, smoke.seed) == (50, {"autoencoder": 32}, 0)
+
+
+def test_every_registered_check_is_run_by_a_check_test_module():
+    """Project rule: every check has a test that makes it fail; a new check without tests fails here."""
+    sources = "\n".join(path.read_text() for path in TESTS.glob("test_checks_*.py"))
+    run_calls = set(re.findall(r'(?:run|grade)\(\s*"(\w+)"', sources))
+    named = {name for name in CHECKS if f'"{name}"' in sources}
+    assert sorted(set(CHECKS) - (run_calls | named)) == []
+
+
+# -- a valid file ------------------------------------------------------------------------------------
+
+
+def test_valid_rubric_file_loads(tmp_path):
+    rubric = load_rubric(write(tmp_path, VALID))
+    assert [item.id for item in rubric.items] == ["tc1", "q1"]
+    assert rubric.max_score == 2.5
+    assert rubric.item("q1").is_manual
+    assert rubric.budget_named("smoke").train_samples == 20
+    assert len(rubric.sha256) == 64
+
+
+# -- errors name the file, the item and the field --------------------------------------------------------
+
+
+def test_unknown_check(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace('check = "tc_function"', 'check = "tc_functoin"'))
+    assert message == "bad.toml: item 'tc1': field 'check': unknown check 'tc_functoin'"
+
+
+def test_missing_field(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace('title = "A written answer"\n', ""))
+    assert message == "bad.toml: item 'q1': field 'title': missing"
+
+
+def test_negative_points(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace("points = 1.5", "points = -1"))
+    assert message == "bad.toml: item 'tc1': field 'points': must not be negative"
+
+
+def test_points_as_text(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace("points = 1.5", 'points = "1.5"'))
+    assert message == "bad.toml: item 'tc1': field 'points': must be a number"
+
+
+def test_duplicate_id(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace('id = "q1"', 'id = "tc1"'))
+    assert message == "bad.toml: item 'tc1': field 'id': duplicate id"
+
+
+def test_bad_kind(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace('kind = "manual"', 'kind = "written"'))
+    assert message == "bad.toml: item 'q1': field 'kind': must be one of auto, manual"
+
+
+def test_bad_visibility(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace('visibility = "hidden"', 'visibility = "secret"'))
+    assert message == "bad.toml: item 'q1': field 'visibility': must be one of public, hidden"
+
+
+@pytest.mark.parametrize("timeout", ["0", "-5", "true"])
+def test_non_positive_timeout(tmp_path, timeout):
+    message = rubric_error(tmp_path, VALID.replace("timeout_s = 60", f"timeout_s = {timeout}"))
+    assert message == "bad.toml: item 'tc1': field 'timeout_s': must be a positive number"
+
+
+def test_missing_required_param(tmp_path):
+    message = rubric_error(
+        tmp_path,
+        VALID.replace(
+            'params = { function = "conv_matrix", case = "example" }', 'params = { function = "conv_matrix" }'
+        ),
+    )
+    assert message == "bad.toml: item 'tc1': field 'params.case': missing (check 'tc_function' needs it)"
+
+
+def test_unknown_item_field(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace("timeout_s = 60", "timeout_s = 60\nweight = 2"))
+    assert message == "bad.toml: item 'tc1': field 'weight': unknown field"
+
+
+def test_manual_item_with_a_check(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace('check = "manual"', 'check = "attention_value"'))
+    assert "bad.toml: item 'q1': field 'check': a manual item uses check = \"manual\"" == message
+
+
+def test_unknown_stage_in_budget(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace("epochs = { autoencoder = 2 }", "epochs = { gan = 2 }"))
+    assert message.startswith("bad.toml [budget]: field 'epochs.gan': unknown stage")
+
+
+def test_missing_budget_field(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace("seed = 0\n", ""))
+    assert message == "bad.toml [budget]: field 'seed': missing"
+
+
+def test_unknown_budget_name(tmp_path):
+    rubric = load_rubric(write(tmp_path, VALID))
+    with pytest.raises(RubricError) as caught:
+        rubric.budget_named("fast")
+    assert str(caught.value) == "bad.toml: no budget named 'fast' (known: default, smoke)"
+
+
+def test_invalid_toml(tmp_path):
+    message = rubric_error(tmp_path, VALID.replace('title = "A small rubric"', 'title = "A small rubric'))
+    assert message.startswith("bad.toml: not valid TOML (")
+
+
+def test_unknown_rubric_name():
+    with pytest.raises(
+        RubricError, match="unknown rubric 'autoencoder' \\(known: autoencoders, sheet10, transposed_conv\\)"
+    ):
+        load_rubric("autoencoder")

@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ class Entry:
 @dataclass(frozen=True)
 class Mismatch:
     item: str
-    what: str  # "status" | "feedback" | "keras" | "missing item" | "score"
+    what: str  # "status" | "feedback" | "keras" | "missing item" | "score" | "crash"
     expected: str
     actual: str
 
@@ -129,8 +130,17 @@ def load_entry(folder: Path) -> Entry:
             if status not in STATUSES:
                 raise CorpusError(f"{folder.name}/expected.toml: budgets.{budget}.{item}: bad {status!r}")
     return Entry(
-        folder.name, files[0], raw["rubric"], raw["kind"], raw["description"], default, items, feedback,
-        str(keras) if keras is not None else None, budgets, reasons,
+        folder.name,
+        files[0],
+        raw["rubric"],
+        raw["kind"],
+        raw["description"],
+        default,
+        items,
+        feedback,
+        str(keras) if keras is not None else None,
+        budgets,
+        reasons,
     )
 
 
@@ -147,11 +157,13 @@ def discover(corpus: Path = CORPUS, only: list[str] | None = None) -> list[Entry
 
 def compare(entry: Entry, report: Any, baseline: Any | None = None) -> Outcome:
     """The entry's expected verdicts against a Report; ``baseline``: the reference's Report, same budget."""
+    if isinstance(report, GraderCrash):
+        return Outcome(entry, [Mismatch("(grade)", "crash", "a report", report.error.strip())])
     outcome = Outcome(entry, auto_score=report.auto_score, auto_max=report.auto_max, keras=report.keras or "")
     budget = (report.budget or {}).get("name")
     listed = set(entry.items) | set(entry.budgets.get(budget or "", {}))
     automatic = {item.id: item for item in report.items if item.kind != "manual"}
-    reference = {item.id: item for item in baseline.items} if baseline is not None else {}
+    reference = {item.id: item for item in getattr(baseline, "items", [])}  # none when it crashed
     for item_id in sorted(listed | set(entry.feedback)):
         if item_id not in automatic:
             outcome.mismatches.append(Mismatch(item_id, "missing item", "an automatic item", "absent"))
@@ -184,11 +196,24 @@ def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+@dataclass
+class GraderCrash:
+    """grade() itself raised: a grader bug, reported as a mismatch of that entry only."""
+
+    error: str
+    auto_score: float = 0.0
+    auto_max: float = 0.0
+    seconds: float = 0.0
+
+
 def grade_entry(path: Path, rubric: str, budget: str, threads: int) -> Any:
     from grader.grading import grade
     from grader.sandbox.supervisor import SandboxLimits
 
-    return grade(path, rubric, budget=budget, limits=SandboxLimits(threads=threads))
+    try:
+        return grade(path, rubric, budget=budget, limits=SandboxLimits(threads=threads))
+    except Exception:  # one crashing entry must not hide the verdicts of the others
+        return GraderCrash(traceback.format_exc(limit=-6))
 
 
 def reference_path(rubric: str) -> Path:
@@ -271,8 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
     parser.add_argument("--budget", default="default", help="rubric budget (default: the real one)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="grade only these entries")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="judge training items strictly, without grading the references as baselines")
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="judge training items strictly, without grading the references as baselines",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     try:
@@ -286,8 +314,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def progress(key: str, report: Any) -> None:
         done[0] += 1
-        print(f"[{done[0]}/{len(entries) + len(extra)}] {key}: {report.auto_score:g}/{report.auto_max:g} "
-              f"in {report.seconds:.0f} s", file=sys.stderr, flush=True)
+        print(
+            f"[{done[0]}/{len(entries) + len(extra)}] {key}: {report.auto_score:g}/{report.auto_max:g} "
+            f"in {report.seconds:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     reports = grade_all(entries, args.budget, args.workers, extra, progress)
     outcomes = []

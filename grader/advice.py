@@ -21,7 +21,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ("AttributeError",),
         r"module '(?:keras|keras\.src)\.backend' has no attribute '(\w+)'",
-        "keras.backend.{0} does not exist in Keras 3; use keras.ops.{0} or tf.{0} (tf.math.{0}) instead.",
+        "keras.backend.{0} does not exist in Keras 3; use {1} instead.",
     ),
     Rule(
         ("AttributeError",),
@@ -50,7 +50,14 @@ RULES: tuple[Rule, ...] = (
         r"(?i)cannot convert a symbolic|symbolic tf\.Tensor to a numpy|KerasTensor.*(?:numpy|__array__)|"
         r"(?:numpy|__array__).*KerasTensor|A KerasTensor cannot be used as input to a TensorFlow function",
         "NumPy (or a raw TF call) cannot work on the symbolic tensors a Keras model is built from: inside "
-        "sampling / a Lambda layer use keras.ops or tf functions only, e.g. keras.random.normal and keras.ops.exp.",
+        "sampling / a Lambda layer use keras.ops or tf functions only, e.g. keras.random.normal and "
+        "keras.ops.exp.",
+    ),
+    Rule(
+        ("TypeError",),
+        r"'NoneType' object cannot be interpreted as an integer",
+        "a size is None: inside a model the batch size is unknown until it runs, so NumPy cannot use it; "
+        "use TF / keras ops with the dynamic shape, e.g. keras.random.normal(keras.ops.shape(z_mean)).",
     ),
     Rule(
         (),
@@ -97,5 +104,32 @@ def advice_for_text(type_name: str, message: str, dropped: dict[str, str] | None
             continue
         match = re.search(rule.pattern, message, flags=re.DOTALL)
         if match:
-            return rule.advice.format(*match.groups())
+            groups = match.groups()
+            if "{1}" in rule.advice:  # the Keras 3 / TF replacement of a Keras 2 backend function
+                groups = (*groups, keras3_replacement(groups[0]))
+            return rule.advice.format(*groups)
     return ""
+
+
+# Keras 2 backend functions whose Keras 3 / TensorFlow names differ from keras.ops.<name>.
+REPLACEMENTS = {
+    "random_normal": "keras.random.normal or tf.random.normal",
+    "random_uniform": "keras.random.uniform or tf.random.uniform",
+    "sum": "keras.ops.sum or tf.reduce_sum",
+    "mean": "keras.ops.mean or tf.reduce_mean",
+    "max": "keras.ops.max or tf.reduce_max",
+    "min": "keras.ops.min or tf.reduce_min",
+    "std": "keras.ops.std or tf.math.reduce_std",
+    "var": "keras.ops.var or tf.math.reduce_variance",
+    "int_shape": "x.shape",
+    "shape": "keras.ops.shape or tf.shape",
+    "batch_flatten": "keras.ops.reshape(x, (keras.ops.shape(x)[0], -1))",
+    "binary_crossentropy": "keras.losses.binary_crossentropy or keras.ops.binary_crossentropy",
+    "categorical_crossentropy": "keras.losses.categorical_crossentropy",
+    "cast": "keras.ops.cast or tf.cast",
+    "variable": "keras.Variable or tf.Variable",
+}
+
+
+def keras3_replacement(name: str) -> str:
+    return REPLACEMENTS.get(name, f"keras.ops.{name} or tf.{name}")

@@ -55,7 +55,11 @@ def artifact_key(rubric: Rubric, budget: Budget, dataset: Dataset) -> str:
 
 
 def load_or_build(
-    rubric: Rubric, budget: Budget, dataset: Dataset, limits: SandboxLimits | None = None, cache_dir: Path | None = None
+    rubric: Rubric,
+    budget: Budget,
+    dataset: Dataset,
+    limits: SandboxLimits | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """(arrays, meta) for the rubric; empty when the rubric needs no reference artifacts."""
     if not rubric.reference_artifacts:
@@ -84,7 +88,10 @@ def _read(directory: Path, stem: str) -> tuple[dict[str, np.ndarray], dict[str, 
 
 def _write(directory: Path, stem: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    for suffix, writer in ((".npz", lambda h: np.savez(h, **arrays)), (".json", lambda h: h.write(json.dumps(meta).encode()))):
+    for suffix, writer in (
+        (".npz", lambda h: np.savez(h, **arrays)),
+        (".json", lambda h: h.write(json.dumps(meta).encode())),
+    ):
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=stem, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -95,7 +102,9 @@ def _write(directory: Path, stem: str, arrays: dict[str, np.ndarray], meta: dict
             raise
 
 
-def _build(rubric: Rubric, budget: Budget, dataset: Dataset, limits: SandboxLimits) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def _build(
+    rubric: Rubric, budget: Budget, dataset: Dataset, limits: SandboxLimits
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     started = time.monotonic()
     submission = load_submission(reference_path(rubric.name))
     data = inputs.base(budget, dataset)
@@ -109,6 +118,9 @@ def _build(rubric: Rubric, budget: Budget, dataset: Dataset, limits: SandboxLimi
         if not result.ok:
             reason = result.failure.message if result.failure else result.error
             raise ArtifactError(f"training the reference autoencoder failed: {reason}")
-    meta = dict(result.data) | {"stages": session.stage_summary(), "seconds": round(time.monotonic() - started, 1)}
+    meta = dict(result.data) | {
+        "stages": session.stage_summary(),
+        "seconds": round(time.monotonic() - started, 1),
+    }
     arrays = dict(result.arrays) | {"decoder_input": np.array(result.data["decoder_input"])}
     return arrays, meta

@@ -153,8 +153,10 @@ class GradingKey:
         checks = [
             (report.submission_sha256 != submission_sha256, "the submission changed"),
             (report.rubric_sha256 != self.rubric_sha256, "the rubric changed"),
-            (report.grader_version != self.grader_version,
-             f"the grader changed ({report.grader_version} -> {self.grader_version})"),
+            (
+                report.grader_version != self.grader_version,
+                f"the grader changed ({report.grader_version} -> {self.grader_version})",
+            ),
             (report.budget != self.budget, "the budget changed"),
             (report.data.get("fingerprint") != self.data_fingerprint, "the data changed"),
             (bool(report.debug.get("internal_error")), "the grader failed on it last time"),
@@ -238,8 +240,11 @@ def _safe_grade(task: BatchTask) -> Report:
     try:
         return _grade(task)
     except Exception as exc:  # a grader bug: this row only, and --resume tries again
-        return error_report(task, f"internal error of the grader ({type(exc).__name__}: {exc})",
-                            internal=traceback.format_exc())
+        return error_report(
+            task,
+            f"internal error of the grader ({type(exc).__name__}: {exc})",
+            internal=traceback.format_exc(),
+        )
 
 
 def _grade(task: BatchTask) -> Report:
@@ -263,18 +268,40 @@ def error_report(task: BatchTask, message: str, internal: str = "", status: str 
     if task.options.seed is not None:
         budget = budget.with_seed(task.options.seed)
     items = [
-        ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "manual",
-                   "graded by your instructor.", item.visibility, kind="manual", answer="")
-        if item.is_manual else
-        ItemResult(item.id, item.exercise, item.title, 0.0, item.points, status,
-                   f"your submission could not be graded: {message}.", item.visibility)
+        ItemResult(
+            item.id,
+            item.exercise,
+            item.title,
+            0.0,
+            item.points,
+            "manual",
+            "graded by your instructor.",
+            item.visibility,
+            kind="manual",
+            answer="",
+        )
+        if item.is_manual
+        else ItemResult(
+            item.id,
+            item.exercise,
+            item.title,
+            0.0,
+            item.points,
+            status,
+            f"your submission could not be graded: {message}.",
+            item.visibility,
+        )
         for item in rubric.items
     ]
     report = Report(
         assignment=rubric.name,
         submission=task.source_path,
         submission_sha256=hashlib.sha256(task.source).hexdigest() if task.source else "",
-        score=0.0, max_score=0.0, auto_score=0.0, auto_max=0.0, manual_pending=0.0,
+        score=0.0,
+        max_score=0.0,
+        auto_score=0.0,
+        auto_max=0.0,
+        manual_pending=0.0,
         grader_version=__version__,
         rubric_sha256=rubric.sha256,
         budget=budget.as_dict(),
@@ -311,8 +338,11 @@ def _safe_render(report: Report, task: BatchTask) -> dict[str, bytes]:
         try:
             return render_files(report, task.student)
         except Exception as exc:
-            fallback = error_report(task, f"internal error of the grader while writing the report ({exc})",
-                                    internal=traceback.format_exc())
+            fallback = error_report(
+                task,
+                f"internal error of the grader while writing the report ({exc})",
+                internal=traceback.format_exc(),
+            )
             return {f"reports/{task.student}.json": (fallback.to_json() + "\n").encode()}
 
 
@@ -572,8 +602,16 @@ class DaskExecutor:
 def _dask_failure(task: BatchTask, exc: Exception) -> BatchOutcome:
     message = f"the Dask worker failed ({type(exc).__name__}: {str(exc)[:300]})"
     report = error_report(task, message, internal=message)
-    return BatchOutcome(task.student, "error", report.score, report.max_score, 0.0, message,
-                        render_files(report, task.student), True)
+    return BatchOutcome(
+        task.student,
+        "error",
+        report.score,
+        report.max_score,
+        0.0,
+        message,
+        render_files(report, task.student),
+        True,
+    )
 
 
 # -- the batch ------------------------------------------------------------------------
@@ -642,8 +680,9 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
     return result
 
 
-def _plan(entries: list[Entry], existing: dict[str, Report | None], key: GradingKey,
-          echo: Callable[[str], None]) -> list[Entry]:
+def _plan(
+    entries: list[Entry], existing: dict[str, Report | None], key: GradingKey, echo: Callable[[str], None]
+) -> list[Entry]:
     todo = []
     for entry in entries:
         report = existing.get(entry.student)
@@ -659,8 +698,16 @@ def _plan(entries: list[Entry], existing: dict[str, Report | None], key: Grading
     return todo
 
 
-def _grade_all(config: BatchConfig, rubric: Rubric, budget: Any, dataset: Any, todo: list[Entry],
-               existing: dict[str, Report | None], result: BatchResult, echo: Callable[[str], None]) -> None:
+def _grade_all(
+    config: BatchConfig,
+    rubric: Rubric,
+    budget: Any,
+    dataset: Any,
+    todo: list[Entry],
+    existing: dict[str, Report | None],
+    result: BatchResult,
+    echo: Callable[[str], None],
+) -> None:
     executor: LocalExecutor | DaskExecutor = (
         DaskExecutor(config.scheduler) if config.executor == "dask" else LocalExecutor(config.workers)
     )
@@ -680,8 +727,10 @@ def _grade_all(config: BatchConfig, rubric: Rubric, budget: Any, dataset: Any, t
                     progress.finished(outcome)
         except KeyboardInterrupt:
             progress.close()
-            echo(f"interrupted: {progress.done} of {len(todo)} graded in this run (their reports are kept); "
-                 "run the same command with --resume to grade the rest")
+            echo(
+                f"interrupted: {progress.done} of {len(todo)} graded in this run (their reports are kept); "
+                "run the same command with --resume to grade the rest"
+            )
             raise
         finally:
             progress.close()
@@ -704,12 +753,22 @@ def _task(
             problem = f"{entry.path.name} could not be read ({exc.strerror})"
     carry = {}
     if previous is not None and source and previous.submission_sha256 == hashlib.sha256(source).hexdigest():
-        carry = {i.id: {"score": i.score, "status": i.status, "comment": i.comment, "max_score": i.max_score}
-                 for i in previous.items if i.kind == "manual" and i.status != "manual"}
+        carry = {
+            i.id: {"score": i.score, "status": i.status, "comment": i.comment, "max_score": i.max_score}
+            for i in previous.items
+            if i.kind == "manual" and i.status != "manual"
+        }
     watchdog = rubric.load_timeout_s + sum(item.timeout_s + rubric.load_timeout_s for item in rubric.items)
     return BatchTask(
-        student=entry.student, rubric=rubric, options=options, source_path=str(entry.path or ""),
-        source=source, problem=problem, carry=carry, watchdog_s=watchdog + WATCHDOG_MARGIN_S, data=data,
+        student=entry.student,
+        rubric=rubric,
+        options=options,
+        source_path=str(entry.path or ""),
+        source=source,
+        problem=problem,
+        carry=carry,
+        watchdog_s=watchdog + WATCHDOG_MARGIN_S,
+        data=data,
     )
 
 
@@ -721,8 +780,9 @@ def _protected(config: BatchConfig) -> tuple[str, ...]:
     return tuple(str(f) for f in folders if f != sandbox_root and f not in sandbox_root.parents)
 
 
-def _prepare_artifacts(rubric: Rubric, budget: Any, dataset: Any, options: GradeOptions,
-                       echo: Callable[[str], None]) -> None:
+def _prepare_artifacts(
+    rubric: Rubric, budget: Any, dataset: Any, options: GradeOptions, echo: Callable[[str], None]
+) -> None:
     """Train the reference once, before the workers start (each would otherwise build it)."""
     if not rubric.reference_artifacts:
         return
@@ -737,8 +797,10 @@ def _warn_memory(workers: int, memory_mb: int, echo: Callable[[str], None]) -> N
 
     total_mb = psutil.virtual_memory().total / 2**20
     if workers * memory_mb > total_mb:
-        echo(f"warning: {workers} workers x {memory_mb} MB sandbox memory exceeds this machine's "
-             f"{total_mb:.0f} MB; consider fewer --workers or a lower --memory-mb")
+        echo(
+            f"warning: {workers} workers x {memory_mb} MB sandbox memory exceeds this machine's "
+            f"{total_mb:.0f} MB; consider fewer --workers or a lower --memory-mb"
+        )
 
 
 def _check_output_folder(config: BatchConfig, rubric: Rubric, existing: dict[str, Report | None]) -> None:

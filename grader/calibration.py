@@ -84,10 +84,14 @@ def thresholds_for(
         entry = json.loads(path.read_text())["budgets"][_entry_name(budget, dataset)]
         calibrated = entry["items"]
     except FileNotFoundError:
-        return {}, [f"{rubric.name}: no calibration file ({path.name}); using the rubric's fallback thresholds. Run: {command}"]
+        return {}, [
+            f"{rubric.name}: no calibration file ({path.name}); using the rubric's fallback thresholds. "
+            f"Run: {command}"
+        ]
     except (OSError, ValueError, KeyError, TypeError):
         return {}, [
-            f"{rubric.name}: {path.name} has no calibration for budget '{budget.name}' on data '{dataset.name}'; "
+            f"{rubric.name}: {path.name} has no calibration for budget '{budget.name}' on data "
+            f"'{dataset.name}'; "
             f"using the rubric's fallback thresholds. Run: {command}"
         ]
     reference_sha = _reference_sha(rubric)
@@ -101,8 +105,10 @@ def thresholds_for(
     warnings = []
     if stale:
         warnings.append(
-            f"{rubric.name}: the calibration of {', '.join(stale)} in {path.name} is missing or stale (the item, "
-            f"budget, data or reference changed since it was made); using the rubric's fallback thresholds for "
+            f"{rubric.name}: the calibration of {', '.join(stale)} in {path.name} is missing or stale (the "
+            f"item, "
+            f"budget, data or reference changed since it was made); using the rubric's fallback thresholds "
+            f"for "
             f"them. Run: {command}"
         )
     return thresholds, warnings
@@ -147,8 +153,11 @@ def calibrate(
             threshold = worst * (1 + margin) if direction == "upper" else worst - margin
             items[item.id]["thresholds"][name] = round(threshold, 6)
             items[item.id]["reference"][metric] = {
-                "min": min(values), "median": statistics.median(values), "max": max(values), "values": values,
-                "rule": f"{'worst * (1 + ' if direction == 'upper' else 'worst - '}{margin:g}{')' if direction == 'upper' else ''}",
+                "min": min(values),
+                "median": statistics.median(values),
+                "max": max(values),
+                "values": values,
+                "rule": f"worst * (1 + {margin:g})" if direction == "upper" else f"worst - {margin:g}",
             }
     entry = {
         "grader_version": __version__,
@@ -168,7 +177,9 @@ def _retry_summary(attempts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Per stage: how often the reference's first attempt was degenerate (e.g. collapsed)."""
     summary = {}
     for stage, records in attempts.items():
-        first_bad = [r["attempts"][0]["reason"] for r in records if r["attempts"] and r["attempts"][0]["reason"]]
+        first_bad = [
+            r["attempts"][0]["reason"] for r in records if r["attempts"] and r["attempts"][0]["reason"]
+        ]
         summary[stage] = {
             "runs": len(records),
             "first_attempt_degenerate": len(first_bad),

@@ -45,14 +45,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"grader: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         traceback.print_exc()
-        print(f"grader: internal error ({type(exc).__name__}); please report it with the traceback above.", file=sys.stderr)
+        print(
+            f"grader: internal error ({type(exc).__name__}); please report it with the traceback above.",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader",
-        description="Autograder for TensorFlow/Keras autoencoder and VAE assignments: sandboxed, budgeted, calibrated.",
+        description="Autograder for TensorFlow/Keras autoencoder and VAE assignments: sandboxed, budgeted, "
+        "calibrated.",
     )
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -60,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade one submission and print its score table")
     grade.add_argument("path", type=Path, help="the submission: a .py module or an .ipynb notebook")
     _grading_options(grade)
-    grade.add_argument("--out", type=Path, default=Path("grader-out"), help="folder for the reports (default: grader-out)")
+    grade.add_argument(
+        "--out", type=Path, default=Path("grader-out"), help="folder for the reports (default: grader-out)"
+    )
     grade.add_argument(
         "--format", default="json,md", help="comma-separated: json, md, html, gradescope (default: json,md)"
     )
@@ -69,15 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="student self-check: public items only, what to fix first")
     check.add_argument("path", type=Path, help="your .py or .ipynb file")
     check.add_argument("--rubric", help="assignment name (inferred from your file when obvious)")
-    check.add_argument("--quick", action="store_true", help="train on the tiny 'smoke' budget (faster, rougher)")
+    check.add_argument(
+        "--quick", action="store_true", help="train on the tiny 'smoke' budget (faster, rougher)"
+    )
     check.set_defaults(run=run_check)
 
     listing = commands.add_parser("list-rubrics", help="list the shipped rubrics")
     listing.set_defaults(run=run_list)
 
-    calibrate = commands.add_parser("calibrate", help="train the reference over several seeds and write thresholds")
+    calibrate = commands.add_parser(
+        "calibrate", help="train the reference over several seeds and write thresholds"
+    )
     calibrate.add_argument("--rubric", required=True, help="rubric name or TOML path")
-    calibrate.add_argument("--seeds", type=int, default=10, help="grading seeds to train the reference with (default 10)")
+    calibrate.add_argument(
+        "--seeds", type=int, default=10, help="grading seeds to train the reference with (default 10)"
+    )
     calibrate.add_argument("--budget", default="default", help="budget name in the rubric (default: default)")
     calibrate.add_argument("--data", default="default", help="default | mnist | FILE.npz")
     calibrate.set_defaults(run=run_calibrate)
@@ -96,13 +108,23 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
     )
     batch.add_argument("directory", type=Path, metavar="DIR", help="the submissions: files, or a folder each")
     batch.add_argument("--out", type=Path, required=True, help="output folder")
-    batch.add_argument("--workers", type=int, default=1,
-                       help="submissions graded at once (default 1); each gets cores/N TensorFlow threads")
-    batch.add_argument("--resume", action="store_true",
-                       help="keep the reports in OUT of unchanged submissions (same rubric and grader); "
-                       "grade the rest")
-    batch.add_argument("--executor", choices=("local", "dask"), default="local",
-                       help="local processes (default) or a Dask distributed cluster")
+    batch.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="submissions graded at once (default 1); each gets cores/N TensorFlow threads",
+    )
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the reports in OUT of unchanged submissions (same rubric and grader); grade the rest",
+    )
+    batch.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local processes (default) or a Dask distributed cluster",
+    )
     batch.add_argument("--scheduler", default="", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     _grading_options(batch)
     batch.add_argument("--rubric", required=True, help="rubric name or TOML file (one assignment per batch)")
@@ -120,12 +142,20 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rubric", help="rubric name or TOML file (inferred from the submission when obvious)")
-    parser.add_argument("--data", default="default", help="default (embedded MNIST 5k) | mnist (Keras cache) | FILE.npz")
+    parser.add_argument(
+        "--rubric", help="rubric name or TOML file (inferred from the submission when obvious)"
+    )
+    parser.add_argument(
+        "--data", default="default", help="default (embedded MNIST 5k) | mnist (Keras cache) | FILE.npz"
+    )
     parser.add_argument("--seed", type=int, help="grading seed (default: the rubric's)")
     parser.add_argument("--budget", default="default", help="budget name in the rubric (default: default)")
-    parser.add_argument("--keras", choices=("auto", "2", "3"), default="auto", help="Keras to grade under (default: auto)")
-    parser.add_argument("--memory-mb", type=int, default=3072, help="memory limit of the sandbox (default 3072)")
+    parser.add_argument(
+        "--keras", choices=("auto", "2", "3"), default="auto", help="Keras to grade under (default: auto)"
+    )
+    parser.add_argument(
+        "--memory-mb", type=int, default=3072, help="memory limit of the sandbox (default 3072)"
+    )
 
 
 def _options(args: argparse.Namespace, **extra: object):
@@ -217,7 +247,10 @@ def check_summary(report: Report) -> str:
     lines += ["", "All public items:"]
     for item in auto:
         mark = {"passed": "ok  ", "partial": "part", "skipped": "skip"}.get(item.status, "FIX ")
-        lines.append(f"  [{mark}] {item.id:<24} {item.score:g}/{item.max_score:g}  {item.feedback.splitlines()[0][:90]}")
+        lines.append(
+            f"  [{mark}] {item.id:<24} {item.score:g}/{item.max_score:g}  "
+            f"{item.feedback.splitlines()[0][:90]}"
+        )
     pending = [i for i in report.items if i.kind == "manual" and i.id != "integrity"]
     empty = [i.exercise for i in pending if not i.answer]
     if empty:
@@ -268,7 +301,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
             )
     for stage, summary in entry["retries"].items():
         print(
-            f"  {stage:<14} degenerate first attempts: {summary['first_attempt_degenerate']} of {summary['runs']} "
+            f"  {stage:<14} degenerate first attempts: {summary['first_attempt_degenerate']} of "
+            f"{summary['runs']} "
             f"({100 * summary['rate']:.0f}%)"
         )
     return EXIT_OK
@@ -279,8 +313,14 @@ def run_batch(args: argparse.Namespace) -> int:
     from grader.gradebook import GradebookError
 
     config = BatchConfig(
-        directory=args.directory, rubric=args.rubric, out=args.out, options=_options(args),
-        workers=args.workers, resume=args.resume, executor=args.executor, scheduler=args.scheduler,
+        directory=args.directory,
+        rubric=args.rubric,
+        out=args.out,
+        options=_options(args),
+        workers=args.workers,
+        resume=args.resume,
+        executor=args.executor,
+        scheduler=args.scheduler,
     )
     try:
         result = run_batch(config, echo=lambda line: print(line, flush=True))

@@ -100,8 +100,13 @@ def gradebook_csv(reports: dict[str, Report]) -> str:
     for student, report in reports.items():
         scores = {item.id: item for item in report.items if item.status != "manual"}
         cells = [_number(scores[item_id].score) if item_id in scores else "" for item_id in columns]
-        fixed = [student, report.status, _number(report.score), _number(report.auto_score),
-                 _number(report.manual_pending)]
+        fixed = [
+            student,
+            report.status,
+            _number(report.score),
+            _number(report.auto_score),
+            _number(report.manual_pending),
+        ]
         writer.writerow(fixed + cells)
     return buffer.getvalue()
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader import __version__, artifacts, calibration, integrity, inputs
+from grader import __version__, artifacts, calibration, inputs, integrity
 from grader.checks import CHECKS, CheckInputs, StudentCallFailed, StudentError, Verdict
 from grader.data import Dataset, load_dataset
 from grader.keras_version import keras2_reasons, load_error_suggests_keras2
@@ -92,7 +92,9 @@ def grade(
     items = [item for item in rubric.items if item.visibility == "public" or not options.public_only]
     base = _report_base(rubric, path, submission, budget, dataset, options)
     if submission is None:
-        return _finish(base, [_unreadable_item(item, unreadable) for item in items], started, load_error=unreadable)
+        return _finish(
+            base, [_unreadable_item(item, unreadable) for item in items], started, load_error=unreadable
+        )
 
     thresholds, warnings = calibration.thresholds_for(rubric, budget, dataset, use_file=options.calibrated)
     base.warnings.extend(warnings)
@@ -123,7 +125,9 @@ def grade(
         for item in items:
             if progress:
                 progress(item.id)
-            results.append(_grade_item(item, session, submission, thresholds.get(item.id, {}), data.expected, base))
+            results.append(
+                _grade_item(item, session, submission, thresholds.get(item.id, {}), data.expected, base)
+            )
         base.stages = session.stage_summary()
         base.debug["worker_restarts"] = sandbox.restarts
         base.debug["peak_rss_mb"] = round(sandbox.peak_rss_mb, 1)
@@ -145,7 +149,9 @@ def _resolve_rubric(rubric: str | Path | Rubric | None, submission: Submission |
     if rubric is not None:
         return load_rubric(rubric)
     if submission is None:
-        raise UnknownAssignment("the submission could not be read, so its assignment is unknown: pass --rubric")
+        raise UnknownAssignment(
+            "the submission could not be read, so its assignment is unknown: pass --rubric"
+        )
     return load_rubric(infer_rubric(submission))
 
 
@@ -168,7 +174,8 @@ def infer_rubric(submission: Submission) -> str:
     ranked = sorted(scores.items(), key=lambda pair: -pair[1])
     if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
         raise UnknownAssignment(
-            f"cannot tell which assignment {submission.path.name} is for; pass --rubric ({', '.join(list_rubrics())})"
+            f"cannot tell which assignment {submission.path.name} is for; pass --rubric "
+            f"({', '.join(list_rubrics())})"
         )
     return ranked[0][0]
 
@@ -230,17 +237,28 @@ def _protected_paths(rubric: Rubric) -> tuple[str, ...]:
     return tuple(str(path) for path in (*folders, rubric.path, rubric.calibration_path))
 
 
-def _thresholds_by_check(rubric: Rubric, thresholds: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+def _thresholds_by_check(
+    rubric: Rubric, thresholds: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
     """Threshold values keyed by check name (the retry rule looks them up by check)."""
     by_check: dict[str, dict[str, float]] = {}
     for item in rubric.items:
-        values = {k: float(v) for k, v in item.params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        values = {
+            k: float(v)
+            for k, v in item.params.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        }
         by_check.setdefault(item.check, {}).update(values | thresholds.get(item.id, {}))
     return by_check
 
 
 def _report_base(
-    rubric: Rubric, path: Path, submission: Submission | None, budget: Any, dataset: Dataset, options: GradeOptions
+    rubric: Rubric,
+    path: Path,
+    submission: Submission | None,
+    budget: Any,
+    dataset: Dataset,
+    options: GradeOptions,
 ) -> Report:
     return Report(
         assignment=rubric.name,
@@ -305,8 +323,14 @@ def _grade_item(
         except StudentCallFailed as exc:
             verdict = _student_error_verdict(exc.error, report)
         except Exception:  # a grader bug: never hidden, never blamed on the student
-            report.warnings.append(f"internal error in check {item.check} for item {item.id}:\n{traceback.format_exc()}")
-            verdict = Verdict(0.0, "the grader failed on this item (internal error); your instructor has been told.", status="error")
+            report.warnings.append(
+                f"internal error in check {item.check} for item {item.id}:\n{traceback.format_exc()}"
+            )
+            verdict = Verdict(
+                0.0,
+                "the grader failed on this item (internal error); your instructor has been told.",
+                status="error",
+            )
     result = _result(item, verdict, time.monotonic() - started, "\n".join(outputs))
     result.probes = list(spec.probes_for(item.params))
     return result
@@ -328,7 +352,10 @@ def _result(item: Item, verdict: Verdict, seconds: float, output: str) -> ItemRe
         output=output,
         kind=item.kind,
         check=item.check,
-        metrics={k: (v if isinstance(v, (int, float)) and math.isfinite(v) else None) for k, v in verdict.metrics.items()},
+        metrics={
+            k: (v if isinstance(v, (int, float)) and math.isfinite(v) else None)
+            for k, v in verdict.metrics.items()
+        },
     )
 
 
@@ -340,7 +367,9 @@ def _student_error_verdict(error: StudentError, report: Report) -> Verdict:
         # The load failure comes first: it is usually why the name is missing.
         first = StudentError.from_dict(report.load_errors[0])
         verb = "called" if first.kind == "exit" else f"raised {first.exc_type}:"
-        feedback = f"loading your submission failed ({first.name} {verb} {first.message[:200]}), so " + feedback
+        feedback = (
+            f"loading your submission failed ({first.name} {verb} {first.message[:200]}), so " + feedback
+        )
     return Verdict(0.0, feedback, status=error.status)
 
 
@@ -351,15 +380,19 @@ def _failure_verdict(item: Item, probe: str, result: ProbeResult) -> Verdict:
     if failure.reason == "dependency":
         return Verdict.skipped(f"skipped: {failure.message}.")
     if result.origin != item.id:
-        return Verdict.skipped(f"skipped: it needs {doing}, which already failed in item {result.origin} ({failure.message}).")
+        return Verdict.skipped(
+            f"skipped: it needs {doing}, which already failed in item {result.origin} ({failure.message})."
+        )
     messages = {
-        "timeout": f"item timed out after {item.timeout_s:g} s while running {doing} (an endless loop, or far more "
+        "timeout": f"item timed out after {item.timeout_s:g} s while running {doing} (an endless loop, or "
+        f"far more "
         "training than needed?)",
         "memory": f"{failure.message} while running {doing}",
         "processes": f"your code {failure.message} while running {doing}",
         "crash": f"{failure.message} while running {doing}",
         "exit": f"{failure.message} while running {doing}; the grader cannot give points for it",
-        "output": f"your code printed too much output while running {doing}: the worker was {failure.message}",
+        "output": f"your code printed too much output while running {doing}: the worker was "
+        f"{failure.message}",
     }
     text = messages.get(failure.reason, f"{failure.message} while running {doing}")
     return Verdict(0.0, text + ".", status="timeout" if failure.reason == "timeout" else "error")
@@ -367,13 +400,25 @@ def _failure_verdict(item: Item, probe: str, result: ProbeResult) -> Verdict:
 
 def _manual_item(item: Item, submission: Submission) -> ItemResult:
     answer = submission.answers.get(item.exercise, "")
-    feedback = "graded by your instructor." if answer else (
-        f"no answer found for {item.exercise}: write it in ANSWERS['{item.exercise}'] (.py) or under a "
-        f"'### Answer {item.exercise}' heading (notebook)."
+    feedback = (
+        "graded by your instructor."
+        if answer
+        else (
+            f"no answer found for {item.exercise}: write it in ANSWERS['{item.exercise}'] (.py) or under a "
+            f"'### Answer {item.exercise}' heading (notebook)."
+        )
     )
     return ItemResult(
-        id=item.id, exercise=item.exercise, title=item.title, score=0.0, max_score=item.points, status="manual",
-        feedback=feedback, visibility=item.visibility, kind="manual", answer=answer,
+        id=item.id,
+        exercise=item.exercise,
+        title=item.title,
+        score=0.0,
+        max_score=item.points,
+        status="manual",
+        feedback=feedback,
+        visibility=item.visibility,
+        kind="manual",
+        answer=answer,
     )
 
 
@@ -391,39 +436,101 @@ def _merge_dynamic_answers(results: list[ItemResult], session: ProbeSession) -> 
 
 def _unreadable_report(path: Path, message: str, options: GradeOptions, started: float) -> Report:
     report = Report(
-        assignment="unknown", submission=str(path), submission_sha256="", score=0.0, max_score=0.0,
-        auto_score=0.0, auto_max=0.0, manual_pending=0.0, grader_version=__version__, rubric_sha256="",
-        budget={}, data={}, seed=0, seconds=0.0, items=[], student=options.student or path.stem,
+        assignment="unknown",
+        submission=str(path),
+        submission_sha256="",
+        score=0.0,
+        max_score=0.0,
+        auto_score=0.0,
+        auto_max=0.0,
+        manual_pending=0.0,
+        grader_version=__version__,
+        rubric_sha256="",
+        budget={},
+        data={},
+        seed=0,
+        seconds=0.0,
+        items=[],
+        student=options.student or path.stem,
     )
     return _finish(report, [], started, load_error=message)
 
 
 def _unreadable_item(item: Item, message: str) -> ItemResult:
     if item.is_manual:
-        return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "manual",
-                          "your submission could not be read.", item.visibility, kind="manual", answer="")
-    return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "error",
-                      f"your submission could not be read: {message}.", item.visibility)
+        return ItemResult(
+            item.id,
+            item.exercise,
+            item.title,
+            0.0,
+            item.points,
+            "manual",
+            "your submission could not be read.",
+            item.visibility,
+            kind="manual",
+            answer="",
+        )
+    return ItemResult(
+        item.id,
+        item.exercise,
+        item.title,
+        0.0,
+        item.points,
+        "error",
+        f"your submission could not be read: {message}.",
+        item.visibility,
+    )
 
 
 def _load_failed_item(item: Item, failure: WorkerFailure, timeout: float) -> ItemResult:
     if item.is_manual:
-        return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "manual",
-                          "graded by your instructor.", item.visibility, kind="manual", answer="")
+        return ItemResult(
+            item.id,
+            item.exercise,
+            item.title,
+            0.0,
+            item.points,
+            "manual",
+            "graded by your instructor.",
+            item.visibility,
+            kind="manual",
+            answer="",
+        )
     if failure.reason == "timeout":
-        text = f"loading your submission timed out after {timeout:g} s: code at module level runs too long (an endless loop?)."
-        return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "timeout", text, item.visibility)
-    return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "error",
-                      f"loading your submission failed: {failure.message}.", item.visibility)
+        text = (
+            f"loading your submission timed out after {timeout:g} s: "
+            "code at module level runs too long (an endless loop?)."
+        )
+        return ItemResult(
+            item.id, item.exercise, item.title, 0.0, item.points, "timeout", text, item.visibility
+        )
+    return ItemResult(
+        item.id,
+        item.exercise,
+        item.title,
+        0.0,
+        item.points,
+        "error",
+        f"loading your submission failed: {failure.message}.",
+        item.visibility,
+    )
 
 
 def _finish(report: Report, results: list[ItemResult], started: float, load_error: str = "") -> Report:
     if report.integrity:
-        results.append(ItemResult(
-            id="integrity", exercise="-", title="Integrity scan (for the instructor)", score=0.0, max_score=0.0,
-            status="manual", feedback="; ".join(f"{f['where']}: {f['message']}" for f in report.integrity),
-            visibility="hidden", kind="manual",
-        ))
+        results.append(
+            ItemResult(
+                id="integrity",
+                exercise="-",
+                title="Integrity scan (for the instructor)",
+                score=0.0,
+                max_score=0.0,
+                status="manual",
+                feedback="; ".join(f"{f['where']}: {f['message']}" for f in report.integrity),
+                visibility="hidden",
+                kind="manual",
+            )
+        )
     report.items = results
     report.load_error = load_error
     if load_error and report.status == "graded":

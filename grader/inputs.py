@@ -61,7 +61,9 @@ def base(budget: Budget, dataset: Dataset) -> GradingData:
     return GradingData(worker, expected)
 
 
-def for_assignment(name: str, budget: Budget, dataset: Dataset, artifacts: dict[str, np.ndarray]) -> GradingData:
+def for_assignment(
+    name: str, budget: Budget, dataset: Dataset, artifacts: dict[str, np.ndarray]
+) -> GradingData:
     data = base(budget, dataset)
     builder = BUILDERS.get(name)
     if builder is not None:
@@ -102,21 +104,29 @@ def _autoencoders(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
 
 
 def _knn_public_case() -> dict[str, np.ndarray]:
-    """A hand-made latent set: ten clusters; some test codes sit in another digit's cluster."""
+    """A hand-made latent set where 1-NN differs from a k-NN vote and from overall accuracy.
+
+    Ten clusters; digit d has (d % 4) of its 4 test codes in the next digit's cluster. For
+    digits 0-4, one test code also has a lone training code of digit d + 5 right beside it:
+    its nearest neighbour is wrong, while a 3- or 5-NN vote is still right.
+    """
     rng = np.random.default_rng(6)
     centres = np.stack([np.cos(np.arange(10) * 0.628), np.sin(np.arange(10) * 0.628)], axis=1) * 6
-    z_train = np.concatenate([centres[d] + rng.normal(0, 0.4, size=(5, 2)) for d in range(10)])
-    y_train = np.repeat(np.arange(10), 5)
+    z_train = [centres[d] + rng.normal(0, 0.4, size=(5, 2)) for d in range(10)]
+    y_train = [np.full(5, d) for d in range(10)]
     z_test, y_test = [], []
     for digit in range(10):
-        wrong = digit % 4  # digit d: (d % 4) of its 4 test codes lie in the next digit's cluster
+        wrong = digit % 4
         for index in range(4):
             home = centres[(digit + 1) % 10] if index < wrong else centres[digit]
             z_test.append(home + rng.normal(0, 0.3, size=2))
             y_test.append(digit)
+        if digit < 5:  # the decoy sits beside the last test code, which lies in its own cluster
+            z_train.append(z_test[-1][np.newaxis] + 0.01)
+            y_train.append(np.array([digit + 5]))
     return {
-        "knn_public_z_train": z_train.astype(np.float32),
-        "knn_public_y_train": y_train.astype(np.int64),
+        "knn_public_z_train": np.concatenate(z_train).astype(np.float32),
+        "knn_public_y_train": np.concatenate(y_train).astype(np.int64),
         "knn_public_z_test": np.array(z_test, dtype=np.float32),
         "knn_public_y_test": np.array(y_test, dtype=np.int64),
     }
@@ -159,8 +169,16 @@ def _transposed_conv(data: GradingData, artifacts: dict[str, np.ndarray]) -> Non
             "random": {"image": rng.normal(size=(6, 5)), "kernel": rng.normal(size=(3, 2))},
         },
         "transposed_conv_as_matmul": {
-            "example": {"x": np.array([[1.0, 2.0], [3.0, 4.0]]), "kernel": SLIDE_KERNEL, "input_shape": np.array([4, 4])},
-            "random": {"x": rng.normal(size=(4, 3)), "kernel": rng.normal(size=(2, 3)), "input_shape": np.array([5, 5])},
+            "example": {
+                "x": np.array([[1.0, 2.0], [3.0, 4.0]]),
+                "kernel": SLIDE_KERNEL,
+                "input_shape": np.array([4, 4]),
+            },
+            "random": {
+                "x": rng.normal(size=(4, 3)),
+                "kernel": rng.normal(size=(2, 3)),
+                "input_shape": np.array([5, 5]),
+            },
         },
         "upsample_then_conv": {
             "example": {

@@ -10,6 +10,7 @@ from earning points; the flags tell the instructor where to look.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from grader.submission import Submission
@@ -48,7 +49,14 @@ RISKY_CALLS = {
 # Calls that build or open a path: an argument naming a grader folder is file access to it.
 PATH_CALLS = frozenset({"os.path.join", "Path", "pathlib.Path", "open", "glob.glob", "os.listdir", "os.walk"})
 PATH_WORDS = (
-    "reference", "rubrics", "calibration", "grader", "/proc/", "site-packages", "gradebook", "reports/"
+    "reference",
+    "rubrics",
+    "calibration",
+    "grader",
+    "/proc/",
+    "site-packages",
+    "gradebook",
+    "reports/",
 )
 LIBRARY_ROOTS = frozenset(
     {"np", "numpy", "tf", "tensorflow", "keras", "builtins", "sys", "os", "sklearn", "math"}
@@ -146,8 +154,10 @@ def _call_findings(node: ast.Call) -> list[Finding]:
 def _text_findings(text: str) -> list[Finding]:
     lowered = text.lower()
     found = []
-    looks_like_path = "/" in lowered or lowered.endswith((".py", ".toml", ".json"))
-    if looks_like_path and any(word in lowered for word in PATH_WORDS):
+    # A path-like token (no spaces, a slash or a file suffix) naming one of the grader's places;
+    # prose such as a docstring that says "graded ... K.exp / K.sum" is not a path.
+    tokens = [t for t in re.split(r"\s+", lowered) if "/" in t or t.endswith((".py", ".toml", ".json"))]
+    if any(word in token for token in tokens for word in PATH_WORDS):
         found.append(("grader-files", f"mentions a path into the grader's files: {text[:80]!r}"))
     if "passed" in lowered and ("score" in lowered or "test" in lowered) or '"score"' in lowered:
         found.append(("fake-output", f"prints text that looks like grading output: {text[:60]!r}"))

@@ -15,13 +15,60 @@ from grader.submission import Submission
 # keras.backend functions that Keras 3 removed (Keras 3 keeps only a few, e.g. epsilon).
 KERAS2_BACKEND = frozenset(
     {
-        "exp", "random_normal", "square", "mean", "sum", "log", "sqrt", "int_shape", "shape", "abs",
-        "binary_crossentropy", "categorical_crossentropy", "flatten", "batch_flatten", "reshape",
-        "concatenate", "dot", "batch_dot", "maximum", "minimum", "clip", "pow", "random_uniform",
-        "variable", "placeholder", "function", "gradients", "stop_gradient", "zeros_like", "ones_like",
-        "cast", "expand_dims", "squeeze", "softmax", "relu", "sigmoid", "tanh", "l2_normalize", "std",
-        "var", "max", "min", "argmax", "equal", "not_equal", "cumsum", "switch", "in_train_phase",
-        "get_value", "set_value", "eval", "tile", "permute_dimensions", "transpose",
+        "exp",
+        "random_normal",
+        "square",
+        "mean",
+        "sum",
+        "log",
+        "sqrt",
+        "int_shape",
+        "shape",
+        "abs",
+        "binary_crossentropy",
+        "categorical_crossentropy",
+        "flatten",
+        "batch_flatten",
+        "reshape",
+        "concatenate",
+        "dot",
+        "batch_dot",
+        "maximum",
+        "minimum",
+        "clip",
+        "pow",
+        "random_uniform",
+        "variable",
+        "placeholder",
+        "function",
+        "gradients",
+        "stop_gradient",
+        "zeros_like",
+        "ones_like",
+        "cast",
+        "expand_dims",
+        "squeeze",
+        "softmax",
+        "relu",
+        "sigmoid",
+        "tanh",
+        "l2_normalize",
+        "std",
+        "var",
+        "max",
+        "min",
+        "argmax",
+        "equal",
+        "not_equal",
+        "cumsum",
+        "switch",
+        "in_train_phase",
+        "get_value",
+        "set_value",
+        "eval",
+        "tile",
+        "permute_dimensions",
+        "transpose",
     }
 )
 OPTIMIZERS = frozenset({"Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam"})
@@ -48,12 +95,16 @@ def keras2_reasons(submission: Submission) -> list[str]:
                 elif node.attr == "merge" and isinstance(base, ast.Attribute) and base.attr == "layers":
                     reasons.append(f"keras.layers.merge at {where}")
             elif isinstance(node, ast.ImportFrom) and node.module:
-                if node.module.startswith("keras.layers.merge") or node.module == "keras.backend" and any(
-                    alias.name in KERAS2_BACKEND for alias in node.names
+                if (
+                    node.module.startswith("keras.layers.merge")
+                    or node.module == "keras.backend"
+                    and any(alias.name in KERAS2_BACKEND for alias in node.names)
                 ):
                     reasons.append(f"from {node.module} import ... at {where}")
             elif isinstance(node, ast.Call):
-                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                name = (
+                    node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                )
                 if name in OPTIMIZERS and any(keyword.arg == "lr" for keyword in node.keywords):
                     reasons.append(f"{name}(lr=...) at {where}")
     return list(dict.fromkeys(reasons))[:5]
@@ -77,8 +128,10 @@ def _backend_aliases(tree: ast.AST) -> set[str]:
 def load_error_suggests_keras2(errors: list[dict]) -> str | None:
     """The first AttributeError/ImportError about keras at load time, as a reason."""
     for error in errors:
-        if error.get("type") in ("AttributeError", "ImportError", "ModuleNotFoundError") and LOAD_ERROR.search(
-            error.get("message", "")
-        ):
+        if error.get("type") in (
+            "AttributeError",
+            "ImportError",
+            "ModuleNotFoundError",
+        ) and LOAD_ERROR.search(error.get("message", "")):
             return f"{error['type']} at load time: {error['message'][:160]}"
     return None

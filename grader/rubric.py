@@ -192,7 +192,9 @@ def _parse_budget(name: str, table: dict[str, Any], where: str) -> Budget:
     for label, mapping in (("epochs", epochs), ("batch_size", batch_size)):
         for stage, value in mapping.items():
             if stage not in STAGES:
-                raise RubricError(f"{where}: field '{label}.{stage}': unknown stage (known: {', '.join(STAGES)})")
+                raise RubricError(
+                    f"{where}: field '{label}.{stage}': unknown stage (known: {', '.join(STAGES)})"
+                )
             if not isinstance(value, int) or value < 1:
                 raise RubricError(f"{where}: field '{label}.{stage}': must be a positive integer")
     budget = Budget(

@@ -8,6 +8,7 @@ re-selects the chosen training attempts when a fresh worker replaces a dead one.
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,7 +65,9 @@ class ProbeSession:
     def _request(self, probe: str, args: dict[str, Any], item: str, deadline: float) -> ProbeResult:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return ProbeResult(failure=WorkerFailure("timeout", "timed out before it could start"), origin=item)
+            return ProbeResult(
+                failure=WorkerFailure("timeout", "timed out before it could start"), origin=item
+            )
         try:
             self._resync(item, deadline)
             reply = self.sandbox.request(
@@ -86,12 +89,18 @@ class ProbeSession:
             return
         for stage, record in self.stages.items():
             if record.get("selected") is not None:
-                self.sandbox.request("select", self._selection(stage), item, max(1.0, deadline - time.monotonic()))
+                self.sandbox.request(
+                    "select", self._selection(stage), item, max(1.0, deadline - time.monotonic())
+                )
         self._synced_restarts = self.sandbox.restarts
 
     def _selection(self, stage: str) -> dict[str, Any]:
         record = self.stages[stage]
-        return {"stage": stage, "attempt": record["selected"], "seed": record["attempts"][record["selected"]]["seed"]}
+        return {
+            "stage": stage,
+            "attempt": record["selected"],
+            "seed": record["attempts"][record["selected"]]["seed"],
+        }
 
     # -- training stages --------------------------------------------------------
 
@@ -122,14 +131,18 @@ class ProbeSession:
                 break
             metrics = rule.metrics(result.data, result.arrays, self.expected)
             reason = rule.degenerate(metrics, thresholds)
-            attempts.append({"seed": seed, "reason": reason, "badness": rule.badness(metrics), "seconds": result.seconds})
+            attempts.append(
+                {"seed": seed, "reason": reason, "badness": rule.badness(metrics), "seconds": result.seconds}
+            )
             results.append(result)
             if reason is None:
                 break
         best = min(range(len(attempts)), key=lambda index: attempts[index]["badness"])
         self.stages[stage] = {"attempts": attempts, "selected": best}
         try:
-            self.sandbox.request("select", self._selection(stage), item, max(1.0, deadline - time.monotonic()))
+            self.sandbox.request(
+                "select", self._selection(stage), item, max(1.0, deadline - time.monotonic())
+            )
         except WorkerFailure as failure:
             return ProbeResult(failure=failure, origin=item, output=failure.output)
         chosen = results[best]
@@ -143,7 +156,8 @@ class ProbeSession:
         return {
             stage: {
                 "attempts": [
-                    {"seed": a["seed"], "reason": a["reason"], "seconds": round(a["seconds"], 2)} for a in record["attempts"]
+                    {"seed": a["seed"], "reason": a["reason"], "seconds": round(a["seconds"], 2)}
+                    for a in record["attempts"]
                 ],
                 "selected_seed": record["attempts"][record["selected"]]["seed"],
             }
@@ -165,6 +179,7 @@ def _dependency_failure(stage: str, result: ProbeResult) -> ProbeResult:
         reason = f"{what} failed: {result.failure.message}"
     else:
         error = result.error or {}
-        reason = f"{what} failed ({error.get('name', '')}: {error.get('message', '')[:200]})"
+        message = textwrap.shorten(str(error.get("message", "")), 200, placeholder=" ...")
+        reason = f"{what} failed ({error.get('name', '')}: {message})"
     failure = WorkerFailure("dependency", reason)
     return ProbeResult(failure=failure, origin=result.origin, error=None)

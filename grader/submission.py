@@ -78,7 +78,8 @@ def load_submission(path: str | Path, keep_all_cells: bool = False) -> Submissio
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SubmissionError(
-            f"{path.name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}); save it as UTF-8"
+            f"{path.name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}); save it "
+            f"as UTF-8"
         ) from None
     sha = hashlib.sha256(raw).hexdigest()
     if path.suffix == ".py":
@@ -92,7 +93,9 @@ def _parse(cell: Cell) -> ast.Module:
     try:
         return ast.parse(cell.source, filename=cell.filename)
     except SyntaxError as exc:
-        where = f"{cell.filename}, line {exc.lineno}" if cell.number else f"{cell.filename} at line {exc.lineno}"
+        where = (
+            f"{cell.filename}, line {exc.lineno}" if cell.number else f"{cell.filename} at line {exc.lineno}"
+        )
         raise SubmissionError(f"syntax error in {where}: {exc.msg}") from None
 
 
@@ -102,18 +105,23 @@ def _load_notebook(path: Path, text: str, sha: str, keep_all_cells: bool) -> Sub
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SubmissionError(f"{path.name} is not a valid notebook: invalid JSON at line {exc.lineno} column {exc.colno}") from None
+        raise SubmissionError(
+            f"{path.name} is not a valid notebook: invalid JSON at line {exc.lineno} column {exc.colno}"
+        ) from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise SubmissionError(f"{path.name} is not a Jupyter notebook (no cells)")
     major = raw.get("nbformat")
     if major != 4:
         raise SubmissionError(
-            f"{path.name} uses notebook format {major}; only format 4 is supported (open and save it in Jupyter)"
+            f"{path.name} uses notebook format {major}; only format 4 is supported (open and save it in "
+            f"Jupyter)"
         )
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for broken files
-        raise SubmissionError(f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:200]}") from None
+        raise SubmissionError(
+            f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:200]}"
+        ) from None
     cells: list[Cell] = []
     dropped: list[Dropped] = []
     for number, nb_cell in enumerate(notebook.cells, start=1):
@@ -149,7 +157,9 @@ def _is_constant(node: ast.AST) -> bool:
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         return all(_is_constant(element) for element in node.elts)
     if isinstance(node, ast.Dict):
-        return all(k is not None and _is_constant(k) for k in node.keys) and all(_is_constant(v) for v in node.values)
+        return all(k is not None and _is_constant(k) for k in node.keys) and all(
+            _is_constant(v) for v in node.values
+        )
     if isinstance(node, ast.UnaryOp):
         return _is_constant(node.operand)
     if isinstance(node, ast.BinOp):
@@ -158,7 +168,9 @@ def _is_constant(node: ast.AST) -> bool:
 
 
 def _keep(statement: ast.stmt) -> bool:
-    if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+    if isinstance(
+        statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    ):
         return True
     if isinstance(statement, ast.Assign):
         return _is_constant(statement.value)
@@ -191,7 +203,13 @@ def _definitions_only(cell: Cell, tree: ast.Module) -> tuple[Cell, list[Dropped]
             kept_lines.update(span)
             continue
         code = ast.get_source_segment(cell.source, statement) or ""
-        dropped.append(Dropped(f"{cell.filename}, line {statement.lineno}", code.splitlines()[0][:120] if code else "", _assigned_names(statement)))
+        dropped.append(
+            Dropped(
+                f"{cell.filename}, line {statement.lineno}",
+                code.splitlines()[0][:120] if code else "",
+                _assigned_names(statement),
+            )
+        )
         for lineno in span:
             if lineno not in kept_lines:
                 lines[lineno - 1] = ""

@@ -35,6 +35,8 @@ def _autoencoder_reason(m: dict[str, Any], thresholds: Mapping[str, float]) -> s
     if m["dead_dims"]:
         dims = " and ".join(str(d) for d in m["dead_dims"])
         return f"your latent dimension {dims} was always 0 after training (ReLU clipping, see Exercise 2c)"
+    if m.get("constant_output"):
+        return "your decoder output the same image for every input"
     limit = thresholds.get("test_mse_max")
     if limit is not None and not m["test_mse"] <= limit:
         return f"the test MSE was {m['test_mse']:.4f}, above the calibrated threshold {limit:.4f}"
@@ -46,7 +48,8 @@ def _classifier_reason(m: dict[str, Any], thresholds: Mapping[str, float]) -> st
         return "the loss became NaN"
     limit = thresholds.get("accuracy_min")
     if limit is not None and m["accuracy"] < limit:
-        return f"the test accuracy was {100 * m['accuracy']:.1f}%, below the calibrated threshold {100 * limit:.1f}%"
+        accuracy = 100 * m["accuracy"]
+        return f"the test accuracy was {accuracy:.1f}%, below the calibrated threshold {100 * limit:.1f}%"
     return None
 
 
@@ -64,7 +67,8 @@ def _dense_reason(m: dict[str, Any], thresholds: Mapping[str, float]) -> str | N
         return "the loss became NaN"
     limit = thresholds.get("test_bce_max")
     if limit is not None and not m["test_bce"] <= limit:
-        return f"the test binary cross-entropy was {m['test_bce']:.4f}, above the calibrated threshold {limit:.4f}"
+        bce = m["test_bce"]
+        return f"the test binary cross-entropy was {bce:.4f}, above the calibrated threshold {limit:.4f}"
     return None
 
 

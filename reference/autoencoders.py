@@ -70,9 +70,9 @@ def build_decoder() -> keras.Model:
     x = latent
     factors = [(2, 1), (2, 2), (2, 2), (2, 2)]
     for block, factor in enumerate(factors):
-        x = layers.Conv2DTranspose(
-            16, (3, 3), activation="relu", padding="same", name=f"deconv{block + 1}"
-        )(x)
+        x = layers.Conv2DTranspose(16, (3, 3), activation="relu", padding="same", name=f"deconv{block + 1}")(
+            x
+        )
         x = layers.UpSampling2D(factor, name=f"up{block + 1}")(x)
     x = layers.Conv2DTranspose(
         1,
@@ -278,7 +278,9 @@ def build_vae_decoder() -> keras.Model:
     x = layers.Dense(8 * 8 * 32, activation="relu", name="hidden")(latent)
     x = layers.Reshape((8, 8, 32), name="reshape")(x)
     for block, filters in enumerate((32, 16)):
-        x = layers.Conv2DTranspose(filters, (3, 3), activation="relu", padding="same", name=f"deconv{block + 1}")(x)
+        x = layers.Conv2DTranspose(
+            filters, (3, 3), activation="relu", padding="same", name=f"deconv{block + 1}"
+        )(x)
         x = layers.UpSampling2D((2, 2), name=f"up{block + 1}")(x)
     outputs = layers.Conv2DTranspose(1, (3, 3), activation="sigmoid", padding="same", name="image")(x)
     return keras.Model(latent, outputs, name="vae_decoder")
@@ -286,9 +288,7 @@ def build_vae_decoder() -> keras.Model:
 
 def kl_loss(z_mean, z_log_std):
     """Closed-form KL(N(mean, std^2) || N(0, 1)) per sample, summed over latent dimensions."""
-    return 0.5 * tf.reduce_sum(
-        tf.square(z_mean) + tf.exp(2.0 * z_log_std) - 1.0 - 2.0 * z_log_std, axis=-1
-    )
+    return 0.5 * tf.reduce_sum(tf.square(z_mean) + tf.exp(2.0 * z_log_std) - 1.0 - 2.0 * z_log_std, axis=-1)
 
 
 def vae_loss(x, x_rec, z_mean, z_log_std):
@@ -327,7 +327,7 @@ class VAE(keras.Model):
         with tf.GradientTape() as tape:
             loss = self._loss(data, training=True)
         gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights, strict=True))
         self.loss_tracker.update_state(loss)
         return {"loss": self.loss_tracker.result()}
 

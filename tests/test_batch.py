@@ -30,8 +30,19 @@ REFERENCE = (REPO / "reference" / "transposed_conv.py").read_text()
 TEMPLATE = (REPO / "student_template" / "transposed_conv.py").read_text()
 SLOW = "\nimport time\n\ntime.sleep(2)\n"  # appended: after the __future__ import
 HEADER = [
-    "student", "status", "total", "auto", "manual_pending", "tc1-example", "tc1-random", "tc2-example",
-    "tc2-random", "tc3-example", "tc3-random", "tc4-example", "tc4-random",
+    "student",
+    "status",
+    "total",
+    "auto",
+    "manual_pending",
+    "tc1-example",
+    "tc1-random",
+    "tc2-example",
+    "tc2-random",
+    "tc3-example",
+    "tc3-random",
+    "tc4-example",
+    "tc4-random",
 ]
 
 
@@ -89,15 +100,23 @@ def wait_for(condition, timeout: float = 90.0):
 
 
 def test_discovery_takes_files_and_one_submission_per_student_folder(tmp_path: Path) -> None:
-    subs = write_class(tmp_path / "subs", {
-        "alice.py": "", "bob.ipynb": "{}", "notes.txt": "", ".hidden.py": "",
-        "carol/transposed_conv.py": "", "carol/helper.py": "",  # the assignment's name wins
-        "dave/attempt1/work.py": "",  # an LMS export: one level deeper
-        "erin/a.py": "", "erin/b.py": "",
-        "frank/README.md": "",
-        "__pycache__/x.py": "",
-        "results/reports/alice.md": "",  # the output folder, inside the class folder
-    })
+    subs = write_class(
+        tmp_path / "subs",
+        {
+            "alice.py": "",
+            "bob.ipynb": "{}",
+            "notes.txt": "",
+            ".hidden.py": "",
+            "carol/transposed_conv.py": "",
+            "carol/helper.py": "",  # the assignment's name wins
+            "dave/attempt1/work.py": "",  # an LMS export: one level deeper
+            "erin/a.py": "",
+            "erin/b.py": "",
+            "frank/README.md": "",
+            "__pycache__/x.py": "",
+            "results/reports/alice.md": "",  # the output folder, inside the class folder
+        },
+    )
     found = discover(subs, "transposed_conv", exclude=subs / "results")
     entries = {entry.student: entry for entry in found.entries}
     assert list(entries) == ["alice", "bob", "carol", "dave", "erin", "frank"]
@@ -142,18 +161,21 @@ def test_batch_usage_errors_exit_2_with_one_line(tmp_path: Path, capsys: pytest.
 
 def test_each_submission_affects_only_its_own_row(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    subs = write_class(tmp_path / "subs", {
-        "alice.py": REFERENCE,
-        "bob.py": TEMPLATE,
-        "carol.py": "def conv_matrix(:\n",
-        "dave.py": "import os\nos._exit(3)\n",
-        "hank.py": "while True:\n    pass\n",
-        # Hostile: tries to overwrite a classmate's report and to read a classmate's file.
-        "mallory.py": REFERENCE + f"\nopen({str(out / 'reports' / 'alice.json')!r}, 'w').write('{{}}')\n",
-        "nina.py": REFERENCE + f"\nprint(open({str(tmp_path / 'subs' / 'bob.py')!r}).read())\n",
-        "erin/transposed_conv.py": REFERENCE,
-        "erin/helper.py": "",
-    })
+    subs = write_class(
+        tmp_path / "subs",
+        {
+            "alice.py": REFERENCE,
+            "bob.py": TEMPLATE,
+            "carol.py": "def conv_matrix(:\n",
+            "dave.py": "import os\nos._exit(3)\n",
+            "hank.py": "while True:\n    pass\n",
+            # Hostile: tries to overwrite a classmate's report and to read a classmate's file.
+            "mallory.py": REFERENCE + f"\nopen({str(out / 'reports' / 'alice.json')!r}, 'w').write('{{}}')\n",
+            "nina.py": REFERENCE + f"\nprint(open({str(tmp_path / 'subs' / 'bob.py')!r}).read())\n",
+            "erin/transposed_conv.py": REFERENCE,
+            "erin/helper.py": "",
+        },
+    )
     config = BatchConfig(subs, fast_rubric(tmp_path), out, workers=2)
     lines: list[str] = []
     result = run_batch(config, echo=lines.append)
@@ -164,9 +186,14 @@ def test_each_submission_affects_only_its_own_row(tmp_path: Path) -> None:
     assert list(rows) == ["alice", "bob", "carol", "dave", "erin", "hank", "mallory", "nina"]
     summary = {student: (row["status"], row["total"]) for student, row in rows.items()}
     assert summary == {
-        "alice": ("graded", "4"), "bob": ("graded", "0"), "carol": ("error", "0"), "dave": ("graded", "0"),
-        "erin": ("graded", "4"), "hank": ("timeout", "0"),
-        "mallory": ("graded", "4"), "nina": ("graded", "4"),
+        "alice": ("graded", "4"),
+        "bob": ("graded", "0"),
+        "carol": ("error", "0"),
+        "dave": ("graded", "0"),
+        "erin": ("graded", "4"),
+        "hank": ("timeout", "0"),
+        "mallory": ("graded", "4"),
+        "nina": ("graded", "4"),
     }
     assert read_report(out / "reports" / "alice.json").score == 4.0  # mallory could not overwrite it
     for student in ("mallory", "nina"):
@@ -214,7 +241,8 @@ def test_a_grading_process_that_dies_or_overruns_costs_only_its_own_row(tmp_path
     crashed = outcomes["crash"]
     assert (crashed.status, crashed.message) == ("error", "the grading process died (exit code 7)")
     assert (outcomes["slow"].status, outcomes["slow"].message) == (
-        "timeout", "grading took longer than 1 s and was stopped"
+        "timeout",
+        "grading took longer than 1 s and was stopped",
     )
     assert (outcomes["alice"].status, outcomes["alice"].score) == ("graded", 4.0)
     assert outcomes["crash"].internal and not outcomes["alice"].internal
@@ -260,10 +288,17 @@ def test_a_regraded_submission_keeps_its_instructor_scores(tmp_path: Path) -> No
 def test_a_killed_batch_resumes_without_losing_or_regrading_anything(
     tmp_path: Path, stop: signal.Signals, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    subs = write_class(tmp_path / "subs", {
-        "a.py": REFERENCE, "b.py": REFERENCE + SLOW, "c.py": TEMPLATE, "d.py": "def f(:\n",
-        "e.py": REFERENCE, "f.py": TEMPLATE,
-    })
+    subs = write_class(
+        tmp_path / "subs",
+        {
+            "a.py": REFERENCE,
+            "b.py": REFERENCE + SLOW,
+            "c.py": TEMPLATE,
+            "d.py": "def f(:\n",
+            "e.py": REFERENCE,
+            "f.py": TEMPLATE,
+        },
+    )
     out = tmp_path / "out"
     rubric = fast_rubric(tmp_path, load_timeout_s=20)
     args = ["batch", str(subs), "--rubric", str(rubric), "--out", str(out), "--workers", "1"]
@@ -295,8 +330,12 @@ def test_a_killed_batch_resumes_without_losing_or_regrading_anything(
     assert {s: t for s, t in report_times(out).items() if s in done} == done  # not rewritten
     reports = {student: read_report(out / "reports" / f"{student}.json") for student in "abcdef"}
     assert {s: (r.status, r.score) for s, r in reports.items()} == {
-        "a": ("graded", 4.0), "b": ("graded", 4.0), "c": ("graded", 0.0), "d": ("error", 0.0),
-        "e": ("graded", 4.0), "f": ("graded", 0.0),
+        "a": ("graded", 4.0),
+        "b": ("graded", 4.0),
+        "c": ("graded", 0.0),
+        "d": ("error", 0.0),
+        "e": ("graded", 4.0),
+        "f": ("graded", 0.0),
     }
     assert list(gradebook_rows(out)) == list("abcdef")
     assert not list(out.rglob("*.tmp"))
@@ -311,13 +350,25 @@ def test_the_dask_executor_grades_on_a_cluster(tmp_path: Path, capsys: pytest.Ca
     out = tmp_path / "out"
     # One worker process, two threads: two submissions at once in one process.
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster:
-        argv = ["batch", str(subs), "--rubric", str(fast_rubric(tmp_path)), "--out", str(out),
-                "--executor", "dask", "--scheduler", cluster.scheduler_address]
+        argv = [
+            "batch",
+            str(subs),
+            "--rubric",
+            str(fast_rubric(tmp_path)),
+            "--out",
+            str(out),
+            "--executor",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+        ]
         assert main(argv) == 0
     assert "graded 3 (1 error, 0 timeout), skipped 0" in capsys.readouterr().out
     rows = gradebook_rows(out)
     assert {s: (r["status"], r["total"]) for s, r in rows.items()} == {
-        "alice": ("graded", "4"), "bob": ("graded", "0"), "carol": ("error", "0"),
+        "alice": ("graded", "4"),
+        "bob": ("graded", "0"),
+        "carol": ("error", "0"),
     }
     alice = read_report(out / "reports" / "alice.json")
     assert alice.submission == str(subs / "alice.py")

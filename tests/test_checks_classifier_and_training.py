@@ -299,7 +299,7 @@ def test_vae_latent_means_far_from_the_prior_fail_one_third():
     verdict = run("vae_training", vae_inputs([250.0, 180.0], mean_offset=5.0))
     assert verdict.fraction == pytest.approx(2 / 3)
     assert "the latent means are not near the N(0, 1) prior" in verdict.feedback
-    assert "is the KL term in the loss?" in verdict.feedback
+    assert "the KL term of the loss is what pulls them towards the prior" in verdict.feedback
 
 
 def test_vae_training_with_poor_reconstructions_and_rising_loss():

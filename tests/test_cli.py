@@ -40,8 +40,17 @@ def test_grading_the_untouched_template_scores_zero_and_says_what_is_not_impleme
 
 
 def test_the_autoencoders_template_scores_zero_without_crashing(tmp_path):
-    """Every item of the untouched template fails cleanly; items that need training say why they were skipped."""
-    code = main(["grade", str(ROOT / "student_template" / "autoencoders.py"), "--out", str(tmp_path), "--budget", "smoke"])
+    """Every item of the untouched template fails cleanly; items that need training say why why skipped."""
+    code = main(
+        [
+            "grade",
+            str(ROOT / "student_template" / "autoencoders.py"),
+            "--out",
+            str(tmp_path),
+            "--budget",
+            "smoke",
+        ]
+    )
     assert code == 0
     report = read_json(tmp_path / "autoencoders.json")
     auto = [item for item in report["items"] if item["kind"] == "auto"]
@@ -83,7 +92,9 @@ def test_a_missing_file_exits_2_with_a_one_line_error_and_a_report(tmp_path):
 
 
 def test_a_missing_file_with_a_rubric_lists_every_item_as_an_error(tmp_path):
-    code = main(["grade", str(tmp_path / "gone.ipynb"), "--rubric", "transposed_conv", "--out", str(tmp_path)])
+    code = main(
+        ["grade", str(tmp_path / "gone.ipynb"), "--rubric", "transposed_conv", "--out", str(tmp_path)]
+    )
     assert code == 2
     report = read_json(tmp_path / "gone.json")
     assert len(report["items"]) == 8 and all(i["status"] == "error" for i in report["items"])
@@ -95,7 +106,10 @@ def test_a_missing_file_with_a_rubric_lists_every_item_as_an_error(tmp_path):
         (["grade", "x.py", "--rubric", "nope"], "unknown rubric 'nope'"),
         (["grade", "x.py", "--format", "pdf"], "unknown format 'pdf'"),
         (["grade", "x.py", "--rubric", "transposed_conv", "--budget", "huge"], "no budget named 'huge'"),
-        (["grade", "x.py", "--rubric", "transposed_conv", "--data", "/no/such/mnist.npz"], "MNIST file not found"),
+        (
+            ["grade", "x.py", "--rubric", "transposed_conv", "--data", "/no/such/mnist.npz"],
+            "MNIST file not found",
+        ),
         (["calibrate", "--rubric", "transposed_conv", "--seeds", "0"], "--seeds must be at least 1"),
     ],
 )
@@ -108,7 +122,16 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, capsys, args, message):
 
 
 def test_the_rubric_is_inferred_from_the_names_a_submission_defines(tmp_path):
-    code = main(["grade", str(ROOT / "reference" / "transposed_conv.py"), "--out", str(tmp_path), "--format", "json,gradescope"])
+    code = main(
+        [
+            "grade",
+            str(ROOT / "reference" / "transposed_conv.py"),
+            "--out",
+            str(tmp_path),
+            "--format",
+            "json,gradescope",
+        ]
+    )
     assert code == 0
     report = read_json(tmp_path / "transposed_conv.json")
     assert report["assignment"] == "transposed_conv" and report["auto_score"] == 4
@@ -132,8 +155,10 @@ def test_list_rubrics_shows_points(capsys):
 
 def test_the_self_check_lists_what_to_fix_first(tmp_path, capsys):
     source = (ROOT / "reference" / "transposed_conv.py").read_text()
-    broken = source.replace("    return (conv_matrix(kernel, image.shape) @ image.ravel()).reshape(out_shape)",
-                            "    raise NotImplementedError('conv2d_as_matmul')")
+    broken = source.replace(
+        "    return (conv_matrix(kernel, image.shape) @ image.ravel()).reshape(out_shape)",
+        "    raise NotImplementedError('conv2d_as_matmul')",
+    )
     path = tmp_path / "mine.py"
     path.write_text(broken)
     assert main(["check", str(path)]) == 0

@@ -26,10 +26,10 @@ from grader.rubric import load_rubric
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET = "smoke"
 WORKERS = 2
-# Graded twice for the determinism test: kl_missing's VAE is judged on how far its latent
-# means drift from the prior, a metric that sits close to its threshold after a tiny budget,
-# so any nondeterminism in training (seeds, thread scheduling, retries) would show there first.
-NEAR_THRESHOLD = "mutant_kl_missing"
+# Graded twice for the determinism test: at the smoke budget this classifier (Dense on the
+# 2-number latent) reaches about 11% test accuracy against a calibrated threshold of about 8%,
+# so a little nondeterminism in training (seeds, threads, retries) would flip its verdict.
+NEAR_THRESHOLD = "mutant_classifier_keeps_last_conv"
 
 
 def _load_benchmark():
@@ -45,6 +45,13 @@ ENTRIES = fidelity.discover()
 BY_NAME = {entry.name: entry for entry in ENTRIES}
 
 
+class Graded(dict):
+    """key -> Report; a short repr keeps a failing test's output readable."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} graded submissions>"
+
+
 @pytest.fixture(scope="module")
 def graded():
     """Every entry, the references (the baselines) and the determinism re-runs, graded concurrently."""
@@ -53,11 +60,19 @@ def graded():
         f"again:{NEAR_THRESHOLD}": (BY_NAME[NEAR_THRESHOLD].path, BY_NAME[NEAR_THRESHOLD].rubric),
     }
     extra = fidelity.baselines_for(ENTRIES) | again
-    return fidelity.grade_all(ENTRIES, BUDGET, WORKERS, extra, threads=1)
+    return Graded(fidelity.grade_all(ENTRIES, BUDGET, WORKERS, extra, threads=1))
 
 
 def _verdicts(report) -> list[tuple[str, str, float, str]]:
     return [(item.id, item.status, item.score, item.feedback) for item in report.items]
+
+
+def _attempts(report) -> dict[str, tuple]:
+    """Each stage's attempts (seed, why retried) and the kept seed; timings left out."""
+    return {
+        stage: (tuple((a["seed"], a["reason"]) for a in record["attempts"]), record["selected_seed"])
+        for stage, record in report.stages.items()
+    }
 
 
 # -- the corpus itself (no grading) -----------------------------------------------------------------
@@ -86,10 +101,12 @@ def test_corpus_entry_names_only_automatic_items_of_its_rubric(entry):
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.name)
 def test_corpus_entry_gets_its_expected_verdicts(entry, graded):
     report = graded[entry.name]
+    if isinstance(report, fidelity.GraderCrash):
+        pytest.fail(f"grading {entry.name} crashed the grader:\n{report.error}")
     outcome = fidelity.compare(entry, report, graded.get(f"reference:{entry.rubric}"))
     problems = "\n".join(f"  {mismatch}" for mismatch in outcome.mismatches)
     assert outcome.ok, f"{entry.name}: {entry.description}\n{problems}"
-    if entry.kind == "variant" and not outcome.unjudged:
+    if entry.kind == "variant" and not outcome.unjudged and BUDGET not in entry.budgets:
         assert report.auto_score == pytest.approx(report.auto_max)
     if entry.keras:
         assert report.keras.startswith(entry.keras)
@@ -105,4 +122,4 @@ def test_grading_the_reference_twice_gives_identical_verdicts(graded):
 def test_grading_a_mutant_near_its_threshold_twice_gives_identical_verdicts(graded):
     first, second = graded[NEAR_THRESHOLD], graded[f"again:{NEAR_THRESHOLD}"]
     assert _verdicts(first) == _verdicts(second)
-    assert first.stages == second.stages  # the same training attempts, the same one kept
+    assert _attempts(first) == _attempts(second)  # the same training attempts, the same one kept

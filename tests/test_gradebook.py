@@ -25,17 +25,42 @@ def make_report(student: str, outcomes: dict[str, tuple[str, float, str]], statu
     items = []
     for item_id, kind, points in ITEMS:
         if kind == "manual":
-            items.append(ItemResult(item_id, item_id, f"answer {item_id}", 0.0, points, "manual",
-                                    "graded by your instructor.", "public", kind="manual", answer="because"))
+            items.append(
+                ItemResult(
+                    item_id,
+                    item_id,
+                    f"answer {item_id}",
+                    0.0,
+                    points,
+                    "manual",
+                    "graded by your instructor.",
+                    "public",
+                    kind="manual",
+                    answer="because",
+                )
+            )
         else:
             state, score, text = outcomes.get(item_id, ("passed", points, "ok"))
             items.append(ItemResult(item_id, "1", f"item {item_id}", score, points, state, text, "public"))
     items.append(ItemResult("integrity", "-", "Integrity", 0, 0, "manual", "flag", "hidden", kind="manual"))
     report = Report(
-        assignment="toy", submission=f"subs/{student}.py", submission_sha256="a" * 64, score=0, max_score=0,
-        auto_score=0, auto_max=0, manual_pending=0, grader_version="0.1.0", rubric_sha256="b" * 64,
-        budget={"name": "default", "seed": 0}, data={"name": "default", "fingerprint": "f"}, seed=0,
-        seconds=1.0, items=items, status=status, student=student,
+        assignment="toy",
+        submission=f"subs/{student}.py",
+        submission_sha256="a" * 64,
+        score=0,
+        max_score=0,
+        auto_score=0,
+        auto_max=0,
+        manual_pending=0,
+        grader_version="0.1.0",
+        rubric_sha256="b" * 64,
+        budget={"name": "default", "seed": 0},
+        data={"name": "default", "fingerprint": "f"},
+        seed=0,
+        seconds=1.0,
+        items=items,
+        status=status,
+        student=student,
         load_error="syntax error in x.py at line 3" if status == "error" else "",
     )
     report.recompute_totals()
@@ -49,14 +74,20 @@ def out(tmp_path: Path) -> Path:
     unreadable = ("error", 0.0, "your submission could not be read")
     reports = {
         "alice": make_report("alice", {}),
-        "bob": make_report("bob", {
-            "shape": ("failed", 0.0, "encoder output is (N, 2, 2, 1); expected (N, 1, 2, 1)"),
-            "train": ("partial", 1.0, "test MSE 0.0871 is above the threshold 0.06"),
-        }),
-        "carol": make_report("carol", {
-            "shape": ("failed", 0.0, "encoder output is (N, 4, 4, 1); expected (N, 1, 2, 1)"),
-            "train": ("partial", 1.0, "test MSE 0.0912 is above the threshold 0.06"),
-        }),
+        "bob": make_report(
+            "bob",
+            {
+                "shape": ("failed", 0.0, "encoder output is (N, 2, 2, 1); expected (N, 1, 2, 1)"),
+                "train": ("partial", 1.0, "test MSE 0.0871 is above the threshold 0.06"),
+            },
+        ),
+        "carol": make_report(
+            "carol",
+            {
+                "shape": ("failed", 0.0, "encoder output is (N, 4, 4, 1); expected (N, 1, 2, 1)"),
+                "train": ("partial", 1.0, "test MSE 0.0912 is above the threshold 0.06"),
+            },
+        ),
         "dave": make_report("dave", {"shape": unreadable, "train": unreadable}, status="error"),
     }
     for student, report in reports.items():
@@ -88,8 +119,17 @@ def test_gradebook_has_one_row_per_student_and_a_column_per_item(out: Path) -> N
     assert header == ["student", "status", "total", "auto", "manual_pending", "shape", "train", "2b", "2c"]
     rows = {row["student"]: row for row in read_gradebook(out)}
     assert list(rows) == ["alice", "bob", "carol", "dave"]
-    assert rows["alice"] | {} == {"student": "alice", "status": "graded", "total": "3", "auto": "3",
-                                  "manual_pending": "1.5", "shape": "1", "train": "2", "2b": "", "2c": ""}
+    assert rows["alice"] | {} == {
+        "student": "alice",
+        "status": "graded",
+        "total": "3",
+        "auto": "3",
+        "manual_pending": "1.5",
+        "shape": "1",
+        "train": "2",
+        "2b": "",
+        "2c": "",
+    }
     assert (rows["bob"]["total"], rows["bob"]["shape"], rows["bob"]["train"]) == ("1", "0", "1")
     assert rows["dave"]["status"] == "error"
 
@@ -139,13 +179,19 @@ def test_the_manual_template_lists_every_pending_manual_item(out: Path) -> None:
 
 
 def test_merge_manual_updates_json_markdown_gradescope_and_gradebook(out: Path, tmp_path: Path) -> None:
-    scores = write_csv(tmp_path / "scores.csv", "\n".join([
-        "student,item,points,comment",
-        "alice,2b,0.5,clear",
-        'alice,2c,0.25,"half right, see 2b"',
-        "bob,2b,0,",
-        "bob,2c,,",  # left empty: stays pending
-    ]) + "\n")
+    scores = write_csv(
+        tmp_path / "scores.csv",
+        "\n".join(
+            [
+                "student,item,points,comment",
+                "alice,2b,0.5,clear",
+                'alice,2c,0.25,"half right, see 2b"',
+                "bob,2b,0,",
+                "bob,2c,,",  # left empty: stays pending
+            ]
+        )
+        + "\n",
+    )
     result = merge_manual(out, scores)
     assert (result.merged, result.students, result.left_empty) == (3, 2, 1)
 
@@ -170,18 +216,24 @@ def test_merge_manual_updates_json_markdown_gradescope_and_gradebook(out: Path, 
 
 
 def test_merge_manual_names_every_bad_line_and_merges_nothing(out: Path, tmp_path: Path) -> None:
-    scores = write_csv(tmp_path / "scores.csv", "\n".join([
-        "student,item,points,comment",
-        "alice,2b,0.5,fine",      # line 2: valid, but must not be merged either
-        "alyce,2b,0.5,",          # line 3: unknown student
-        "bob,shape,1,",           # line 4: automatic item
-        "bob,2x,1,",              # line 5: unknown item
-        "bob,2b,0.7,",            # line 6: above the maximum
-        "carol,2c,lots,",         # line 7: not a number
-        "carol,2c,-1,",           # line 8: below zero
-        "alice,2b,0.25,again",    # line 9: a second score
-        "dave,2c,,needs a score", # line 10: comment without points
-    ]) + "\n")
+    scores = write_csv(
+        tmp_path / "scores.csv",
+        "\n".join(
+            [
+                "student,item,points,comment",
+                "alice,2b,0.5,fine",  # line 2: valid, but must not be merged either
+                "alyce,2b,0.5,",  # line 3: unknown student
+                "bob,shape,1,",  # line 4: automatic item
+                "bob,2x,1,",  # line 5: unknown item
+                "bob,2b,0.7,",  # line 6: above the maximum
+                "carol,2c,lots,",  # line 7: not a number
+                "carol,2c,-1,",  # line 8: below zero
+                "alice,2b,0.25,again",  # line 9: a second score
+                "dave,2c,,needs a score",  # line 10: comment without points
+            ]
+        )
+        + "\n",
+    )
     before = contents(out)
     with pytest.raises(MergeError) as caught:
         merge_manual(out, scores)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.grading import grade
 from rubric_tools import reduced_rubric
+
+from grader.grading import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "reference" / "autoencoders.py").read_text()
@@ -24,12 +25,22 @@ def test_a_worker_killed_mid_grading_is_replaced_and_trained_models_are_rebuilt(
     )
     path = tmp_path / "killer.py"
     path.write_text(source)
-    rubric = reduced_rubric(tmp_path, "autoencoders", ("1-training", "1-plot-loss", "4a-accuracy", "4b-history"))
+    rubric = reduced_rubric(
+        tmp_path, "autoencoders", ("1-training", "1-plot-loss", "4a-accuracy", "4b-history")
+    )
     report = grade(path, rubric, budget="smoke")
     statuses = {item.id: item.status for item in report.items if item.id != "integrity"}
     assert "sends signals (os.kill)" in report.item("integrity").feedback
-    assert statuses == {"1-training": "passed", "1-plot-loss": "error", "4a-accuracy": "passed", "4b-history": "passed"}
-    assert "crashed" in report.item("1-plot-loss").feedback and "plot loss" in report.item("1-plot-loss").feedback
+    assert statuses == {
+        "1-training": "passed",
+        "1-plot-loss": "error",
+        "4a-accuracy": "passed",
+        "4b-history": "passed",
+    }
+    assert (
+        "crashed" in report.item("1-plot-loss").feedback
+        and "plot loss" in report.item("1-plot-loss").feedback
+    )
     assert report.debug["worker_restarts"] == 1
     # The classifier starts from the autoencoder trained with the selected seed, rebuilt in the new worker.
     assert report.stages["autoencoder"]["selected_seed"] == 0
@@ -55,15 +66,25 @@ def test_the_report_lists_the_statements_a_notebook_loader_dropped(tmp_path):
 def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
     import nbformat
 
-    source = (ROOT / "reference" / "transposed_conv.py").read_text().replace(
-        "    kernel = np.asarray(kernel, dtype=np.float64)\n    in_h, in_w = input_shape",
-        "    kernel = np.asarray(kernel, dtype=np.float64) * SCALE\n    in_h, in_w = input_shape",
+    source = (
+        (ROOT / "reference" / "transposed_conv.py")
+        .read_text()
+        .replace(
+            "    kernel = np.asarray(kernel, dtype=np.float64)\n    in_h, in_w = input_shape",
+            "    kernel = np.asarray(kernel, dtype=np.float64) * SCALE\n    in_h, in_w = input_shape",
+        )
     )
-    cells = [nbformat.v4.new_code_cell("import numpy as np\nSCALE = np.float64(1.0)"), nbformat.v4.new_code_cell(source)]
+    cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nSCALE = np.float64(1.0)"),
+        nbformat.v4.new_code_cell(source),
+    ]
     path = tmp_path / "nb.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
     report = grade(path, "transposed_conv")
     feedback = report.item("tc1-example").feedback
     assert "conv_matrix raised NameError: name 'SCALE' is not defined" in feedback
-    assert "`SCALE` is set by a notebook statement the grader does not run (nb.ipynb, cell 1, line 2)" in feedback
+    assert (
+        "`SCALE` is set by a notebook statement the grader does not run (nb.ipynb, cell 1, line 2)"
+        in feedback
+    )
     assert 'File "nb.ipynb, cell 2", line' in feedback, "the student's own traceback line is shown"

@@ -48,8 +48,19 @@ CORPUS = Path(__file__).resolve().parent / "hostile"
 ENTRIES = sorted(path.name for path in CORPUS.iterdir() if (path / "expected.toml").is_file())
 VICTIM = "reference_transposed_conv"  # the report the cheats try to overwrite
 KNOWN_KEYS = {
-    "threat", "kind", "rubric", "max_seconds", "report_status", "zero", "full", "status", "feedback",
-    "integrity", "notebook_cells", "process_gone", "planted",
+    "threat",
+    "kind",
+    "rubric",
+    "max_seconds",
+    "report_status",
+    "zero",
+    "full",
+    "status",
+    "feedback",
+    "integrity",
+    "notebook_cells",
+    "process_gone",
+    "planted",
 }
 # One set of limits per class (a batch has one): low enough that the limits are reached fast.
 TC_LIMITS = SandboxLimits(memory_mb=512, processes=8, output_file_mb=16)
@@ -92,9 +103,11 @@ def notebook(source: str, cells: int) -> str:
     """``source`` split into cells at its top-level definitions, padded to ``cells`` cells."""
     parts = [part for part in re.split(r"\n\n\n+", source) if part.strip()]  # PEP 8's two blank lines
     padding = [f"filler_{i} = {i}" if i % 2 else f"Note {i}." for i in range(cells - len(parts))]
+
     def cell(index: int, text: str, kind: str) -> dict[str, Any]:
         extra = {"execution_count": None, "outputs": []} if kind == "code" else {}
         return {"cell_type": kind, "id": f"c{index}", "metadata": {}, "source": text, **extra}
+
     content = [cell(i, text, "code") for i, text in enumerate(parts)]
     content += [cell(len(parts) + i, text, "code" if i % 2 else "markdown") for i, text in enumerate(padding)]
     return json.dumps({"cells": content, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
@@ -125,8 +138,9 @@ class Graded:
         return read_report(self.out / "reports" / f"{student}.json")
 
 
-def grade_class(classroom: Path, rubric: Path, out: Path, options: GradeOptions, workers: int,
-                resume: bool = False) -> list[str]:
+def grade_class(
+    classroom: Path, rubric: Path, out: Path, options: GradeOptions, workers: int, resume: bool = False
+) -> list[str]:
     messages: list[str] = []
     config = BatchConfig(classroom, rubric, out, options=options, workers=workers, resume=resume)
     run_batch(config, echo=messages.append)
@@ -144,8 +158,12 @@ def build_transposed_conv_class(root: Path) -> Graded:
     grade_class(classroom, rubric, out, options, workers=1)
     files = [path for path in out.rglob("*") if path.is_file() and VICTIM in str(path.relative_to(out))]
     victim = {str(path.relative_to(out)): path.read_bytes() for path in files}
-    places = {"__REPO__": str(REPO), "__OUT_DIR__": str(out), "__MARKER_DIR__": str(marker),
-              "__RUBRIC__": str(rubric)}
+    places = {
+        "__REPO__": str(REPO),
+        "__OUT_DIR__": str(out),
+        "__MARKER_DIR__": str(marker),
+        "__RUBRIC__": str(rubric),
+    }
     for entry in ENTRIES:
         if expected(entry)["rubric"] == "transposed_conv":
             copy_entry(entry, classroom, places)
@@ -159,8 +177,12 @@ def build_autoencoders_class(root: Path) -> Graded:
         folder.mkdir(parents=True)
     rubric = autoencoders_rubric(root)
     (classroom / "reference_autoencoders.py").write_text((REPO / "reference" / "autoencoders.py").read_text())
-    places = {"__REPO__": str(REPO), "__OUT_DIR__": str(out), "__MARKER_DIR__": str(marker),
-              "__RUBRIC__": str(rubric)}
+    places = {
+        "__REPO__": str(REPO),
+        "__OUT_DIR__": str(out),
+        "__MARKER_DIR__": str(marker),
+        "__RUBRIC__": str(rubric),
+    }
     for entry in ENTRIES:
         if expected(entry)["rubric"] == "autoencoders":
             copy_entry(entry, classroom, places)

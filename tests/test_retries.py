@@ -12,10 +12,10 @@ import concurrent.futures
 from pathlib import Path
 
 import pytest
+from rubric_tools import reduced_rubric
 
 from grader.grading import grade
 from grader.sandbox.supervisor import SandboxLimits
-from rubric_tools import reduced_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "reference" / "autoencoders.py").read_text()
@@ -55,7 +55,10 @@ def test_a_collapse_at_the_first_seed_is_retried_and_reported(tmp_path):
     assert "latent dimension 1 and 2 was always 0" in attempts[0]["reason"]
     assert attempts[1]["reason"] is None
     assert "trained your model 2 times" in item.feedback
-    assert "with seed 0 your latent dimension 1 and 2 was always 0 after training (ReLU clipping, see Exercise 2c)" in item.feedback
+    assert (
+        "with seed 0 your latent dimension 1 and 2 was always 0 after training (ReLU clipping, see Exercise "
+        "2c)" in item.feedback
+    )
     assert "kept the attempt with seed 1" in item.feedback
 
 
@@ -91,7 +94,9 @@ def test_the_plain_specified_architecture_gets_full_marks_for_every_grading_seed
     path = write(tmp_path, "plain", PLAIN)
     limits = SandboxLimits(threads=1)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        reports = list(pool.map(lambda seed: grade(path, rubric, budget="smoke", seed=seed, limits=limits), seeds))
+        reports = list(
+            pool.map(lambda seed: grade(path, rubric, budget="smoke", seed=seed, limits=limits), seeds)
+        )
     for seed, report in zip(seeds, reports, strict=True):
         failed = [(i.id, i.feedback) for i in report.items if i.kind == "auto" and i.status != "passed"]
         assert not failed, f"grading seed {seed}: {failed}"

@@ -106,7 +106,9 @@ LOSS_WORDS = {
     "sparse_categorical_crossentropy": "sparse categorical cross-entropy",
     "none": "no loss (the model is not compiled with one)",
 }
-CROSS_ENTROPIES = frozenset({"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"})
+CROSS_ENTROPIES = frozenset(
+    {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"}
+)
 
 
 def canonical_loss(descriptor: Mapping[str, Any] | None) -> str:
@@ -134,10 +136,13 @@ def loss_words(canonical: str) -> str:
     return LOSS_WORDS.get(canonical, canonical)
 
 
-
 def _regression_values() -> dict[str, float]:
     """What the standard losses give on the worker's fixed loss-probe arrays."""
-    pairs = [(t, p) for rt, rp in zip(LOSS_PROBE_TRUE, LOSS_PROBE_PRED, strict=True) for t, p in zip(rt, rp, strict=True)]
+    pairs = [
+        (t, p)
+        for rt, rp in zip(LOSS_PROBE_TRUE, LOSS_PROBE_PRED, strict=True)
+        for t, p in zip(rt, rp, strict=True)
+    ]
     mse = sum((t - p) ** 2 for t, p in pairs) / len(pairs)
     mae = sum(abs(t - p) for t, p in pairs) / len(pairs)
     bce = -sum(t * math.log(p) + (1 - t) * math.log(1 - p) for t, p in pairs) / len(pairs)

@@ -71,7 +71,9 @@ class StudentError:
         if self.kind == "not_implemented":
             return f"not implemented yet: {self.name}"
         if self.kind == "exit":
-            return f"your code called {self.message} during {self.name}; the grader cannot give points for it."
+            return (
+                f"your code called {self.message} during {self.name}; the grader cannot give points for it."
+            )
         if self.kind == "invalid":
             return f"{self.name}: {self.message}"
         text = f"{self.name} raised {self.exc_type}: {self.message}"

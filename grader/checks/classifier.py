@@ -5,8 +5,18 @@ from __future__ import annotations
 from grader.checks.architecture import canonical_loss, effective_activation, kind, layer_label, loss_words
 from grader.checks.base import CheckInputs, Verdict, check, sentences
 
-HEAD_TYPES = frozenset({"Flatten", "Dense", "Activation", "Softmax", "Dropout", "GlobalAveragePooling2D",
-                        "GlobalMaxPooling2D", "Reshape"})
+HEAD_TYPES = frozenset(
+    {
+        "Flatten",
+        "Dense",
+        "Activation",
+        "Softmax",
+        "Dropout",
+        "GlobalAveragePooling2D",
+        "GlobalMaxPooling2D",
+        "Reshape",
+    }
+)
 CATEGORICAL = frozenset({"categorical_crossentropy", "sparse_categorical_crossentropy"})
 
 
@@ -24,7 +34,8 @@ def classifier_structure(inputs: CheckInputs) -> Verdict:
         problems.append(f"the classifier does not reuse the encoder's conv layers {missing or convs}")
     elif set(replaced) & shared:
         problems.append(
-            f"the classifier still contains the encoder's last conv layer '{replaced[0]}'; replace it (and its "
+            f"the classifier still contains the encoder's last conv layer '{replaced[0]}'; replace it (and "
+            f"its "
             "pooling) with Flatten + Dense"
         )
     else:
@@ -39,25 +50,39 @@ def classifier_structure(inputs: CheckInputs) -> Verdict:
     loss = canonical_loss(classifier.get("loss"))
     from_logits = bool((classifier.get("loss") or {}).get("from_logits"))
     if strange:
-        problems.append(f"the head after the encoder layers should be Flatten + Dense; found {', '.join(strange)}")
+        problems.append(
+            f"the head after the encoder layers should be Flatten + Dense; found {', '.join(strange)}"
+        )
     elif not dense or not output_ok:
-        problems.append(f"the classifier should end in Dense(10); its output is {classifier['output_shapes'][0]}")
+        problems.append(
+            f"the classifier should end in Dense(10); its output is {classifier['output_shapes'][0]}"
+        )
     elif activation not in ("softmax", "linear"):
-        problems.append(f"the last Dense layer uses '{activation}'; use softmax (or no activation with from_logits=True)")
+        problems.append(
+            f"the last Dense layer uses '{activation}'; use softmax (or no activation with from_logits=True)"
+        )
     else:
         passed += 1
 
     if loss not in CATEGORICAL:
-        problems.append(f"the classifier is compiled with {loss_words(loss)}; use a (sparse) categorical cross-entropy")
+        problems.append(
+            f"the classifier is compiled with {loss_words(loss)}; use a (sparse) categorical cross-entropy"
+        )
     elif activation == "linear" and not from_logits:
-        problems.append("the last layer outputs logits (no softmax) but the loss is not built with from_logits=True")
+        problems.append(
+            "the last layer outputs logits (no softmax) but the loss is not built with from_logits=True"
+        )
     elif activation == "softmax" and from_logits:
-        problems.append("the last layer applies softmax but the loss says from_logits=True: softmax would be applied twice")
+        problems.append(
+            "the last layer applies softmax but the loss says from_logits=True: softmax would be applied "
+            "twice"
+        )
     else:
         passed += 1
 
     if problems:
         return Verdict(passed / 3, sentences(problems))
     return Verdict.passed(
-        "The classifier reuses the encoder up to its last conv block, ends in Dense(10) and uses cross-entropy."
+        "The classifier reuses the encoder up to its last conv block, ends in Dense(10) and uses "
+        "cross-entropy."
     )

@@ -51,7 +51,9 @@ def expected_random_correct(inputs: CheckInputs) -> Verdict:
     low, high = inputs.params.get("range", [90, 110])
     found = _number(inputs, "EXPECTED_RANDOM_CORRECT")
     if found is None:
-        return Verdict.failed("EXPECTED_RANDOM_CORRECT should be a number (how many of the 1000 test images).")
+        return Verdict.failed(
+            "EXPECTED_RANDOM_CORRECT should be a number (how many of the 1000 test images)."
+        )
     if low <= found <= high:
         return Verdict.passed(f"EXPECTED_RANDOM_CORRECT = {found:g}: about 1 in 10 of the 1000 test images.")
     if 0 < found <= 1 or 5 <= found <= 15:
@@ -59,11 +61,14 @@ def expected_random_correct(inputs: CheckInputs) -> Verdict:
             f"EXPECTED_RANDOM_CORRECT is {found:g}: that looks like a fraction or a percentage; the question "
             "asks how many of the 1000 test images would be right."
         )
-    return Verdict.failed(f"EXPECTED_RANDOM_CORRECT is {found:g}; with 10 equally likely digits, how many of 1000?")
+    return Verdict.failed(
+        f"EXPECTED_RANDOM_CORRECT is {found:g}; with 10 equally likely digits, how many of 1000?"
+    )
 
 
 CROSS_ENTROPY_WORDS = re.compile(
-    r"cross[\s_-]*entropy|crossentropy|\bcce\b|log[\s_-]*loss|negative\s+log[\s-]*likelihood|\bnll\b", re.IGNORECASE
+    r"cross[\s_-]*entropy|crossentropy|\bcce\b|log[\s_-]*loss|negative\s+log[\s-]*likelihood|\bnll\b",
+    re.IGNORECASE,
 )
 
 
@@ -75,7 +80,9 @@ def classification_loss_text(inputs: CheckInputs) -> Verdict:
         return Verdict.failed("CLASSIFICATION_LOSS is empty: name the loss you would use for classification.")
     if CROSS_ENTROPY_WORDS.search(text):
         return Verdict.passed(f"'{text[:80]}' is a cross-entropy loss: right for classification.")
-    return Verdict.failed(f"'{text[:80]}' is not a cross-entropy loss; for 10 classes use (sparse) categorical cross-entropy.")
+    return Verdict.failed(
+        f"'{text[:80]}' is not a cross-entropy loss; for 10 classes use (sparse) categorical cross-entropy."
+    )
 
 
 ATTENTION_READINGS = {
@@ -95,9 +102,13 @@ def attention_value(inputs: CheckInputs) -> Verdict:
     elif value.get("kind") == "array":
         found = inputs.array("constants", "ATTENTION_OUTPUT").ravel()
     else:
-        return Verdict.failed(f"ATTENTION_OUTPUT should be a list of numbers; it is a {value.get('type', value.get('kind'))}.")
+        return Verdict.failed(
+            f"ATTENTION_OUTPUT should be a list of numbers; it is a {value.get('type', value.get('kind'))}."
+        )
     for reading, expected in ATTENTION_READINGS.items():
         if found.shape == expected.shape and np.allclose(expected, found, atol=2e-3):
-            return Verdict.passed(f"ATTENTION_OUTPUT = {np.round(found, 4).tolist()}: right, reading the vectors as {reading}.")
+            return Verdict.passed(
+                f"ATTENTION_OUTPUT = {np.round(found, 4).tolist()}: right, reading the vectors as {reading}."
+            )
     readings = "; ".join(f"as {name}: {np.round(v, 4).tolist()}" for name, v in ATTENTION_READINGS.items())
     return Verdict.failed(f"ATTENTION_OUTPUT is {np.round(found, 4).tolist()}; expected ({readings}).")

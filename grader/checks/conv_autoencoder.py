@@ -49,10 +49,14 @@ def conv_layer_types(inputs: CheckInputs) -> Verdict:
         for record in records:
             found = kind(record, _shape_only(inputs))
             if found not in kinds + ("act", "shape"):
-                problems.append(f"the {model} uses {layer_label(record)}; it may only contain {words[model]} layers")
+                problems.append(
+                    f"the {model} uses {layer_label(record)}; it may only contain {words[model]} layers"
+                )
     if problems:
         return Verdict.failed("; ".join(problems) + " (Exercise 1).")
-    return Verdict.passed("The encoder uses only Conv2D and pooling, the decoder only Conv2DTranspose and upsampling.")
+    return Verdict.passed(
+        "The encoder uses only Conv2D and pooling, the decoder only Conv2DTranspose and upsampling."
+    )
 
 
 @check("conv_relu", probes=PROBE)
@@ -61,7 +65,7 @@ def conv_relu(inputs: CheckInputs) -> Verdict:
     final_allowed = tuple(inputs.params.get("final_decoder_activations", ("relu",)))
     problems = []
     total = 0
-    for model, conv_kind in (("encoder", "conv"), ("decoder", "deconv")):
+    for model in ("encoder", "decoder"):
         records = _records(inputs, model)
         convs = [i for i in range(len(records)) if kind(records[i]) in ("conv", "deconv")]
         for position, index in enumerate(convs):
@@ -70,13 +74,17 @@ def conv_relu(inputs: CheckInputs) -> Verdict:
             is_final = model == "decoder" and position == len(convs) - 1
             allowed = final_allowed if is_final else ("relu",)
             if activation not in allowed:
-                where = "the decoder's last layer" if is_final else f"{model} layer {layer_label(records[index])}"
+                where = (
+                    "the decoder's last layer" if is_final else f"{model} layer {layer_label(records[index])}"
+                )
                 expected = " or ".join(allowed)
                 problems.append(f"{where} is followed by '{activation}', expected {expected}")
     if total == 0:
         return Verdict.failed("no (transposed) convolution layers were found.")
     if problems:
-        return Verdict.failed("; ".join(problems) + ". Every (transposed) convolution must be followed by a ReLU.")
+        return Verdict.failed(
+            "; ".join(problems) + ". Every (transposed) convolution must be followed by a ReLU."
+        )
     return Verdict.passed("Every (transposed) convolution is followed by a ReLU.")
 
 
@@ -88,7 +96,9 @@ def conv_padding(inputs: CheckInputs) -> Verdict:
             if kind(record) in ("conv", "deconv") and record.get("padding") != "same":
                 problems.append(f"{model} layer {layer_label(record)} uses padding='{record.get('padding')}'")
     if problems:
-        return Verdict.failed("; ".join(problems) + "; use padding='same' for every (transposed) convolution.")
+        return Verdict.failed(
+            "; ".join(problems) + "; use padding='same' for every (transposed) convolution."
+        )
     return Verdict.passed("Every (transposed) convolution uses padding='same'.")
 
 
@@ -117,10 +127,7 @@ def conv_resampling(inputs: CheckInputs) -> Verdict:
     """
     allow_final = bool(inputs.params.get("allow_final_full_resolution_conv", True))
     problems = []
-    for model, conv_kind, resample, verb in (
-        ("encoder", "conv", "pool", "pooling"),
-        ("decoder", "deconv", "up", "upsampling"),
-    ):
+    for model, resample, verb in (("encoder", "pool", "pooling"), ("decoder", "up", "upsampling")):
         records = [r for r in _records(inputs, model) if kind(r, _shape_only(inputs)) != "shape"]
         convs = [i for i in range(len(records)) if kind(records[i]) in ("conv", "deconv")]
         for position, index in enumerate(convs):
@@ -136,7 +143,8 @@ def conv_resampling(inputs: CheckInputs) -> Verdict:
             nxt = records[following]
             if kind(nxt) != resample:
                 problems.append(
-                    f"{model} layer {layer_label(records[index])} is followed by {layer_label(nxt)}, not by {verb}"
+                    f"{model} layer {layer_label(records[index])} is followed by {layer_label(nxt)}, not by "
+                    f"{verb}"
                 )
             elif not _factor_two(nxt, shrink=resample == "pool"):
                 problems.append(
@@ -145,7 +153,9 @@ def conv_resampling(inputs: CheckInputs) -> Verdict:
                 )
     if problems:
         return Verdict.failed(sentences(problems))
-    return Verdict.passed("Every (transposed) convolution is followed by pooling / upsampling by a factor of 2.")
+    return Verdict.passed(
+        "Every (transposed) convolution is followed by pooling / upsampling by a factor of 2."
+    )
 
 
 @check("conv_filters", probes=PROBE)
@@ -161,13 +171,15 @@ def conv_filters(inputs: CheckInputs) -> Verdict:
             if position == len(convs) - 1:
                 if record.get("filters") != 1:
                     problems.append(
-                        f"the {model}'s last layer {layer_label(record)} has {record.get('filters')} filters, expected 1"
+                        f"the {model}'s last layer {layer_label(record)} has {record.get('filters')} "
+                        f"filters, expected 1"
                     )
                 continue
             if record.get("filters") != filters or list(record.get("kernel_size", [])) != kernel:
                 problems.append(
                     f"{model} layer {layer_label(record)} has {record.get('filters')} filters of "
-                    f"{'x'.join(map(str, record.get('kernel_size', [])))}, expected {filters} of {'x'.join(map(str, kernel))}"
+                    f"{'x'.join(map(str, record.get('kernel_size', [])))}, expected {filters} of "
+                    f"{'x'.join(map(str, kernel))}"
                 )
     if problems:
         return Verdict.failed(sentences(problems))
@@ -192,15 +204,20 @@ def latent_shape(inputs: CheckInputs) -> Verdict:
         passed += 1
     else:
         messages.append(
-            f"decoder maps {shape_text(decoder['input_shape'])} to {shape_text(decoder['output_shapes'][0])}; "
+            f"decoder maps {shape_text(decoder['input_shape'])} to "
+            f"{shape_text(decoder['output_shapes'][0])}; "
             f"expected {shape_text(expected)} to {shape_text(image)}"
         )
     if messages:
         return Verdict(fraction_of(passed, 2), "; ".join(messages) + ".")
-    return Verdict.passed(f"The encoder outputs {shape_text(expected)} and the decoder gives back {shape_text(image)}.")
+    return Verdict.passed(
+        f"The encoder outputs {shape_text(expected)} and the decoder gives back {shape_text(image)}."
+    )
 
 
-@check("compiled_loss", probes=lambda params: (params.get("probe", "ae_models"),), required_params=("expected",))
+@check(
+    "compiled_loss", probes=lambda params: (params.get("probe", "ae_models"),), required_params=("expected",)
+)
 def compiled_loss(inputs: CheckInputs) -> Verdict:
     """The model is compiled with the loss the exercise asks for."""
     probe = inputs.params.get("probe", "ae_models")
@@ -210,4 +227,6 @@ def compiled_loss(inputs: CheckInputs) -> Verdict:
     found = canonical_loss(inputs.part(probe, model).get("loss"))
     if found == expected:
         return Verdict.passed(f"{function} compiles with {loss_words(expected)}.")
-    return Verdict.failed(f"{function} compiles with {loss_words(found)}; the exercise asks for {loss_words(expected)}.")
+    return Verdict.failed(
+        f"{function} compiles with {loss_words(found)}; the exercise asks for {loss_words(expected)}."
+    )

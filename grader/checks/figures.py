@@ -97,13 +97,18 @@ def figure_latent_scatter(inputs: CheckInputs) -> Verdict:
     points = np.concatenate(groups) if groups else np.zeros((0, 2))
     problems = []
     score = 0.0
-    positions_ok = points.shape == z.shape and np.allclose(points[_point_order(points)], z[_point_order(z)], atol=1e-5)
+    positions_ok = points.shape == z.shape and np.allclose(
+        points[_point_order(points)], z[_point_order(z)], atol=1e-5
+    )
     if positions_ok:
         score += 0.5
     elif len(points) == len(z):  # the right number of points in the wrong places (e.g. axes swapped)
         problems.append(f"the {len(points)} scatter points are not at the latent codes (z[:, 0], z[:, 1])")
     else:
-        problems.append(f"the scatter shows {len(points)} points, expected all {len(z)} latent codes at (z[:, 0], z[:, 1])")
+        problems.append(
+            f"the scatter shows {len(points)} points, expected all {len(z)} latent codes at (z[:, 0], z[:, "
+            f"1])"
+        )
     if positions_ok and _coloured_by_digit(inputs, groups, z, y):
         score += 0.25
     elif positions_ok:
@@ -125,7 +130,9 @@ def _coloured_by_digit(inputs: CheckInputs, groups: list[np.ndarray], z: np.ndar
             keys.append(inputs.array("plot_latent", f"scatter_values_{index}").reshape(-1, 1))
         elif inputs.has_array("plot_latent", f"scatter_colors_{index}"):
             colors = inputs.array("plot_latent", f"scatter_colors_{index}")
-            keys.append(np.broadcast_to(colors, (len(group), colors.shape[1])) if len(colors) == 1 else colors)
+            keys.append(
+                np.broadcast_to(colors, (len(group), colors.shape[1])) if len(colors) == 1 else colors
+            )
         else:
             return False
     width = max(k.shape[1] for k in keys)
@@ -164,8 +171,10 @@ def figure_grid(inputs: CheckInputs) -> Verdict:
         left, right, bottom, top = info["extent"]
         return Verdict(
             0.5,
-            f"the mosaic is shown, but its axes run from ({left:.2f}, {bottom:.2f}) to ({right:.2f}, {top:.2f}) "
-            f"with row 0 not at the top z[1] = {z_max[1]:.2f}; pass extent=(z_min[0], z_max[0], z_min[1], z_max[1]) "
+            f"the mosaic is shown, but its axes run from ({left:.2f}, {bottom:.2f}) to ({right:.2f}, "
+            f"{top:.2f}) "
+            f"with row 0 not at the top z[1] = {z_max[1]:.2f}; pass extent=(z_min[0], z_max[0], z_min[1], "
+            f"z_max[1]) "
             "to imshow so the grid coincides with the scatter plot.",
         )
     return Verdict.failed("the figure does not show the mosaic it was given (use imshow(mosaic, ...)).")

@@ -99,4 +99,6 @@ def mosaic(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """Tile (rows*cols, H, W) images row-major into one (rows*H, cols*W) picture."""
     images = np.asarray(images)
     height, width = images.shape[1:3]
-    return images.reshape(rows, cols, height, width).transpose(0, 2, 1, 3).reshape(rows * height, cols * width)
+    return (
+        images.reshape(rows, cols, height, width).transpose(0, 2, 1, 3).reshape(rows * height, cols * width)
+    )

@@ -18,12 +18,16 @@ def knn_accuracy(inputs: CheckInputs) -> Verdict:
     case = inputs.params["case"]
     inputs.part("knn", case)
     given = inputs.expected["inputs"]
-    z_train, y_train, z_test, y_test = (given[f"knn_{case}_{name}"] for name in ("z_train", "y_train", "z_test", "y_test"))
+    z_train, y_train, z_test, y_test = (
+        given[f"knn_{case}_{name}"] for name in ("z_train", "y_train", "z_test", "y_test")
+    )
     expected = ground_truth.one_nn_per_digit(z_train, y_train, z_test, y_test)
     found = inputs.array("knn", case).astype(np.float64)
     where = "on the grader's hand-made latent codes" if case == "public" else "on the reference latent codes"
     if found.shape != (10,):
-        return Verdict.failed(f"knn_per_digit_accuracy returned shape {found.shape}; expected (10,) — one value per digit.")
+        return Verdict.failed(
+            f"knn_per_digit_accuracy returned shape {found.shape}; expected (10,) — one value per digit."
+        )
     if np.allclose(expected, found, atol=0.01):
         return Verdict.passed(f"The per-digit 1-NN percentages are right {where}.")
     return Verdict.failed(f"{_knn_diagnosis(expected, found, z_train, y_train, z_test, y_test)} ({where}).")
@@ -40,7 +44,9 @@ def _knn_diagnosis(expected, found, z_train, y_train, z_test, y_test) -> str:
             f"images of each digit (overall it is about {overall:.1f}%)"
         )
     for k in (3, 5):
-        if np.allclose(ground_truth.one_nn_per_digit(z_train, y_train, z_test, y_test, k=k), found, atol=0.01):
+        if np.allclose(
+            ground_truth.one_nn_per_digit(z_train, y_train, z_test, y_test, k=k), found, atol=0.01
+        ):
             return f"the values match a {k}-nearest-neighbour vote; the exercise asks for 1 nearest neighbour"
     worst = int(np.argmax(np.abs(expected - found)))
     return f"digit {worst}: expected {expected[worst]:.2f}%, got {found[worst]:.2f}%"
@@ -56,10 +62,14 @@ def latent_grid(inputs: CheckInputs) -> Verdict:
         found = inputs.array("latent_grid", case)
         expected = ground_truth.latent_grid(z_min, z_max, n)
         if found.shape != expected.shape:
-            return Verdict.failed(f"latent_grid(z_min, z_max, n={n}) has shape {found.shape}; expected {expected.shape}.")
+            return Verdict.failed(
+                f"latent_grid(z_min, z_max, n={n}) has shape {found.shape}; expected {expected.shape}."
+            )
         if not np.allclose(expected, found, atol=1e-5):
             return Verdict.failed(_grid_diagnosis(expected, found, z_min, z_max) + f" (for n={n}).")
-    return Verdict.passed("The grid runs corner to corner, equidistant, row 0 at the top and column 0 on the left.")
+    return Verdict.passed(
+        "The grid runs corner to corner, equidistant, row 0 at the top and column 0 on the left."
+    )
 
 
 def _grid_diagnosis(expected: np.ndarray, found: np.ndarray, z_min: np.ndarray, z_max: np.ndarray) -> str:
@@ -74,8 +84,10 @@ def _grid_diagnosis(expected: np.ndarray, found: np.ndarray, z_min: np.ndarray, 
     low, high = found.reshape(-1, 2).min(axis=0), found.reshape(-1, 2).max(axis=0)
     if not (np.allclose(low, z_min, atol=1e-5) and np.allclose(high, z_max, atol=1e-5)):
         return (
-            f"the grid spans {np.round(low, 3).tolist()} to {np.round(high, 3).tolist()}; it must reach the corners "
-            f"{np.round(z_min, 3).tolist()} and {np.round(z_max, 3).tolist()} (np.linspace includes both ends)"
+            f"the grid spans {np.round(low, 3).tolist()} to {np.round(high, 3).tolist()}; it must reach the "
+            f"corners "
+            f"{np.round(z_min, 3).tolist()} and {np.round(z_max, 3).tolist()} (np.linspace includes both "
+            f"ends)"
         )
     return "the grid points are not where an equidistant corner-to-corner grid puts them"
 
@@ -90,7 +102,9 @@ def _mosaic_verdict(expected: np.ndarray, found: np.ndarray, n: int, what: str) 
     height, width = expected.shape[0] // n, expected.shape[1] // n
     tiles = expected.reshape(n, height, n, width)
     if np.allclose(tiles.transpose(2, 1, 0, 3).reshape(expected.shape), found, atol=1e-4):
-        return Verdict.failed(f"the images are tiled column by column: block (i, j) must show grid[i, j] ({what}).")
+        return Verdict.failed(
+            f"the images are tiled column by column: block (i, j) must show grid[i, j] ({what})."
+        )
     if np.allclose(expected[::-1], found, atol=1e-4):
         return Verdict.failed(f"the mosaic is upside down ({what}).")
     return Verdict.failed(f"the mosaic differs from decoding each grid point with the decoder ({what}).")
@@ -115,7 +129,9 @@ def vae_grid(inputs: CheckInputs) -> Verdict:
     raw = inputs.array("vae_grid", "raw")
     n = int(round(np.sqrt(len(raw))))
     expected = ground_truth.mosaic(raw, n, n)
-    verdict = _mosaic_verdict(expected, inputs.array("vae_grid", "mosaic"), n, "your VAE decoder over [-3, 3]^2")
+    verdict = _mosaic_verdict(
+        expected, inputs.array("vae_grid", "mosaic"), n, "your VAE decoder over [-3, 3]^2"
+    )
     if verdict.fraction == 1.0:
         return Verdict.passed(f"The {n}x{n} mosaic of your VAE decoder over [-3, 3]^2 is right.")
     return verdict

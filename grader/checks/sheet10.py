@@ -24,17 +24,22 @@ def preprocess_scaling(inputs: CheckInputs) -> Verdict:
     found = inputs.array("preprocess", "out")
     expected = raw.reshape(len(raw), -1) / 255.0
     if found.shape != expected.shape:
-        return Verdict.failed(f"preprocess returned shape {found.shape}; expected {expected.shape} (flattened to 784).")
+        return Verdict.failed(
+            f"preprocess returned shape {found.shape}; expected {expected.shape} (flattened to 784)."
+        )
     if np.allclose(expected, found, atol=1e-6):
         return Verdict.passed("preprocess scales pixels to [0, 1] (divided by 255) and flattens them to 784.")
     for axis in (1, 2, -1):
         if np.allclose(keras_l2_normalize(raw, axis).reshape(len(raw), -1), found, atol=1e-6):
             return Verdict.failed(
-                "preprocess uses tf.keras.utils.normalize, which divides by the L2 norm of each row of pixels; "
+                "preprocess uses tf.keras.utils.normalize, which divides by the L2 norm of each row of "
+                "pixels; "
                 "the values are no longer pixel intensities in [0, 1]. Divide by 255 instead."
             )
     if np.allclose(expected * 255, found, atol=1e-4):
-        return Verdict.failed("preprocess does not scale the pixels: divide by 255 so the values lie in [0, 1].")
+        return Verdict.failed(
+            "preprocess does not scale the pixels: divide by 255 so the values lie in [0, 1]."
+        )
     return Verdict.failed(
         f"preprocess gives values in [{found.min():.3g}, {found.max():.3g}] that are not pixel / 255 "
         "(expected [0, 1], the pixel value divided by 255)."
@@ -53,13 +58,16 @@ def dense_encoder(inputs: CheckInputs) -> Verdict:
     hidden = _dense_layers(records, 32)
     if list(encoder["input_shape"] or []) != [784] or list(encoder["output_shapes"][0]) != [32]:
         return Verdict.failed(
-            f"the encoder maps {encoder['input_shape']} to {encoder['output_shapes'][0]}; expected [784] to [32]."
+            f"the encoder maps {encoder['input_shape']} to {encoder['output_shapes'][0]}; expected [784] to "
+            f"[32]."
         )
     if not hidden:
         return Verdict.failed("the encoder has no Dense(32) layer.")
     activation = effective_activation(records, records.index(hidden[0]))[0]
     if activation != "relu":
-        return Verdict.failed(f"the encoder's {layer_label(hidden[0])} uses '{activation}'; the exercise asks for ReLU.")
+        return Verdict.failed(
+            f"the encoder's {layer_label(hidden[0])} uses '{activation}'; the exercise asks for ReLU."
+        )
     return Verdict.passed("The encoder is Dense(32, relu): 784 floats to 32.")
 
 
@@ -71,7 +79,8 @@ def dense_decoder(inputs: CheckInputs) -> Verdict:
     output = _dense_layers(records, 784)
     if list(decoder["input_shape"] or []) != [32] or list(decoder["output_shapes"][0]) != [784]:
         return Verdict.failed(
-            f"the decoder maps {decoder['input_shape']} to {decoder['output_shapes'][0]}; expected [32] to [784]."
+            f"the decoder maps {decoder['input_shape']} to {decoder['output_shapes'][0]}; expected [32] to "
+            f"[784]."
         )
     if not output:
         return Verdict.failed("the decoder has no Dense(784) layer.")
@@ -115,7 +124,10 @@ def attention_function(inputs: CheckInputs) -> Verdict:
             message = error.get("message", "")[:200].rstrip(". ")
             problems.append(f"on {case} inputs it raised {error.get('type', '')}: {message}.{advice}")
             continue
-        output, weights = inputs.array("attention", f"{case}_output"), inputs.array("attention", f"{case}_weights")
+        output, weights = (
+            inputs.array("attention", f"{case}_output"),
+            inputs.array("attention", f"{case}_weights"),
+        )
         expected_output, expected_weights = ground_truth.attention(q, k, v, mask)
         if case == "rank1" and output.shape == (1,) + expected_output.shape:
             output, weights = output[0], weights[0]  # (1, d_v) is accepted for a rank-1 query
@@ -141,5 +153,8 @@ def _attention_diagnosis(case, q, k, v, mask, output, expected) -> str:
     if mask is not None:
         logits = logits + np.asarray(mask, float) * -1e9
     if np.allclose(ground_truth.softmax(logits, axis=-2) @ np.asarray(v, float), output, atol=1e-4):
-        return f"On {case} inputs the softmax runs over the queries (axis -2); it must run over the keys (the last axis)."
+        return (
+            f"On {case} inputs the softmax runs over the queries (axis -2); "
+            "it must run over the keys (the last axis)."
+        )
     return f"On {case} inputs the output differs from softmax(q k^T / sqrt(d_k)) v."

@@ -34,7 +34,9 @@ def _mse(x_rec: np.ndarray, x: np.ndarray) -> float:
     return value if math.isfinite(value) else math.inf
 
 
-def autoencoder_metrics(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray) -> dict[str, Any]:
+def autoencoder_metrics(
+    data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray
+) -> dict[str, Any]:
     x = to_float_images(x_test, int(data.get("image_size", 32)))[..., 0]
     stds = data.get("latent_std", [])
     return {
@@ -42,10 +44,16 @@ def autoencoder_metrics(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray
         "loss_fell": _loss_fell(data.get("loss", [])),
         "finite": _finite(data.get("loss", [])),
         "dead_dims": [i + 1 for i, s in enumerate(stds) if s is None or s < DEAD_STD],
+        # Every test image reconstructed as the same picture: the decoder ignores its input.
+        "constant_output": bool(
+            arrays["x_rec"].shape[0] > 1 and float(np.max(np.std(arrays["x_rec"], axis=0))) < 1e-4
+        ),
     }
 
 
-def classifier_metrics(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], y_test: np.ndarray) -> dict[str, Any]:
+def classifier_metrics(
+    data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], y_test: np.ndarray
+) -> dict[str, Any]:
     scores = arrays["scores"]
     ok = scores.ndim == 2 and scores.shape == (len(y_test), 10) and np.all(np.isfinite(scores))
     accuracy = float(np.mean(scores.argmax(axis=1) == y_test)) if ok else 0.0
@@ -53,7 +61,9 @@ def classifier_metrics(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
     return {"accuracy": accuracy, "finite": _finite(losses) and bool(ok)}
 
 
-def vae_metrics(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray) -> dict[str, Any]:
+def vae_metrics(
+    data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray
+) -> dict[str, Any]:
     x = to_float_images(x_test, int(data.get("image_size", 32)))[..., 0]
     z_mean = arrays["z_mean"].astype(np.float64)
     finite_codes = bool(np.all(np.isfinite(z_mean)))
@@ -66,14 +76,20 @@ def vae_metrics(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_tes
     }
 
 
-def dense_metrics(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray) -> dict[str, Any]:
+def dense_metrics(
+    data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray
+) -> dict[str, Any]:
     x = (x_test.reshape(len(x_test), -1) / 255.0).astype(np.float64)
     x_rec = arrays["x_rec"].astype(np.float64)
     bce = math.inf
     if x_rec.shape == x.shape and np.all(np.isfinite(x_rec)):
         p = np.clip(x_rec, 1e-7, 1 - 1e-7)
         bce = float(-np.mean(x * np.log(p) + (1 - x) * np.log(1 - p)))
-    return {"test_bce": bce, "loss_fell": _loss_fell(data.get("loss", [])), "finite": _finite(data.get("loss", []))}
+    return {
+        "test_bce": bce,
+        "loss_fell": _loss_fell(data.get("loss", [])),
+        "finite": _finite(data.get("loss", [])),
+    }
 
 
 def attempts_text(data: Mapping[str, Any]) -> str:
@@ -90,6 +106,15 @@ def attempts_text(data: Mapping[str, Any]) -> str:
     return text + (f"; it kept the attempt with seed {chosen}." if chosen is not None else ".")
 
 
+def _constant_note(metrics: dict[str, Any]) -> str:
+    if not metrics.get("constant_output"):
+        return ""
+    return (
+        " Your decoder outputs the same image for every input: its last activation may be stuck "
+        "(e.g. a ReLU that is 0 everywhere, or a saturated sigmoid)."
+    )
+
+
 def _budget_text(inputs: CheckInputs, stage: str) -> str:
     budget = inputs.expected.get("budget", {})
     try:
@@ -101,7 +126,12 @@ def _budget_text(inputs: CheckInputs, stage: str) -> str:
         return "after the grader's training budget"
 
 
-@check("ae_training", probes=("train:autoencoder",), required_params=("test_mse_max",), calibrated=("test_mse_max",))
+@check(
+    "ae_training",
+    probes=("train:autoencoder",),
+    required_params=("test_mse_max",),
+    calibrated=("test_mse_max",),
+)
 def ae_training(inputs: CheckInputs) -> Verdict:
     data = inputs.probes["train:autoencoder"]
     metrics = autoencoder_metrics(data, inputs.arrays["train:autoencoder"], inputs.expected["x_test"])
@@ -118,11 +148,14 @@ def ae_training(inputs: CheckInputs) -> Verdict:
     if not metrics["finite"]:
         return Verdict.failed("the training loss became NaN or infinite." + dead + retries, **measured)
     if not metrics["loss_fell"]:
-        return Verdict.failed(f"the training loss did not fall {_budget_text(inputs, 'autoencoder')}." + dead + retries, **measured)
+        return Verdict.failed(
+            f"the training loss did not fall {_budget_text(inputs, 'autoencoder')}." + dead + retries,
+            **measured,
+        )
     if not metrics["test_mse"] <= limit:
         return Verdict.failed(
             f"{_budget_text(inputs, 'autoencoder')} the test MSE is {metrics['test_mse']:.4f}, above the "
-            f"threshold {limit:.4f} calibrated on the reference." + dead + retries,
+            f"threshold {limit:.4f} calibrated on the reference." + dead + _constant_note(metrics) + retries,
             **measured,
         )
     return Verdict.passed(
@@ -132,23 +165,36 @@ def ae_training(inputs: CheckInputs) -> Verdict:
     )
 
 
-@check("classifier_accuracy", probes=("train:classifier",), required_params=("accuracy_min",), calibrated=("accuracy_min",))
+@check(
+    "classifier_accuracy",
+    probes=("train:classifier",),
+    required_params=("accuracy_min",),
+    calibrated=("accuracy_min",),
+)
 def classifier_accuracy(inputs: CheckInputs) -> Verdict:
     data = inputs.probes["train:classifier"]
     metrics = classifier_metrics(data, inputs.arrays["train:classifier"], inputs.expected["y_test"])
     limit = inputs.threshold("accuracy_min")
     note = attempts_text(data)
     if data.get("train_classifier_error"):
-        note += " (train_classifier failed, so the grader trained the classifier with model.fit; see item 4b.)"
+        note += (
+            " (train_classifier failed, so the grader trained the classifier with model.fit; see item 4b.)"
+        )
     measured = {"accuracy": metrics["accuracy"]}
     text = f"{_budget_text(inputs, 'classifier')} the test accuracy is {100 * metrics['accuracy']:.1f}%"
     if metrics["accuracy"] >= limit:
         return Verdict.passed(f"{text} (threshold {100 * limit:.1f}%).{note}", **measured)
-    return Verdict.failed(f"{text}, below the threshold {100 * limit:.1f}% calibrated on the reference.{note}", **measured)
+    return Verdict.failed(
+        f"{text}, below the threshold {100 * limit:.1f}% calibrated on the reference.{note}", **measured
+    )
 
 
-@check("vae_training", probes=("train:vae",), required_params=("recon_mse_max", "prior_mean_max", "prior_std_max"),
-       calibrated=("recon_mse_max",))
+@check(
+    "vae_training",
+    probes=("train:vae",),
+    required_params=("recon_mse_max", "prior_mean_max", "prior_std_max"),
+    calibrated=("recon_mse_max",),
+)
 def vae_training(inputs: CheckInputs) -> Verdict:
     """The loss falls, the reconstructions are good, and the latent means lie near the prior."""
     data = inputs.probes["train:vae"]
@@ -175,8 +221,9 @@ def vae_training(inputs: CheckInputs) -> Verdict:
     else:
         problems.append(
             f"the latent means are not near the N(0, 1) prior (largest |mean| {metrics['prior_mean']:.2f}, "
-            f"largest std {metrics['prior_std']:.2f}; expected at most {mean_max:g} and {std_max:g}): is the KL "
-            "term in the loss?"
+            f"largest std {metrics['prior_std']:.2f}; expected at most {mean_max:g} and {std_max:g}); the "
+            f"KL term "
+            "of the loss is what pulls them towards the prior"
         )
     if problems:
         return Verdict(passed / 3, f"{_budget_text(inputs, 'vae')}: " + sentences(problems) + note, measured)
@@ -187,7 +234,9 @@ def vae_training(inputs: CheckInputs) -> Verdict:
     )
 
 
-@check("dense_training", probes=("train:dense",), required_params=("test_bce_max",), calibrated=("test_bce_max",))
+@check(
+    "dense_training", probes=("train:dense",), required_params=("test_bce_max",), calibrated=("test_bce_max",)
+)
 def dense_training(inputs: CheckInputs) -> Verdict:
     data = inputs.probes["train:dense"]
     metrics = dense_metrics(data, inputs.arrays["train:dense"], inputs.expected["x_test"])
@@ -195,7 +244,9 @@ def dense_training(inputs: CheckInputs) -> Verdict:
     note = attempts_text(data)
     measured = {"test_bce": metrics["test_bce"]}
     if not metrics["finite"] or not metrics["loss_fell"]:
-        return Verdict.failed(f"the training loss did not fall {_budget_text(inputs, 'dense')}.{note}", **measured)
+        return Verdict.failed(
+            f"the training loss did not fall {_budget_text(inputs, 'dense')}.{note}", **measured
+        )
     if metrics["test_bce"] <= limit:
         return Verdict.passed(
             f"{_budget_text(inputs, 'dense')} the test binary cross-entropy is {metrics['test_bce']:.4f} "
@@ -217,7 +268,9 @@ def classifier_history(inputs: CheckInputs) -> Verdict:
     if error:
         from grader.checks.base import StudentError
 
-        return Verdict(0.0, StudentError.from_dict(error).feedback(), status=StudentError.from_dict(error).status)
+        return Verdict(
+            0.0, StudentError.from_dict(error).feedback(), status=StudentError.from_dict(error).status
+        )
     history = data.get("history", {})
     epochs = int(data.get("epochs", 0))
     missing = [key for key in ("loss", "val_loss") if len(history.get(key, [])) != epochs]
@@ -227,4 +280,6 @@ def classifier_history(inputs: CheckInputs) -> Verdict:
             f"the History returned by train_classifier should hold 'loss' and 'val_loss' for each of the "
             f"{epochs} epochs (evaluate on the test data with validation_data=...); it holds {found}."
         )
-    return Verdict.passed(f"train_classifier returns the train and test loss for each of the {epochs} epochs.")
+    return Verdict.passed(
+        f"train_classifier returns the train and test loss for each of the {epochs} epochs."
+    )

@@ -16,7 +16,9 @@ def _expected(function: str, args: dict[str, np.ndarray]) -> np.ndarray:
     if function == "conv2d_as_matmul":
         return ground_truth.cross_correlate_valid(args["image"], args["kernel"])
     if function == "transposed_conv_as_matmul":
-        return ground_truth.transposed_conv(args["x"], args["kernel"], tuple(int(v) for v in args["input_shape"]))
+        return ground_truth.transposed_conv(
+            args["x"], args["kernel"], tuple(int(v) for v in args["input_shape"])
+        )
     return ground_truth.upsample_then_conv(args["x"], int(args["size"]), args["kernel"])
 
 
@@ -25,29 +27,47 @@ def _flipped(function: str, args: dict[str, np.ndarray]) -> np.ndarray:
     return _expected(function, args | {"kernel": np.asarray(args["kernel"])[::-1, ::-1]})
 
 
-@check("tc_function", probes=lambda params: (f"tc:{params['function']}",), required_params=("function", "case"))
+@check(
+    "tc_function", probes=lambda params: (f"tc:{params['function']}",), required_params=("function", "case")
+)
 def tc_function(inputs: CheckInputs) -> Verdict:
     function, case = inputs.params["function"], inputs.params["case"]
     probe = f"tc:{function}"
     part = inputs.probes[probe].get(f"{function}_{case}", {})
     if "error" in part:
         error = StudentError.from_dict(part["error"])
-        if function == "transposed_conv_as_matmul" and "matmul" in error.message and error.kind == "exception":
+        if (
+            function == "transposed_conv_as_matmul"
+            and "matmul" in error.message
+            and error.kind == "exception"
+        ):
             error = StudentError(
-                error.kind, error.name, error.message, error.exc_type, error.traceback,
+                error.kind,
+                error.name,
+                error.message,
+                error.exc_type,
+                error.traceback,
                 "the transposed convolution multiplies by the TRANSPOSE of the convolution matrix: C.T @ x.",
             )
         raise StudentCallFailed(error)
     prefix = f"tc_{function}_{case}_"
-    args = {key[len(prefix):]: value for key, value in inputs.expected["inputs"].items() if key.startswith(prefix)}
+    args = {
+        key[len(prefix) :]: value
+        for key, value in inputs.expected["inputs"].items()
+        if key.startswith(prefix)
+    }
     expected = _expected(function, args)
     found = inputs.array(probe, f"{function}_{case}")
     where = "on the slide's example" if case == "example" else "on random inputs"
     if found.shape != expected.shape:
         hint = ""
         if function == "transposed_conv_as_matmul" and found.size != expected.size:
-            hint = " Multiply by the transpose C.T of the convolution matrix, which maps the small map back up."
-        return Verdict.failed(f"{function} returned shape {found.shape}; expected {expected.shape} {where}.{hint}")
+            hint = (
+                " Multiply by the transpose C.T of the convolution matrix, which maps the small map back up."
+            )
+        return Verdict.failed(
+            f"{function} returned shape {found.shape}; expected {expected.shape} {where}.{hint}"
+        )
     if np.allclose(expected, found, atol=1e-6):
         return Verdict.passed(f"{function} is right {where}.")
     if function != "conv_matrix" and np.allclose(_flipped(function, args), found, atol=1e-6):

@@ -50,12 +50,16 @@ def sampling(inputs: CheckInputs) -> Verdict:
     if convention:
         score += 0.5
     elif eager is None:
-        problems.append(f"sampling([z_mean, z_log_std]) raised {error.get('type', '')}: {error.get('message', '')}")
+        problems.append(
+            f"sampling([z_mean, z_log_std]) raised {error.get('type', '')}: {error.get('message', '')}"
+        )
     else:
         std = eager.std(axis=0) if eager.ndim == 2 else np.array([np.nan])
         problems.append(
-            f"samples have mean {np.round(eager.mean(axis=0), 2).tolist()} and std {np.round(std, 2).tolist()}; "
-            f"expected mean {SAMPLING_MEAN.tolist()} and std exp(z_log_std) = {np.round(CONVENTIONS['log_std'], 2).tolist()}"
+            f"samples have mean {np.round(eager.mean(axis=0), 2).tolist()} and std "
+            f"{np.round(std, 2).tolist()}; "
+            f"expected mean {SAMPLING_MEAN.tolist()} and std exp(z_log_std) = "
+            f"{np.round(CONVENTIONS['log_std'], 2).tolist()}"
         )
     graph, error = _sampling_result(inputs, "graph")
     if graph is None:
@@ -97,14 +101,22 @@ def kl_divergence(inputs: CheckInputs) -> Verdict:
     convention = sampling_convention(eager) if eager is not None else None
     expected = {name: ground_truth.kl_divergence(z_mean, z_log, name) for name in CONVENTIONS}
     if found.shape not in ((len(z_mean),), (len(z_mean), 1)):
-        if found.size == 1 and any(np.isclose(found.item(), value.mean(), rtol=1e-4) for value in expected.values()):
-            return Verdict.failed("kl_loss returns the batch mean; it should return one KL value per sample, shape (N,).")
-        return Verdict.failed(f"kl_loss returned shape {found.shape}; expected one value per sample, ({len(z_mean)},).")
+        if found.size == 1 and any(
+            np.isclose(found.item(), value.mean(), rtol=1e-4) for value in expected.values()
+        ):
+            return Verdict.failed(
+                "kl_loss returns the batch mean; it should return one KL value per sample, shape (N,)."
+            )
+        return Verdict.failed(
+            f"kl_loss returned shape {found.shape}; expected one value per sample, ({len(z_mean)},)."
+        )
     found = found.reshape(-1)
     matches = [name for name, value in expected.items() if np.allclose(value, found, rtol=1e-4, atol=1e-5)]
     if convention in matches or (convention is None and matches):
         used = convention or matches[0]
-        return Verdict.passed(f"kl_loss is the closed-form KL per sample ({CONVENTION_WORDS[used]} convention).")
+        return Verdict.passed(
+            f"kl_loss is the closed-form KL per sample ({CONVENTION_WORDS[used]} convention)."
+        )
     if matches:
         return Verdict.failed(
             f"kl_loss treats the second input as {CONVENTION_WORDS[matches[0]]}, but sampling treats it as "
@@ -152,15 +164,22 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
     outputs = encoder["output_shapes"]
     records = encoder["layers"]
     convs = [i for i, r in enumerate(records) if kind(r) in ("conv", "deconv")]
-    dense_before_conv = [records[i] for i in range(len(records)) if records[i]["type"] == "Dense" and convs and i < convs[-1]]
+    dense_before_conv = [
+        records[i] for i in range(len(records)) if records[i]["type"] == "Dense" and convs and i < convs[-1]
+    ]
     if len(outputs) != 3 or any(list(shape) != [2] for shape in outputs):
-        problems.append(f"the encoder should output [z_mean, z_log_std, z], each (N, 2); it outputs {outputs}")
+        problems.append(
+            f"the encoder should output [z_mean, z_log_std, z], each (N, 2); it outputs {outputs}"
+        )
     elif not any(r["type"] == "Lambda" for r in records):
         problems.append("the encoder has no Lambda layer: wrap sampling in keras.layers.Lambda")
     elif not convs:
         problems.append("the encoder has no convolution layer; it must be convolutional")
     elif dense_before_conv:
-        problems.append(f"only the encoder's last layers may be Dense; {layer_label(dense_before_conv[0])} comes before a conv")
+        problems.append(
+            f"only the encoder's last layers may be Dense; {layer_label(dense_before_conv[0])} comes before "
+            f"a conv"
+        )
     else:
         passed += 1
 
@@ -172,9 +191,13 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
     elif not convs:
         problems.append("the decoder has no (transposed) convolution layer; it must be convolutional")
     elif any(i != 0 for i in dense):
-        problems.append(f"only the decoder's first layer may be Dense; found {layer_label(records[dense[-1]])}")
+        problems.append(
+            f"only the decoder's first layer may be Dense; found {layer_label(records[dense[-1]])}"
+        )
     elif len(decoder["output_shapes"][0]) != 3 or decoder["output_shapes"][0][2] != 1:
-        problems.append(f"the decoder should output images (N, H, W, 1); it outputs {decoder['output_shapes'][0]}")
+        problems.append(
+            f"the decoder should output images (N, H, W, 1); it outputs {decoder['output_shapes'][0]}"
+        )
     else:
         passed += 1
 
@@ -185,4 +208,6 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
         problems.append("build_vae should return a compiled model")
     if problems:
         return Verdict(passed / 3, sentences(problems))
-    return Verdict.passed("The VAE encoder and decoder are convolutional, sampling is a Lambda layer, the VAE is compiled.")
+    return Verdict.passed(
+        "The VAE encoder and decoder are convolutional, sampling is a Lambda layer, the VAE is compiled."
+    )

@@ -80,7 +80,11 @@ def ae_models(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
     else:
         missing = "build_encoder" if encoder is None else "build_decoder"
         data["autoencoder"] = {
-            "error": {"kind": "invalid", "name": "build_autoencoder", "message": f"not tried: {missing} failed"}
+            "error": {
+                "kind": "invalid",
+                "name": "build_autoencoder",
+                "message": f"not tried: {missing} failed",
+            }
         }
     return ProbeOutput(data)
 
@@ -168,20 +172,34 @@ def rebuild_decoder(records: list[dict[str, Any]], input_shape: list[int], weigh
     layers = keras.layers
     makers = {
         "Conv2DTranspose": lambda r: layers.Conv2DTranspose(
-            r["filters"], tuple(r["kernel_size"]), strides=tuple(r["strides"]), padding=r["padding"],
-            activation=r["activation"], use_bias=r.get("use_bias", True),
+            r["filters"],
+            tuple(r["kernel_size"]),
+            strides=tuple(r["strides"]),
+            padding=r["padding"],
+            activation=r["activation"],
+            use_bias=r.get("use_bias", True),
         ),
         "Conv2D": lambda r: layers.Conv2D(
-            r["filters"], tuple(r["kernel_size"]), strides=tuple(r["strides"]), padding=r["padding"],
-            activation=r["activation"], use_bias=r.get("use_bias", True),
+            r["filters"],
+            tuple(r["kernel_size"]),
+            strides=tuple(r["strides"]),
+            padding=r["padding"],
+            activation=r["activation"],
+            use_bias=r.get("use_bias", True),
         ),
-        "UpSampling2D": lambda r: layers.UpSampling2D(tuple(r["size"]), interpolation=r.get("interpolation", "nearest")),
-        "Dense": lambda r: layers.Dense(r["units"], activation=r["activation"], use_bias=r.get("use_bias", True)),
+        "UpSampling2D": lambda r: layers.UpSampling2D(
+            tuple(r["size"]), interpolation=r.get("interpolation", "nearest")
+        ),
+        "Dense": lambda r: layers.Dense(
+            r["units"], activation=r["activation"], use_bias=r.get("use_bias", True)
+        ),
         "Reshape": lambda r: layers.Reshape(tuple(r["target_shape"])),
         "Activation": lambda r: layers.Activation(r["activation"]),
         "Flatten": lambda r: layers.Flatten(),
     }
-    model = keras.Sequential([keras.Input(shape=tuple(input_shape))] + [makers[r["type"]](r) for r in records])
+    model = keras.Sequential(
+        [keras.Input(shape=tuple(input_shape))] + [makers[r["type"]](r) for r in records]
+    )
     model.set_weights(weights)
     return model
 
@@ -200,7 +218,10 @@ def plot_reconstructions(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutpu
 def plot_loss(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
     keras = keras_module()
     history = keras.callbacks.History()
-    history.history = {"loss": ctx.inputs["history_loss"].tolist(), "val_loss": ctx.inputs["history_val_loss"].tolist()}
+    history.history = {
+        "loss": ctx.inputs["history_loss"].tolist(),
+        "val_loss": ctx.inputs["history_val_loss"].tolist(),
+    }
     history.epoch = list(range(len(history.history["loss"])))
     return figure_probe(ctx, "plot_loss", history)
 
@@ -219,7 +240,9 @@ def knn(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
     data: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     for case in ("public", "hidden"):
-        inputs = [ctx.inputs[f"knn_{case}_{name}"].copy() for name in ("z_train", "y_train", "z_test", "y_test")]
+        inputs = [
+            ctx.inputs[f"knn_{case}_{name}"].copy() for name in ("z_train", "y_train", "z_test", "y_test")
+        ]
         try:
             arrays[case] = student_array(
                 "knn_per_digit_accuracy", ctx.call("knn_per_digit_accuracy", *inputs), np.float64
@@ -273,15 +296,32 @@ def train_classifier(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], Pro
     epochs, batch = ctx.budget["epochs"]["classifier"], ctx.budget["batch_size"]["classifier"]
     if not describe_compiled(classifier)["compiled"]:
         raise StudentCallError(
-            {"kind": "invalid", "name": "build_classifier", "message": "returned a model that is not compiled"}
+            {
+                "kind": "invalid",
+                "name": "build_classifier",
+                "message": "returned a model that is not compiled",
+            }
         )
-    history, error = ctx.try_call("train_classifier", classifier, x[fit], y[fit], x[val], y[val], epochs, batch)
+    history, error = ctx.try_call(
+        "train_classifier", classifier, x[fit], y[fit], x[val], y[val], epochs, batch
+    )
     if error is not None:  # no cascade: the grader trains the classifier itself
         history = ctx.guarded(
             "training the model from build_classifier",
-            classifier.fit, x[fit], y[fit], validation_data=(x[val], y[val]), epochs=epochs, batch_size=batch, verbose=0,
+            classifier.fit,
+            x[fit],
+            y[fit],
+            validation_data=(x[val], y[val]),
+            epochs=epochs,
+            batch_size=batch,
+            verbose=0,
         )
-    scores = ctx.guarded("predicting with the model from build_classifier", classifier.predict, images(ctx, "test", size), verbose=0)
+    scores = ctx.guarded(
+        "predicting with the model from build_classifier",
+        classifier.predict,
+        images(ctx, "test", size),
+        verbose=0,
+    )
     data = {"history": history_losses(history), "train_classifier_error": error, "epochs": epochs}
     return {"classifier": classifier}, ProbeOutput(data, {"scores": np.asarray(scores, dtype=np.float32)})
 
@@ -339,7 +379,9 @@ def vae_models(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
     decoder, error = build_model(ctx, "build_vae_decoder")
     if decoder is not None:
         shape = declared_input_shape(decoder) or (2,)
-        description, error = ctx.attempt("build_vae_decoder", describe_model, decoder, np.zeros((2,) + shape, np.float32))
+        description, error = ctx.attempt(
+            "build_vae_decoder", describe_model, decoder, np.zeros((2,) + shape, np.float32)
+        )
     data["decoder"] = description if error is None else {"error": error}
     if encoder is not None and decoder is not None:
         vae, error = build_model(ctx, "build_vae", encoder, decoder)
@@ -409,10 +451,14 @@ def vae_loss(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
     reconstruction, divergence = [], []
     for level in (0.0, 0.2, 0.5, 0.9):
         x_rec = (1 - level) * good + level * noise
-        value = ctx.call("vae_loss", tf.constant(x), tf.constant(x_rec), tf.constant(zeros), tf.constant(zeros))
+        value = ctx.call(
+            "vae_loss", tf.constant(x), tf.constant(x_rec), tf.constant(zeros), tf.constant(zeros)
+        )
         reconstruction.append(float(np.mean(student_array("vae_loss", value, np.float64))))
     for mean in (0.0, 0.5, 1.5, 3.0):
-        value = ctx.call("vae_loss", tf.constant(x), tf.constant(good), tf.constant(zeros + mean), tf.constant(zeros))
+        value = ctx.call(
+            "vae_loss", tf.constant(x), tf.constant(good), tf.constant(zeros + mean), tf.constant(zeros)
+        )
         divergence.append(float(np.mean(student_array("vae_loss", value, np.float64))))
     return ProbeOutput({"reconstruction": json_floats(reconstruction), "divergence": json_floats(divergence)})
 
@@ -425,7 +471,11 @@ def train_vae(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], ProbeOutpu
     vae = _require(*build_model(ctx, "build_vae", encoder, decoder))
     size = declared_image_size(encoder)
     x, x_test = images(ctx, "train", size), images(ctx, "test", size)
-    settings = {"epochs": ctx.budget["epochs"]["vae"], "batch_size": ctx.budget["batch_size"]["vae"], "verbose": 0}
+    settings = {
+        "epochs": ctx.budget["epochs"]["vae"],
+        "batch_size": ctx.budget["batch_size"]["vae"],
+        "verbose": 0,
+    }
     history, error = ctx.attempt("training the model from build_vae", vae.fit, x, x, **settings)
     mode = "vae.fit(x, x)"
     if error is not None:  # a custom train_step may expect unlabelled data
@@ -436,7 +486,11 @@ def train_vae(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], ProbeOutpu
     outputs = ctx.guarded("predicting with build_vae_encoder", encoder.predict, x_test, verbose=0)
     if not isinstance(outputs, (list, tuple)) or len(outputs) < 2:
         raise StudentCallError(
-            {"kind": "invalid", "name": "build_vae_encoder", "message": "the encoder must output [z_mean, z_log_std, z]"}
+            {
+                "kind": "invalid",
+                "name": "build_vae_encoder",
+                "message": "the encoder must output [z_mean, z_log_std, z]",
+            }
         )
     z_mean = np.asarray(outputs[0], np.float32).reshape(len(x_test), -1)
     z_log = np.asarray(outputs[1], np.float32).reshape(len(x_test), -1)

@@ -85,7 +85,11 @@ class WorkerContext:
         function = self.lookup(name)
         if not callable(function):
             raise StudentCallError(
-                {"kind": "invalid", "name": name, "message": f"{name} is a {type(function).__name__}, not a function"}
+                {
+                    "kind": "invalid",
+                    "name": name,
+                    "message": f"{name} is a {type(function).__name__}, not a function",
+                }
             )
         return self.guarded(name, function, *args, **kwargs)
 
@@ -100,9 +104,13 @@ class WorkerContext:
                 raise StudentCallError(self.error_info(name, exc)) from None
             raise StudentCallError({"kind": "not_implemented", "name": name, "message": str(exc)}) from None
         except SystemExit as exc:
-            raise StudentCallError({"kind": "exit", "name": name, "message": f"sys.exit({exc.code!r})"}) from None
+            raise StudentCallError(
+                {"kind": "exit", "name": name, "message": f"sys.exit({exc.code!r})"}
+            ) from None
         except ExitCalled as exc:
-            raise StudentCallError({"kind": "exit", "name": name, "message": f"os._exit({exc.code!r})"}) from None
+            raise StudentCallError(
+                {"kind": "exit", "name": name, "message": f"os._exit({exc.code!r})"}
+            ) from None
         except RecursionError as exc:
             raise StudentCallError(self.error_info(name, exc)) from None
         except Exception as exc:  # student code may raise anything
@@ -118,7 +126,9 @@ class WorkerContext:
             "advice": advice_for(exc, self.dropped),
         }
 
-    def attempt(self, name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, dict | None]:
+    def attempt(
+        self, name: str, function: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> tuple[Any, dict | None]:
         """Like :meth:`guarded` but returns ``(value, error_info)`` instead of raising."""
         try:
             return self.guarded(name, function, *args, **kwargs), None
@@ -155,11 +165,13 @@ def student_traceback(exc: BaseException, filenames: frozenset[str], limit: int 
     return lines[-limit:]
 
 
+FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _short(text: str, limit: int = 600) -> str:
     text = ANSI_ESCAPE.sub("", text).strip()  # Keras 3 bolds parts of its messages for terminals
+    text = FUNCTION_NODE.sub("", text).strip()  # TF's internal kernel names mean nothing to a student
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -192,7 +204,11 @@ def student_array(name: str, value: Any, dtype: Any = np.float32) -> np.ndarray:
         return to_array(value, dtype)
     except Exception:  # any object
         raise StudentCallError(
-            {"kind": "invalid", "name": name, "message": f"returned {type(value).__name__}, not an array of numbers"}
+            {
+                "kind": "invalid",
+                "name": name,
+                "message": f"returned {type(value).__name__}, not an array of numbers",
+            }
         ) from None
 
 

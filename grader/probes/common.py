@@ -39,7 +39,11 @@ def build_model(ctx: WorkerContext, name: str, *args: Any) -> tuple[Any, dict[st
     except StudentCallError as exc:
         return None, exc.info
     if not is_model(model):
-        return None, {"kind": "invalid", "name": name, "message": f"returned {type(model).__name__}, not a Keras model"}
+        return None, {
+            "kind": "invalid",
+            "name": name,
+            "message": f"returned {type(model).__name__}, not a Keras model",
+        }
     return model, None
 
 
@@ -89,7 +93,9 @@ def decode_points(decoder: Any, points: np.ndarray, fallback: tuple[int, ...] = 
     ``fallback`` is the input shape for a decoder that declares none (a subclassed model).
     """
     shape = declared_input_shape(decoder) or fallback
-    decoded = np.asarray(decoder.predict(points.astype(np.float32).reshape((len(points),) + shape), verbose=0))
+    decoded = np.asarray(
+        decoder.predict(points.astype(np.float32).reshape((len(points),) + shape), verbose=0)
+    )
     return decoded.reshape(decoded.shape[0], decoded.shape[1], decoded.shape[2])
 
 

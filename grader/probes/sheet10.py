@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from grader.probes.base import ProbeOutput, StudentCallError, WorkerContext, probe, student_array
-from grader.probes.common import build_model, figure_probe, history_losses, set_seed, trainer
+from grader.probes.common import figure_probe, history_losses, set_seed, trainer
 from grader.probes.models import declared_input_shape, describe_model, is_model
 
 ATTENTION_CASES = ("batched", "masked", "rank1")
@@ -32,7 +32,8 @@ def _build_dense(ctx: WorkerContext) -> tuple[Any, Any, Any]:
             {
                 "kind": "invalid",
                 "name": "build_dense_autoencoder",
-                "message": f"returned {type(result).__name__}; expected a tuple (autoencoder, encoder, decoder) of Keras models",
+                "message": f"returned {type(result).__name__}; expected a tuple (autoencoder, encoder, "
+                f"decoder) of Keras models",
             }
         )
     return tuple(result)
@@ -48,7 +49,9 @@ def dense_models(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
         "encoder": ctx.guarded("build_dense_autoencoder", describe_model, encoder, sample),
     }
     width = (declared_input_shape(decoder) or (32,))[-1]  # a subclassed decoder declares no input
-    data["decoder"] = ctx.guarded("build_dense_autoencoder", describe_model, decoder, np.zeros((2, width), np.float32))
+    data["decoder"] = ctx.guarded(
+        "build_dense_autoencoder", describe_model, decoder, np.zeros((2, width), np.float32)
+    )
     return ProbeOutput(data)
 
 
@@ -74,7 +77,9 @@ def train_dense(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], ProbeOut
 
 @probe("dense_plot")
 def dense_plot(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
-    return figure_probe(ctx, "plot_reconstructions", ctx.inputs["recon_x"].copy(), ctx.inputs["recon_x_rec"].copy(), n=10)
+    return figure_probe(
+        ctx, "plot_reconstructions", ctx.inputs["recon_x"].copy(), ctx.inputs["recon_x_rec"].copy(), n=10
+    )
 
 
 @probe("attention")

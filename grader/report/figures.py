@@ -43,24 +43,45 @@ def render(raw: Mapping[str, Any], directory: Path, prefix: str) -> dict[str, st
 
     for probe in PLOT_PROBES:
         result = probes.get(probe)
-        if result is not None and result.ok and result.arrays.get("png") is not None and result.arrays["png"].size:
+        if (
+            result is not None
+            and result.ok
+            and result.arrays.get("png") is not None
+            and result.arrays["png"].size
+        ):
             (directory / f"{probe}.png").write_bytes(result.arrays["png"].tobytes())
             written[probe] = f"{prefix}/{probe}.png"
     autoencoder = probes.get("train:autoencoder")
     if autoencoder is not None and autoencoder.ok:
         size = int(autoencoder.data.get("image_size", 32))
         x = to_float_images(expected["x_test"][:10], size)[..., 0]
-        save("reconstructions", _pairs(x, autoencoder.arrays["x_rec"][:10], "Test images (top) and your autoencoder's reconstructions"))
+        save(
+            "reconstructions",
+            _pairs(
+                x,
+                autoencoder.arrays["x_rec"][:10],
+                "Test images (top) and your autoencoder's reconstructions",
+            ),
+        )
         z = autoencoder.arrays["z_test"]
         if z.shape[1] == 2:
-            save("latent_space", _scatter(z, expected["y_test"], "Your encoder's latent codes of the test images"))
+            save(
+                "latent_space",
+                _scatter(z, expected["y_test"], "Your encoder's latent codes of the test images"),
+            )
         if "mosaic_images" in autoencoder.arrays:
             images = autoencoder.arrays["mosaic_images"]
             n = int(round(np.sqrt(len(images))))
-            save("decoder_grid", _image(mosaic(images, n, n), "Your decoder over a 15 x 15 grid of its latent range"))
+            save(
+                "decoder_grid",
+                _image(mosaic(images, n, n), "Your decoder over a 15 x 15 grid of its latent range"),
+            )
     vae = probes.get("train:vae")
     if vae is not None and vae.ok and vae.arrays["z_mean"].shape[1] == 2:
-        save("vae_latent_space", _scatter(vae.arrays["z_mean"], expected["y_test"], "Your VAE's latent means of the test images"))
+        save(
+            "vae_latent_space",
+            _scatter(vae.arrays["z_mean"], expected["y_test"], "Your VAE's latent means of the test images"),
+        )
     grid = probes.get("vae_grid")
     if grid is not None and grid.ok:
         raw_images = grid.arrays["raw"]
@@ -69,7 +90,14 @@ def render(raw: Mapping[str, Any], directory: Path, prefix: str) -> dict[str, st
     dense = probes.get("train:dense")
     if dense is not None and dense.ok:
         x = expected["x_test"][:10].astype(np.float32) / 255.0
-        save("dense_reconstructions", _pairs(x, dense.arrays["x_rec"][:10].reshape(-1, 28, 28), "Test images and your dense autoencoder's reconstructions"))
+        save(
+            "dense_reconstructions",
+            _pairs(
+                x,
+                dense.arrays["x_rec"][:10].reshape(-1, 28, 28),
+                "Test images and your dense autoencoder's reconstructions",
+            ),
+        )
     return written
 
 

@@ -73,7 +73,9 @@ class Report:
         known = {f.name for f in fields(Report)}
         values = {key: value for key, value in raw.items() if key in known}
         item_fields = {f.name for f in fields(ItemResult)}
-        values["items"] = [ItemResult(**{k: v for k, v in item.items() if k in item_fields}) for item in raw["items"]]
+        values["items"] = [
+            ItemResult(**{k: v for k, v in item.items() if k in item_fields}) for item in raw["items"]
+        ]
         return Report(**values)
 
     def item(self, item_id: str) -> ItemResult:

@@ -17,14 +17,19 @@ FORMATS = ("json", "md", "html", "gradescope")
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each format goes. ``single``: OUT/<stem>.*; ``batch``: OUT/reports/<stem>.* and OUT/gradescope/<stem>/."""
+    """Where each format goes.
+
+    ``single``: OUT/<stem>.*; ``batch``: OUT/reports/<stem>.* and OUT/gradescope/<stem>/.
+    """
 
     out: Path
     batch: bool = False
 
     def path(self, stem: str, fmt: str) -> Path:
         if fmt == "gradescope":
-            return self.out / "gradescope" / stem / "results.json" if self.batch else self.out / "results.json"
+            return (
+                self.out / "gradescope" / stem / "results.json" if self.batch else self.out / "results.json"
+            )
         folder = self.out / "reports" if self.batch else self.out
         return folder / f"{stem}.{fmt}"
 
@@ -45,7 +50,9 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_report(report: Report, layout: Layout, stem: str, formats: Iterable[str] = ("json", "md")) -> dict[str, Path]:
+def write_report(
+    report: Report, layout: Layout, stem: str, formats: Iterable[str] = ("json", "md")
+) -> dict[str, Path]:
     """Render figures (when raw data is at hand), then every requested format; JSON last.
 
     The JSON report is written last so that its presence means every other file is complete

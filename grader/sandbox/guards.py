@@ -49,17 +49,43 @@ NET_FAMILIES = frozenset({socket.AF_INET, socket.AF_INET6})
 # Audit events whose first argument is a path: reading, listing or changing it.
 PATH_EVENTS = frozenset(
     {
-        "open", "os.listdir", "os.scandir", "os.mkdir", "os.rmdir", "os.remove", "os.truncate", "os.chmod",
-        "os.chown", "os.utime", "os.chdir", "os.chflags", "os.lchflags", "os.setxattr", "os.removexattr",
-        "os.listxattr", "os.getxattr", "glob.glob", "glob.glob/2", "shutil.rmtree", "shutil.chown",
-        "shutil.make_archive", "sqlite3.connect",
+        "open",
+        "os.listdir",
+        "os.scandir",
+        "os.mkdir",
+        "os.rmdir",
+        "os.remove",
+        "os.truncate",
+        "os.chmod",
+        "os.chown",
+        "os.utime",
+        "os.chdir",
+        "os.chflags",
+        "os.lchflags",
+        "os.setxattr",
+        "os.removexattr",
+        "os.listxattr",
+        "os.getxattr",
+        "glob.glob",
+        "glob.glob/2",
+        "shutil.rmtree",
+        "shutil.chown",
+        "shutil.make_archive",
+        "sqlite3.connect",
     }
 )
 # Events whose first two arguments are paths (source, destination).
 TWO_PATH_EVENTS = frozenset(
     {
-        "os.rename", "os.link", "os.symlink", "shutil.copyfile", "shutil.copymode", "shutil.copystat",
-        "shutil.copytree", "shutil.move", "shutil.unpack_archive",
+        "os.rename",
+        "os.link",
+        "os.symlink",
+        "shutil.copyfile",
+        "shutil.copymode",
+        "shutil.copystat",
+        "shutil.copytree",
+        "shutil.move",
+        "shutil.unpack_archive",
     }
 )
 OTHER_PROCESS = re.compile(r"^/proc/(\d+)(/|$)")

@@ -176,7 +176,8 @@ class Sandbox:
             # or forged the message): a failure of this request, never a crash of the grader.
             last = reply["internal"].strip().splitlines()[-1:] or ["?"]
             raise WorkerFailure(
-                "internal", f"the grader's code failed inside the worker (internal error: {last[0][:200]})",
+                "internal",
+                f"the grader's code failed inside the worker (internal error: {last[0][:200]})",
                 self._output(item),
             )
         return Reply(

@@ -1,4 +1,4 @@
-"""Corpus entry mutant_dense_linear_decoder: the dense decoder's Dense(784) has no sigmoid (a linear output)
+"""Corpus entry mutant_dense_linear_decoder: the dense decoder's Dense(784) has no sigmoid (a linear output); knock-on: 1.4-training (binary cross-entropy needs outputs in [0, 1]: Keras clips the linear outputs, the gradient vanishes there, and the real budget ends at a test BCE of 0.22, above 0.2)
 
 Derived from the reference. Reference solution: "Exercise sheet 10" (seed 000), the graded parts 1.4 and 3.4.
 

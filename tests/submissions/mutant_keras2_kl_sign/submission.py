@@ -1,4 +1,4 @@
-"""Corpus entry mutant_keras2_kl_sign: the Keras 2 style submission with one mistake, the KL sign flipped (-0.5 * ...): graded under Keras 2, it loses the KL item and its knock-ons exactly as mutant_kl_sign does under Keras 3
+"""Corpus entry mutant_keras2_kl_sign: the Keras 2 style submission with one mistake, the KL sign flipped (-0.5 * ...): graded under Keras 2, it loses the KL item and its knock-ons as mutant_kl_sign does under Keras 3 (vae_loss falls as the means leave the prior; training maximises the KL, which under Keras 2 reaches NaN within the real budget's 5 epochs)
 
 Derived from the reference. Reference solution: "Assignments (Variational) Autoencoders" (seed 003), Exercises 1 to 6.
 

@@ -88,3 +88,35 @@ def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
         in feedback
     )
     assert 'File "nb.ipynb, cell 2", line' in feedback, "the student's own traceback line is shown"
+
+
+def test_a_worker_dies_with_the_grader_that_started_it(tmp_path):
+    """A grader killed outright (kill -9, the OOM killer) leaves no worker spinning on a student's loop."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    path = tmp_path / "spin.py"
+    path.write_text("def conv_matrix(kernel, input_shape):\n    while True:\n        pass\n")
+    code = f"from grader.grading import grade; grade({str(path)!r}, 'transposed_conv')"
+    grader = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[psutil.Process] = []
+        while not workers and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = [
+                p
+                for p in psutil.Process(grader.pid).children(recursive=True)
+                if "grader.sandbox.worker" in " ".join(p.cmdline())
+            ]
+        assert workers, "the grading never started a worker"
+        time.sleep(3)  # let it load the submission and enter the student's endless loop
+        grader.kill()
+        grader.wait(timeout=10)
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"workers outlived the grader: {alive}"
+    finally:
+        grader.kill()

@@ -29,6 +29,7 @@ ERROR_FIELD_LIMITS = {"name": 200, "type": 200, "message": 4000, "advice": 2000}
 
 def main(argv: list[str]) -> int:
     cmd_fd, reply_fd, sandbox = int(argv[1]), int(argv[2]), Path(argv[3])
+    _die_with_parent()
     commands = os.fdopen(cmd_fd, "rb", buffering=0)
     init = json.loads(_read_line(commands))
     _set_limits(init)
@@ -159,6 +160,18 @@ def _clip_error(error: dict[str, Any]) -> dict[str, Any]:
     if "traceback" in error:
         clipped["traceback"] = [line[:1000] for line in error["traceback"][-20:]]
     return clipped
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the grader that started it dies (even by SIGKILL),
+    so a killed batch leaves no worker spinning on a student's endless loop."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the supervisor's cleanup still applies
+        pass
 
 
 def _send_raw(fd: int, message: dict[str, Any]) -> None:

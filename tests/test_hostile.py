@@ -378,3 +378,26 @@ def test_a_non_root_worker_gets_a_process_limit_above_what_its_user_already_runs
     monkeypatch.setattr(os, "geteuid", lambda: 1000)  # as if not root; counts this user's tasks
     limit = worker._process_limit()
     assert limit is not None and limit >= len(os.listdir("/proc/self/task")) + 1024
+
+
+def test_a_stale_monitor_does_not_kill_the_restarted_worker() -> None:
+    """The monitor of a worker killed for its processes may still run its kill loop when the
+    next worker starts: it must leave the new one alone (CI once saw a BrokenPipeError here)."""
+    import subprocess
+
+    from grader.sandbox.supervisor import Sandbox
+
+    sandbox = Sandbox(cells=[], inputs={})
+    old = subprocess.Popen(["sleep", "30"])
+    new = subprocess.Popen(["sleep", "30"])
+    try:
+        sandbox.process = new
+        sandbox._kill("processes", old)  # what the old worker's monitor thread would call
+        assert new.poll() is None, "the stale monitor killed the new worker"
+        assert sandbox._kill_reason is None
+    finally:
+        for process in (old, new):
+            process.kill()
+            process.wait()
+        sandbox.process = None
+        sandbox.close()

@@ -192,6 +192,7 @@ class Sandbox:
 
     def _spawn(self) -> None:
         self._close_channel()  # a worker that died between requests left its channel open
+        self._join_monitor()  # its kill loop scans by token: it would kill the new worker too
         cmd_r, cmd_w = os.pipe()
         reply_r, reply_w = os.pipe()
         log = open(self.dir / "output" / "load.log", "ab")
@@ -224,7 +225,10 @@ class Sandbox:
             "fsize_mb": self.limits.output_file_mb,
             "processes": self.limits.processes,
         }
-        protocol.send(cmd_w, init)
+        try:
+            protocol.send(cmd_w, init)
+        except OSError:
+            pass  # the worker died at start; the first _receive reports why
         self._stop_monitor = threading.Event()
         self._monitor = threading.Thread(
             target=self._watch, args=(self.process, self._stop_monitor), daemon=True
@@ -242,20 +246,26 @@ class Sandbox:
             ticks += 1
             # Processes that left the tree (setsid, double fork) still carry the token.
             if ticks % 10 == 0 and len(sandbox_processes(self.token, process.pid)) > self.limits.processes:
-                self._kill("processes")
+                self._kill("processes", process)
                 return
             try:
                 tree = [root] + root.children(recursive=True)
             except psutil.Error:
                 return
             if len(tree) > self.limits.processes:
-                self._kill("processes")
+                self._kill("processes", process)
                 return
             rss = _tree_memory(tree)
             self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
             if rss > self.limits.memory_mb * 2**20:
-                self._kill("memory")
+                self._kill("memory", process)
                 return
+
+    def _join_monitor(self) -> None:
+        self._stop_monitor.set()
+        if self._monitor is not None and self._monitor is not threading.current_thread():
+            self._monitor.join(timeout=60)
+        self._monitor = None
 
     def _death(self, item: str) -> WorkerFailure:
         assert self.process is not None
@@ -303,14 +313,16 @@ class Sandbox:
                     pass
                 setattr(self, fd_name, None)
 
-    def _kill(self, reason: str | None = None) -> None:
-        """Kill the sandbox's processes. The monitor thread calls it too, so it leaves the channel
-        open (closing it under the reading thread would break, or reuse, its file descriptor):
-        the reader then sees the end of the channel and reports why."""
+    def _kill(self, reason: str | None = None, watched: subprocess.Popen | None = None) -> None:
+        """Kill the sandbox's processes. The monitor thread calls it too (with the worker it
+        watches), so it leaves the channel open (closing it under the reading thread would break,
+        or reuse, its file descriptor): the reader then sees the end of the channel and reports why."""
+        process = self.process
+        if watched is not None and watched is not process:
+            return  # a stale monitor: its worker is gone already
         if reason and self._kill_reason is None:
             self._kill_reason = reason
         self._stop_monitor.set()
-        process = self.process
         if process is not None:
             try:
                 os.killpg(process.pid, signal.SIGKILL)

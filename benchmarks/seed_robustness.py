@@ -1,11 +1,11 @@
 """Benchmark (issue 7): no correct submission fails because of an unlucky grading seed.
 
-Grades the reference and every correct variant of the corpus (tests/submissions/*, kind
-"variant", rubric autoencoders) with grading seeds 0..K-1 at the REAL budget, and prints:
+Grades the three references and every correct variant of the corpus (tests/submissions/*,
+kind "variant", any rubric) with grading seeds 0..K-1 at the REAL budget, and prints:
 
 * the false-fail rate: (submission, seed) pairs where an automatic item did not pass;
 * how often training was retried, and the time the retries cost;
-* the reference's median grading time with the retry rule and with retries = 0.
+* the autoencoders reference's median grading time with the retry rule and with retries = 0.
 
     python benchmarks/seed_robustness.py [--seeds 10] [--workers 2] [--only NAME ...]
 """
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RUBRICS = ("autoencoders", "sheet10", "transposed_conv")
 sys.path.insert(0, str(ROOT))
 
 from grader.grading import grade  # noqa: E402
@@ -33,16 +34,17 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-def correct_variants(only: list[str]) -> list[tuple[str, Path]]:
-    found = [("reference", ROOT / "reference" / "autoencoders.py")]
+def correct_variants(only: list[str]) -> list[tuple[str, Path, str]]:
+    """(name, file, rubric) of the references and every correct variant of the corpus."""
+    found = [(f"reference_{rubric}", ROOT / "reference" / f"{rubric}.py", rubric) for rubric in RUBRICS]
     for folder in sorted((ROOT / "tests" / "submissions").glob("*/")):
         expected = folder / "expected.toml"
         if not expected.exists():
             continue
         meta = tomllib.loads(expected.read_text())
-        if meta.get("kind") == "variant" and meta.get("rubric") == "autoencoders":
+        if meta.get("kind") == "variant":
             files = [p for p in folder.iterdir() if p.suffix in (".py", ".ipynb")]
-            found.append((folder.name, files[0]))
+            found.append((folder.name, files[0], meta["rubric"]))
     return [entry for entry in found if not only or entry[0] in only]
 
 
@@ -85,7 +87,7 @@ def main() -> int:
     args = parser.parse_args()
     threads = max(1, (len(__import__("os").sched_getaffinity(0))) // args.workers)
     variants = correct_variants(args.only)
-    jobs = [(name, path, seed, "autoencoders") for name, path in variants for seed in range(args.seeds)]
+    jobs = [(name, path, seed, rubric) for name, path, rubric in variants for seed in range(args.seeds)]
     print(
         f"{len(variants)} correct submissions x {args.seeds} grading seeds at the real budget "
         f"({args.workers} workers)",
@@ -103,7 +105,7 @@ def main() -> int:
     total = time.monotonic() - started
 
     print(f"{'submission':<32} {'false fails':>11} {'retried runs':>12} {'retry s':>8}  reasons")
-    for name, _ in variants:
+    for name, _, _ in variants:
         rows = [r for r in results if r["name"] == name]
         fails = sum(1 for r in rows if r["failed"])
         retried = sum(1 for r in rows if r["retries"])

@@ -7,7 +7,8 @@ reference's values (min, median, max) and a threshold a documented margin beyond
 worst one:
 
 * lower-is-better metrics (MSE, BCE): ``threshold = worst * (1 + margin)``, margin 0.3;
-* higher-is-better metrics (accuracy): ``threshold = worst - margin``, margin 0.10.
+* higher-is-better metrics (accuracy): ``threshold = max(worst - margin, 0.10)``, margin 0.10
+  (never below chance).
 
 An item may set ``margin`` in its params. Grading reads an item's threshold from the file
 when the item's key (a sha of its check and params, the budget, the data and the
@@ -42,6 +43,21 @@ RULES: dict[str, tuple[str, str, float]] = {
     "test_bce_max": ("test_bce", "upper", 0.3),
     "accuracy_min": ("accuracy", "lower", 0.10),
 }
+# A lower bound never goes below chance (10 balanced digits): a tiny budget whose reference
+# reaches only 18% would otherwise calibrate a negative threshold that accepts a guessing model.
+FLOORS: dict[str, float] = {"accuracy_min": 0.10}
+
+
+def threshold_rule(
+    values: list[float], direction: str, margin: float, floor: float | None = None
+) -> tuple[float, str]:
+    """The threshold beyond the worst reference value, and the rule in words."""
+    if direction == "upper":
+        return max(values) * (1 + margin), f"worst * (1 + {margin:g})"
+    threshold = min(values) - margin
+    if floor is None:
+        return threshold, f"worst - {margin:g}"
+    return max(threshold, floor), f"max(worst - {margin:g}, {floor:g})"
 
 
 def _entry_name(budget: Budget, dataset: Dataset) -> str:
@@ -149,15 +165,14 @@ def calibrate(
             if not values:
                 raise RuntimeError(f"calibrating {item.id}: the reference produced no '{metric}' values")
             margin = float(item.params.get("margin", default_margin))
-            worst = max(values) if direction == "upper" else min(values)
-            threshold = worst * (1 + margin) if direction == "upper" else worst - margin
+            threshold, rule = threshold_rule(values, direction, margin, FLOORS.get(name))
             items[item.id]["thresholds"][name] = round(threshold, 6)
             items[item.id]["reference"][metric] = {
                 "min": min(values),
                 "median": statistics.median(values),
                 "max": max(values),
                 "values": values,
-                "rule": f"worst * (1 + {margin:g})" if direction == "upper" else f"worst - {margin:g}",
+                "rule": rule,
             }
     entry = {
         "grader_version": __version__,
@@ -199,7 +214,7 @@ def _write_entry(path: Path, rubric_name: str, name: str, entry: dict[str, Any])
     document.setdefault("budgets", {})[name] = entry
     document["about"] = (
         "Written by `grader calibrate`; thresholds = worst reference value * (1 + margin) for "
-        "lower-is-better metrics, worst - margin for accuracy. Do not edit by hand."
+        "lower-is-better metrics, max(worst - margin, chance 0.1) for accuracy. Do not edit by hand."
     )
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w") as handle:

@@ -354,3 +354,15 @@ def test_dense_training_loss_not_falling_fails():
     verdict = run("dense_training", dense_inputs([0.3, 0.3], blur=0.0))
     assert verdict.fraction == 0.0
     assert "the training loss did not fall after 20 epochs on 200 images (batch 256)" in verdict.feedback
+
+
+def test_calibration_threshold_rule_keeps_a_margin_and_never_goes_below_chance():
+    from grader.calibration import threshold_rule
+
+    threshold, rule = threshold_rule([0.05, 0.04], "upper", 0.3)
+    assert threshold == pytest.approx(0.065) and rule == "worst * (1 + 0.3)"
+    threshold, rule = threshold_rule([0.86, 0.90], "lower", 0.2, 0.1)
+    assert threshold == pytest.approx(0.66) and rule == "max(worst - 0.2, 0.1)"
+    # The smoke budget's reference reaches only 18%: the threshold stops at chance, not at -2%.
+    threshold, _ = threshold_rule([0.1833, 0.58], "lower", 0.2, 0.1)
+    assert threshold == pytest.approx(0.1)

@@ -303,7 +303,12 @@ def test_a_killed_batch_resumes_without_losing_or_regrading_anything(
     rubric = fast_rubric(tmp_path, load_timeout_s=20)
     args = ["batch", str(subs), "--rubric", str(rubric), "--out", str(out), "--workers", "1"]
     batch = subprocess.Popen(
-        [sys.executable, "-m", "grader", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "grader", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as in a terminal: a job started in the background (`cmd &`) inherits SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         wait_for(lambda: list((out / "reports").glob("*.json")))

@@ -95,7 +95,16 @@ def main() -> int:
     )
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
-        results = list(pool.map(lambda job: run(job, threads), jobs))
+        futures = [pool.submit(run, job, threads) for job in jobs]
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            row = future.result()
+            verdict = "false fail: " + ", ".join(row["failed"]) if row["failed"] else "ok"
+            print(
+                f"[{done}/{len(jobs)}] {row['name']} seed {row['seed']}: {verdict} in {row['wall']:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        results = [future.result() for future in futures]
     # The retry rule's cost on a correct submission, measured alone (not beside another worker).
     reference = ROOT / "reference" / "autoencoders.py"
     with_rule = [run(("reference", reference, seed, "autoencoders"), threads)["wall"] for seed in range(3)]

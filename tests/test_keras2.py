@@ -1,6 +1,6 @@
 """Issue 8: Keras 2 code is graded as written, and under Keras 3 it gets advice, not a bare traceback.
 
-The corpus entry tests/submissions/variant_keras2 (K.exp / K.random_normal in sampling, K.* in
+The corpus entry tests/submissions/keras2_correct (K.exp / K.random_normal in sampling, K.* in
 the KL, Adam(lr=...)) gets full automatic marks under `--keras auto` in tests/test_fidelity.py;
 here: why auto picks Keras 2, and what a student sees when the same file runs under Keras 3.
 """
@@ -16,7 +16,7 @@ from grader.keras_version import keras2_reasons
 from grader.submission import load_submission
 
 ROOT = Path(__file__).resolve().parents[1]
-KERAS2 = ROOT / "tests" / "submissions" / "variant_keras2" / "submission.py"
+KERAS2 = ROOT / "tests" / "submissions" / "keras2_correct" / "submission.py"
 ITEMS = ("6a-sampling", "6a-kl", "6a-loss")
 
 

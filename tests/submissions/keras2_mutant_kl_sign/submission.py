@@ -1,4 +1,4 @@
-"""Corpus entry variant_keras2: a complete Keras 2 style submission (from keras import backend as K, K.random_normal / K.exp in sampling, K.* in the KL, Adam(lr=...), from keras.layers import Lambda, add_loss on a functional VAE): graded under Keras 2 (tf_keras), full marks
+"""Corpus entry keras2_mutant_kl_sign: the Keras 2 style submission with one mistake, the KL sign flipped (-0.5 * ...): graded under Keras 2, it loses the KL item and its knock-ons as mutant_kl_sign does under Keras 3 (vae_loss falls as the means leave the prior; training maximises the KL, which under Keras 2 reaches NaN within the real budget's 5 epochs)
 
 Derived from the reference. Reference solution: "Assignments (Variational) Autoencoders" (seed 003), Exercises 1 to 6.
 
@@ -291,7 +291,7 @@ def build_vae_decoder() -> keras.Model:
 
 def kl_loss(z_mean, z_log_std):
     """Closed-form KL(N(mean, std^2) || N(0, 1)) per sample, with Keras backend functions."""
-    return 0.5 * K.sum(K.square(z_mean) + K.exp(2.0 * z_log_std) - 1.0 - 2.0 * z_log_std, axis=-1)
+    return -0.5 * K.sum(K.square(z_mean) + K.exp(2.0 * z_log_std) - 1.0 - 2.0 * z_log_std, axis=-1)
 
 
 def vae_loss(x, x_rec, z_mean, z_log_std):

@@ -25,7 +25,7 @@ from grader.report.model import ItemResult, Report
 from grader.rubric import Item, Rubric, RubricError, list_rubrics, load_rubric
 from grader.sandbox.supervisor import Sandbox, SandboxLimits, WorkerFailure
 from grader.session import ProbeResult, ProbeSession
-from grader.submission import Submission, SubmissionError, load_submission
+from grader.submission import Submission, SubmissionError, load_submission, parse_source
 
 # What the student wrote that each probe runs, for messages about hangs and crashes.
 PROBE_FUNCTIONS = {
@@ -160,7 +160,7 @@ def infer_rubric(submission: Submission) -> str:
     defined = set()
     for cell in submission.cells:
         try:
-            tree = ast.parse(cell.source)
+            tree = parse_source(cell.source)
         except SyntaxError:
             continue
         defined.update(node.name for node in tree.body if isinstance(node, ast.FunctionDef))

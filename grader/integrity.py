@@ -13,7 +13,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from grader.submission import Submission
+from grader.submission import Submission, parse_source
 
 PROTECTED_PACKAGES = frozenset({"grader", "reference", "rubrics", "student_template"})
 SYSTEM_MODULES = {
@@ -79,7 +79,7 @@ def scan(submission: Submission) -> list[Flag]:
     flags: list[Flag] = []
     for cell in submission.cells:
         try:
-            tree = ast.parse(cell.source)
+            tree = parse_source(cell.source)
         except SyntaxError:
             continue
         flags.extend(_scan_tree(tree, cell.filename))

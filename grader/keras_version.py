@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 
-from grader.submission import Submission
+from grader.submission import Submission, parse_source
 
 # keras.backend functions that Keras 3 removed (Keras 3 keeps only a few, e.g. epsilon).
 KERAS2_BACKEND = frozenset(
@@ -80,7 +80,7 @@ def keras2_reasons(submission: Submission) -> list[str]:
     reasons: list[str] = []
     for cell in submission.cells:
         try:
-            tree = ast.parse(cell.source)
+            tree = parse_source(cell.source)
         except SyntaxError:
             continue
         backend_aliases = _backend_aliases(tree)

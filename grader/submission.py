@@ -12,6 +12,7 @@ import ast
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,20 @@ def load_submission(path: str | Path, keep_all_cells: bool = False) -> Submissio
     return _load_notebook(path, text, sha, keep_all_cells)
 
 
+# CPython before 3.11.8 can fail ast.parse run by two threads at once ("AST constructor
+# recursion depth mismatch", gh-106905); the fidelity runner grades in threads.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse``, one thread at a time."""
+    with _PARSE_LOCK:
+        return ast.parse(source, filename=filename)
+
+
 def _parse(cell: Cell) -> ast.Module:
     try:
-        return ast.parse(cell.source, filename=cell.filename)
+        return parse_source(cell.source, cell.filename)
     except SyntaxError as exc:
         where = (
             f"{cell.filename}, line {exc.lineno}" if cell.number else f"{cell.filename} at line {exc.lineno}"
@@ -215,7 +227,7 @@ def _definitions_only(cell: Cell, tree: ast.Module) -> tuple[Cell, list[Dropped]
                 lines[lineno - 1] = ""
     kept = "\n".join(lines)
     try:
-        ast.parse(kept)
+        parse_source(kept)
     except SyntaxError:  # statements sharing a line: fall back to re-printing the kept ones
         kept = "\n".join(ast.unparse(s) for s in tree.body if _keep(s))
     return Cell(cell.filename, kept, cell.number), dropped
@@ -226,7 +238,7 @@ def _answers_from_code(cells: list[Cell]) -> dict[str, str]:
     answers: dict[str, str] = {}
     for cell in cells:
         try:
-            tree = ast.parse(cell.source)
+            tree = parse_source(cell.source)
         except SyntaxError:
             continue
         for statement in tree.body:

@@ -202,3 +202,16 @@ def test_syntax_error_in_a_notebook_names_cell_and_line(tmp_path):
     cells = [new_markdown_cell("# Title"), new_code_cell("import numpy\nfor x in range(3)\n    pass")]
     path = write_notebook(tmp_path / "sub.ipynb", cells)
     assert error_message(path).startswith("syntax error in sub.ipynb, cell 2, line 2:")
+
+
+def test_submissions_load_in_parallel_threads():
+    """CPython < 3.11.8 broke ast.parse in two threads at once (CI saw 'AST constructor
+    recursion depth mismatch' while the fidelity runner graded in threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grader.submission import load_submission
+
+    path = Path(__file__).resolve().parents[1] / "reference" / "autoencoders.py"
+    with ThreadPoolExecutor(4) as pool:
+        loaded = list(pool.map(lambda _: load_submission(path), range(200)))
+    assert {s.sha256 for s in loaded} == {loaded[0].sha256}

@@ -35,6 +35,7 @@ PROBE_FUNCTIONS = {
     "train:vae": "the training of your VAE",
     "train:dense": "the training of your dense autoencoder",
     "classifier_structure": "build_classifier",
+    "train_classifier_call": "train_classifier (on the grader's classifier)",
     "vae_models": "build_vae_encoder, build_vae_decoder and build_vae",
     "dense_models": "build_dense_autoencoder",
     "tc:conv_matrix": "conv_matrix",

@@ -20,6 +20,7 @@ from check_fixtures import (
     student_error,
 )
 
+from grader.checks import CHECKS
 from grader.data import to_float_images
 
 AE = expected_for("autoencoders")
@@ -253,27 +254,34 @@ def test_classifier_scores_of_the_wrong_shape_count_as_zero_accuracy():
     assert verdict.metrics["accuracy"] == 0.0
 
 
+def history_inputs(history: dict | None = None, epochs: int = 2):
+    data = {"history": history or {"loss": [1.5, 0.9], "val_loss": [1.2, 0.9]}, "epochs": epochs}
+    params = item_params("autoencoders", "4b-history")
+    return make_inputs({"train_classifier_call": data}, {"train_classifier_call": {}}, params, None, AE)
+
+
 def test_history_with_loss_and_val_loss_per_epoch_passes():
-    verdict = run("classifier_history", classifier_inputs(scores_with_accuracy(0.8)))
+    verdict = run("classifier_history", history_inputs())
     assert verdict.fraction == 1.0, verdict.feedback
+    assert "train and test loss for each of the 2 epochs" in verdict.feedback
 
 
 def test_history_without_val_loss_fails():
-    inputs = classifier_inputs(
-        scores_with_accuracy(0.8), history={"loss": [1.5, 0.9, 0.7], "accuracy": [0.5, 0.7, 0.8]}
-    )
+    inputs = history_inputs({"loss": [1.5, 0.9, 0.7], "accuracy": [0.5, 0.7, 0.8]}, epochs=3)
     verdict = run("classifier_history", inputs)
     assert verdict.fraction == 0.0
     assert "should hold 'loss' and 'val_loss' for each of the 3 epochs" in verdict.feedback
     assert "it holds loss (3 values), accuracy (3 values)" in verdict.feedback
 
 
-def test_history_when_train_classifier_crashed_shows_the_error():
-    error = student_error("exception", "train_classifier", "boom", type="ValueError")
-    verdict = run("classifier_history", classifier_inputs(scores_with_accuracy(0.8), error=error))
+def test_history_with_too_few_epochs_fails():
+    verdict = run("classifier_history", history_inputs({"loss": [1.5], "val_loss": [1.2]}))
     assert verdict.fraction == 0.0
-    assert verdict.status == "error"
-    assert "train_classifier raised ValueError: boom" in verdict.feedback
+    assert "loss (1 values), val_loss (1 values)" in verdict.feedback
+
+
+def test_history_is_graded_on_the_graders_classifier_not_the_students():
+    assert CHECKS["classifier_history"].probes_for({}) == ("train_classifier_call",)
 
 
 # -- VAE training ---------------------------------------------------------------------------------------

@@ -326,6 +326,50 @@ def train_classifier(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], Pro
     return {"classifier": classifier}, ProbeOutput(data, {"scores": np.asarray(scores, dtype=np.float32)})
 
 
+# train_classifier on the grader's own small classifier: 4b does not depend on build_classifier.
+HISTORY_EPOCHS = 2
+HISTORY_SAMPLES = {"fit": 256, "val": 128}
+
+
+def _grader_classifier(keras: Any, one_hot: bool) -> Any:
+    """A small compiled classifier of 32x32 images, for integer or one-hot labels."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
+            keras.layers.MaxPooling2D(4),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    loss = "categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy"
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    return model
+
+
+@probe("train_classifier_call")
+def train_classifier_call(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
+    """train_classifier(grader's classifier, ...): the History it returns.
+
+    The classifier is the grader's, not build_classifier's, so a broken (or hanging)
+    build_classifier costs only Exercise 4a. It is compiled for integer labels; a
+    train_classifier that one-hot encodes the labels gets a model compiled for those.
+    """
+    keras = keras_module()
+    x, y = images(ctx, "train", 32), ctx.inputs["y_train"]
+    fit = ctx.inputs["classifier_fit"][: HISTORY_SAMPLES["fit"]]
+    val = ctx.inputs["classifier_val"][: HISTORY_SAMPLES["val"]]
+    arguments = (x[fit], y[fit], x[val], y[val], HISTORY_EPOCHS, 64)
+    history, error = ctx.try_call("train_classifier", _grader_classifier(keras, False), *arguments)
+    if error is not None and error.get("kind") == "exception":
+        history, _ = ctx.try_call("train_classifier", _grader_classifier(keras, True), *arguments)
+        if history is not None:
+            error = None
+    if error is not None:
+        raise StudentCallError(error)
+    return ProbeOutput({"history": history_losses(history), "epochs": HISTORY_EPOCHS})
+
+
 # -- Exercise 5: the latent grid ----------------------------------------------------
 
 

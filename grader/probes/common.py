@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,23 @@ def keras_module() -> Any:
 
 def set_seed(seed: int) -> None:
     keras_module().utils.set_random_seed(int(seed))
+
+
+def reset_random_state(seed: int) -> None:
+    """Seed Python, NumPy and (once imported) TensorFlow/Keras: every request starts from this state.
+
+    The worker calls it before each probe, so a probe's result does not depend on what ran
+    before it in the same process: a fresh worker that replaces a dead one gives the same
+    answers (with op determinism on, TF's random ops even refuse to run unseeded).
+    """
+    seed = int(seed)
+    if "keras" in sys.modules:
+        set_seed(seed)  # Python, NumPy, TF and Keras's own generator
+        return
+    random.seed(seed)
+    np.random.seed(seed)
+    if "tensorflow" in sys.modules:  # imported by a submission of a TensorFlow-free assignment
+        sys.modules["tensorflow"].random.set_seed(seed)
 
 
 def images(ctx: WorkerContext, split: str, size: int = 32) -> np.ndarray:
@@ -181,4 +200,6 @@ def ensure_stage(ctx: WorkerContext, stage: str) -> dict[str, Any]:
     if state.selected not in state.attempts:
         models, _ = TRAINERS[stage](ctx, state.seeds[state.selected])
         state.attempts[state.selected] = models
+        # As if trained by an earlier request: the calling probe goes on from its usual start state.
+        reset_random_state(ctx.budget.get("seed", 0))
     return state.attempts[state.selected]

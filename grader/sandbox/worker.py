@@ -55,9 +55,11 @@ class Worker:
 
         import grader.probes.all  # noqa: F401  (registers every probe)
         from grader.probes.base import PROBES, StudentCallError, WorkerContext
+        from grader.probes.common import reset_random_state
         from grader.sandbox.protocol import save_arrays, send
 
         self.probes, self.student_error, self.save_arrays = PROBES, StudentCallError, save_arrays
+        self.reset_random_state = reset_random_state
         self._send = send
         self.sandbox, self.reply_fd = sandbox, reply_fd
         self.keras_version = keras.__version__ if keras is not None else "not loaded"
@@ -93,6 +95,7 @@ class Worker:
         sys.modules["submission"] = module
         self.context.namespace = module.__dict__
         errors = []
+        self.reset_random_state(0)
         for cell in self.cells:
             source, filename = cell["source"], cell["filename"]
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -136,6 +139,8 @@ class Worker:
                 stage.seeds[stage.selected] = int(request["seed"])
             elif request["op"] == "probe":
                 self.context.budget = request.get("budget", self.context.budget)
+                # Every probe starts from the same random state, whatever ran (or died) before it.
+                self.reset_random_state(self.context.budget.get("seed", 0))
                 output = self.probes[request["probe"]](self.context, request.get("args", {}))
                 reply["data"] = output.data
                 if output.arrays:

@@ -55,7 +55,7 @@ class GradeOptions:
     keras: str = "auto"  # "auto" | "2" | "3"
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     public_only: bool = False
-    keep_all_cells: bool = False
+    all_cells: bool = False  # run every statement, not only the definitions (--all-cells)
     student: str = ""
     calibrated: bool = True  # False while calibrating: thresholds from the rubric only
     artifact_cache: Path | None = None
@@ -74,11 +74,13 @@ def grade(
     **overrides: Any,
 ) -> Report:
     """Grade ``path`` against ``rubric`` (a name, a TOML path, a Rubric, or None to infer it)."""
+    if "keep_all_cells" in overrides:  # the old name of all_cells
+        overrides["all_cells"] = overrides.pop("keep_all_cells")
     options = replace(options or GradeOptions(), **overrides)
     started = time.monotonic()
     path = Path(path)
     try:
-        submission: Submission | None = load_submission(path, keep_all_cells=options.keep_all_cells)
+        submission: Submission | None = load_submission(path, all_cells=options.all_cells)
         unreadable = ""
     except SubmissionError as exc:
         submission, unreadable = None, str(exc)

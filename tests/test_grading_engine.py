@@ -84,7 +84,7 @@ def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
     feedback = report.item("tc1-example").feedback
     assert "conv_matrix raised NameError: name 'SCALE' is not defined" in feedback
     assert (
-        "`SCALE` is set by a notebook statement the grader does not run (nb.ipynb, cell 1, line 2)"
+        "`SCALE` is set by a top-level statement the grader does not run (nb.ipynb, cell 1, line 2)"
         in feedback
     )
     assert 'File "nb.ipynb, cell 2", line' in feedback, "the student's own traceback line is shown"

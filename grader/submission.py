@@ -59,6 +59,9 @@ class Submission:
     cells: list[Cell]
     answers: dict[str, str] = field(default_factory=dict)
     dropped: list[Dropped] = field(default_factory=list)
+    # The code cells as the student wrote them, dropped statements included: the integrity scan
+    # reports what a student tried, even where the grader did not run it.
+    written: list[Cell] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -149,18 +152,20 @@ def _load_notebook(path: Path, text: str, sha: str, all_cells: bool) -> Submissi
             f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:200]}"
         ) from None
     cells: list[Cell] = []
+    written: list[Cell] = []
     dropped: list[Dropped] = []
     for number, nb_cell in enumerate(notebook.cells, start=1):
         if nb_cell.cell_type != "code":
             continue
         source = _strip_magics(_unix_newlines(nb_cell.source))
         cell = Cell(f"{path.name}, cell {number}", source, number)
+        written.append(cell)
         cell, cell_dropped = _select(cell, _parse(cell), all_cells)
         dropped.extend(cell_dropped)
         if cell.source.strip():
             cells.append(cell)
     answers = _answers_from_markdown(notebook.cells) | _answers_from_code(cells)
-    return Submission(path, "ipynb", sha, cells, answers=answers, dropped=dropped)
+    return Submission(path, "ipynb", sha, cells, answers=answers, dropped=dropped, written=written)
 
 
 def _load_script(path: Path, text: str, sha: str, all_cells: bool) -> Submission:
@@ -168,6 +173,7 @@ def _load_script(path: Path, text: str, sha: str, all_cells: bool) -> Submission
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
     cells: list[Cell] = []
+    written: list[Cell] = []
     dropped: list[Dropped] = []
     script_cells = split_script(path.name, _unix_newlines(text))
     for cell, kind in script_cells:
@@ -177,6 +183,7 @@ def _load_script(path: Path, text: str, sha: str, all_cells: bool) -> Submission
         tree = _parse(cell)
         if not tree.body:  # only comments, e.g. the header of an export
             continue
+        written.append(cell)
         cell, cell_dropped = _select(cell, tree, all_cells)
         dropped.extend(cell_dropped)
         if cell.source.strip():
@@ -186,7 +193,7 @@ def _load_script(path: Path, text: str, sha: str, all_cells: bool) -> Submission
         for cell, kind in script_cells
     ]
     answers = _answers_from_markdown(notebook_cells) | _answers_from_code(cells)
-    return Submission(path, "py", sha, cells, answers=answers, dropped=dropped)
+    return Submission(path, "py", sha, cells, answers=answers, dropped=dropped, written=written)
 
 
 def split_script(name: str, text: str) -> list[tuple[Cell, str]]:

@@ -228,7 +228,7 @@ def grade_one(task: BatchTask) -> BatchOutcome:
         score=report.score,
         max_score=report.max_score,
         seconds=round(time.monotonic() - started, 2),
-        message=report.load_error,
+        message=report.load_error or report.wrong_assignment,
         files=files,
         internal=bool(report.debug.get("internal_error")),
     )

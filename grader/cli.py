@@ -244,6 +244,8 @@ def check_summary(report: Report) -> str:
     lines = [f"Self-check of {Path(report.submission).name} ({report.assignment}, public items only)", ""]
     if report.load_error:
         lines += [f"Your file could not be graded: {report.load_error}", ""]
+    if report.wrong_assignment:
+        lines += [f"Wrong assignment? {report.wrong_assignment}", ""]
     if not to_fix:
         lines.append(f"All {len(auto)} public automatic items pass. Well done!")
     else:

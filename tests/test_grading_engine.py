@@ -63,6 +63,25 @@ def test_the_report_lists_the_statements_a_notebook_loader_dropped(tmp_path):
     ]
 
 
+def test_the_report_lists_the_statements_a_py_loader_dropped(tmp_path):
+    from grader.report.render import markdown
+
+    source = (ROOT / "reference" / "transposed_conv.py").read_text()
+    path = tmp_path / "sub.py"
+    path.write_text(source + "\nkernel = np.ones((3, 3))\nprint(conv_matrix(kernel, (4, 4)).shape)\n")
+    report = grade(path, "transposed_conv")
+    assert report.auto_score == report.auto_max
+    lines = len(source.splitlines())
+    assert report.debug["dropped"] == [
+        {"where": f"sub.py, line {lines + 2}", "code": "kernel = np.ones((3, 3))"},
+        {"where": f"sub.py, line {lines + 3}", "code": "print(conv_matrix(kernel, (4, 4)).shape)"},
+    ]
+    assert (
+        f"- not run (definitions only; --all-cells runs them): sub.py, line {lines + 2}: "
+        "`kernel = np.ones((3, 3))`; " in markdown(report)
+    )
+
+
 def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
     import nbformat
 

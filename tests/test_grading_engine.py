@@ -82,6 +82,28 @@ def test_the_report_lists_the_statements_a_py_loader_dropped(tmp_path):
     )
 
 
+def test_feedback_on_a_script_exported_from_a_notebook_names_cell_and_line(tmp_path):
+    """nbconvert --to script: the student's traceback says "cell 2", line 3, as in the notebook."""
+    source = (ROOT / "reference" / "transposed_conv.py").read_text()
+    _, functions = source.split("import numpy as np\n", 1)
+    broken = functions.replace(
+        "    kernel = np.asarray(kernel, dtype=np.float64)\n    in_h, in_w = input_shape",
+        "    kernel = np.asarray(kernel, dtype=np.float64)\n    in_h, in_w = input_shape\n    1 / 0",
+    )
+    path = tmp_path / "exported.py"
+    path.write_text(
+        "#!/usr/bin/env python\n# coding: utf-8\n\n# In[1]:\n\n\n"
+        "get_ipython().run_line_magic('matplotlib', 'inline')\nimport numpy as np\n\n\n"
+        "# In[2]:\n\n\n"
+        + broken.lstrip("\n")
+        + "\n\n# In[3]:\n\n\nprint(conv_matrix(np.ones((3, 3)), (4, 4)))\n"
+    )
+    feedback = grade(path, "transposed_conv").item("tc1-example").feedback
+    line = 1 + broken.lstrip("\n").splitlines().index("    1 / 0")
+    assert "conv_matrix raised ZeroDivisionError: division by zero" in feedback
+    assert f'File "exported.py, cell 2", line {line}, in conv_matrix' in feedback
+
+
 def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
     import nbformat
 

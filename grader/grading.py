@@ -268,7 +268,7 @@ def _report_base(
     dataset: Dataset,
     options: GradeOptions,
 ) -> Report:
-    return Report(
+    report = Report(
         assignment=rubric.name,
         submission=str(path),
         submission_sha256=submission.sha256 if submission else "",
@@ -286,6 +286,8 @@ def _report_base(
         items=[],
         student=options.student or path.stem,
     )
+    report.debug["all_cells"] = options.all_cells  # batch --resume regrades when this changes
+    return report
 
 
 # -- items ------------------------------------------------------------------------

@@ -403,3 +403,19 @@ def test_a_submission_for_another_assignment_is_named_in_the_progress_line_and_s
     summary = (out / "summary.md").read_text()
     assert "2 submissions: 1 graded, 1 wrong-assignment." in summary
     assert f"| sam | wrong-assignment | {message} |" in summary
+
+
+def test_resume_regrades_when_all_cells_changes(tmp_path: Path) -> None:
+    """--all-cells changes what runs, so reports graded without it are not kept by --resume with it."""
+    subs = write_class(tmp_path / "subs", {"alice.py": REFERENCE, "carol.py": "def conv_matrix(:\n"})
+    out = tmp_path / "out"
+    config = BatchConfig(subs, fast_rubric(tmp_path), out, workers=1)
+    run_batch(config, echo=lambda line: None)
+    lines: list[str] = []
+    run_batch(replace(config, resume=True), echo=lines.append)
+    assert "alice: skipped (already graded: same submission, rubric and grader version)" in lines
+    assert "carol: skipped (already graded: same submission, rubric and grader version)" in lines
+    lines.clear()
+    run_batch(replace(config, resume=True, options=GradeOptions(all_cells=True)), echo=lines.append)
+    assert "alice: regrading (--all-cells changed)" in lines
+    assert "carol: regrading (--all-cells changed)" in lines

@@ -95,7 +95,7 @@ def advice_for_text(type_name: str, message: str, dropped: dict[str, str] | None
         if match and match.group(1) in dropped:
             name = match.group(1)
             return (
-                f"`{name}` is set by a notebook statement the grader does not run ({dropped[name]}); "
+                f"`{name}` is set by a top-level statement the grader does not run ({dropped[name]}); "
                 "the grader keeps only imports, functions, classes and constant assignments, so "
                 "create it inside your function instead."
             )

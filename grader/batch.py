@@ -145,6 +145,7 @@ class GradingKey:
     grader_version: str
     budget: dict[str, Any]
     data_fingerprint: str
+    all_cells: bool = False
 
     def why_regrade(self, report: Report | None, submission_sha256: str) -> str:
         """Why ``report`` is not up to date; "" when it is."""
@@ -159,6 +160,7 @@ class GradingKey:
             ),
             (report.budget != self.budget, "the budget changed"),
             (report.data.get("fingerprint") != self.data_fingerprint, "the data changed"),
+            (bool(report.debug.get("all_cells")) != self.all_cells, "--all-cells changed"),
             (bool(report.debug.get("internal_error")), "the grader failed on it last time"),
         ]
         return next((reason for failed, reason in checks if failed), "")
@@ -228,7 +230,7 @@ def grade_one(task: BatchTask) -> BatchOutcome:
         score=report.score,
         max_score=report.max_score,
         seconds=round(time.monotonic() - started, 2),
-        message=report.load_error,
+        message=report.load_error or report.wrong_assignment,
         files=files,
         internal=bool(report.debug.get("internal_error")),
     )
@@ -313,6 +315,7 @@ def error_report(task: BatchTask, message: str, internal: str = "", status: str 
         load_error=message,
         student=task.student,
     )
+    report.debug["all_cells"] = task.options.all_cells
     if internal:
         report.debug["internal_error"] = True
         report.warnings.append(f"internal error while grading {task.student}:\n{internal}")
@@ -667,7 +670,9 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         existing = {entry.student: read_existing(config.out, entry.student) for entry in found.entries}
         _check_output_folder(config, rubric, existing)
         dataset = load_dataset(config.options.data)  # also fills the data cache once, before the workers
-        key = GradingKey(rubric.sha256, __version__, budget.as_dict(), dataset.fingerprint)
+        key = GradingKey(
+            rubric.sha256, __version__, budget.as_dict(), dataset.fingerprint, config.options.all_cells
+        )
         if found.ignored:
             names = ", ".join(found.ignored[:5])
             echo(f"ignored {len(found.ignored)} file(s) that are not .py or .ipynb: {names}")

@@ -19,6 +19,12 @@ from grader.report.model import Report
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
 
+ALL_CELLS_HELP = (
+    "run every statement of the file, not only its imports, functions, classes and constants "
+    "(by default the student's own data loading and training are not re-run)"
+)
+
+
 class UsageError(Exception):
     """A problem with the command line or its inputs, told in one line."""
 
@@ -78,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--quick", action="store_true", help="train on the tiny 'smoke' budget (faster, rougher)"
     )
+    check.add_argument("--all-cells", action="store_true", help=ALL_CELLS_HELP)
     check.set_defaults(run=run_check)
 
     listing = commands.add_parser("list-rubrics", help="list the shipped rubrics")
@@ -156,6 +163,7 @@ def _grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--memory-mb", type=int, default=3072, help="memory limit of the sandbox (default 3072)"
     )
+    parser.add_argument("--all-cells", action="store_true", help=ALL_CELLS_HELP)
 
 
 def _options(args: argparse.Namespace, **extra: object):
@@ -168,6 +176,7 @@ def _options(args: argparse.Namespace, **extra: object):
         data=args.data,
         keras=args.keras,
         limits=SandboxLimits(memory_mb=args.memory_mb),
+        all_cells=args.all_cells,
         **extra,
     )
 
@@ -218,7 +227,9 @@ def run_grade(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from grader.grading import GradeOptions, grade
 
-    options = GradeOptions(public_only=True, budget="smoke" if args.quick else "default")
+    options = GradeOptions(
+        public_only=True, budget="smoke" if args.quick else "default", all_cells=args.all_cells
+    )
     report = grade(args.path, args.rubric, options)
     print(check_summary(report))
     if report.load_error and not report.submission_sha256:
@@ -233,6 +244,8 @@ def check_summary(report: Report) -> str:
     lines = [f"Self-check of {Path(report.submission).name} ({report.assignment}, public items only)", ""]
     if report.load_error:
         lines += [f"Your file could not be graded: {report.load_error}", ""]
+    if report.wrong_assignment:
+        lines += [f"Wrong assignment? {report.wrong_assignment}", ""]
     if not to_fix:
         lines.append(f"All {len(auto)} public automatic items pass. Well done!")
     else:

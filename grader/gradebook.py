@@ -223,12 +223,13 @@ def common_messages(feedback: list[str]) -> list[tuple[int, str]]:
 
 def _errors_section(reports: dict[str, Report]) -> list[str]:
     failed = [(student, report) for student, report in reports.items() if report.status != "graded"]
-    lines = ["## Submissions that errored", ""]
+    lines = ["## Submissions that errored (or look like another assignment)", ""]
     if not failed:
         return lines + ["None: every submission was graded.", ""]
     lines += ["| student | status | message |", "|---|---|---|"]
     for student, report in failed:
-        message = (report.load_error.splitlines() or [""])[0][:200].replace("|", "\\|")
+        text = report.load_error or report.wrong_assignment
+        message = (text.splitlines() or [""])[0][:200].replace("|", "\\|")
         lines.append(f"| {student} | {report.status} | {message} |")
     return lines + [""]
 

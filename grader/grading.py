@@ -8,7 +8,6 @@ written: unreadable input, hangs, crashes and exits all become item statuses.
 
 from __future__ import annotations
 
-import ast
 import math
 import time
 import traceback
@@ -18,14 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__, artifacts, calibration, inputs, integrity
+from grader.assignment_match import (
+    best_match,
+    coverage,
+    defined_functions,
+    shipped_contracts,
+    wrong_assignment,
+)
 from grader.checks import CHECKS, CheckInputs, StudentCallFailed, StudentError, Verdict
 from grader.data import Dataset, load_dataset
 from grader.keras_version import keras2_reasons, load_error_suggests_keras2
 from grader.report.model import ItemResult, Report
-from grader.rubric import Item, Rubric, RubricError, list_rubrics, load_rubric
+from grader.rubric import Item, Rubric, list_rubrics, load_rubric
 from grader.sandbox.supervisor import Sandbox, SandboxLimits, WorkerFailure
 from grader.session import ProbeResult, ProbeSession
-from grader.submission import Submission, SubmissionError, load_submission, parse_source
+from grader.submission import Submission, SubmissionError, load_submission
 
 # What the student wrote that each probe runs, for messages about hangs and crashes.
 PROBE_FUNCTIONS = {
@@ -56,7 +62,7 @@ class GradeOptions:
     keras: str = "auto"  # "auto" | "2" | "3"
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     public_only: bool = False
-    keep_all_cells: bool = False
+    all_cells: bool = False  # run every statement, not only the definitions (--all-cells)
     student: str = ""
     calibrated: bool = True  # False while calibrating: thresholds from the rubric only
     artifact_cache: Path | None = None
@@ -75,11 +81,13 @@ def grade(
     **overrides: Any,
 ) -> Report:
     """Grade ``path`` against ``rubric`` (a name, a TOML path, a Rubric, or None to infer it)."""
+    if "keep_all_cells" in overrides:  # the old name of all_cells
+        overrides["all_cells"] = overrides.pop("keep_all_cells")
     options = replace(options or GradeOptions(), **overrides)
     started = time.monotonic()
     path = Path(path)
     try:
-        submission: Submission | None = load_submission(path, keep_all_cells=options.keep_all_cells)
+        submission: Submission | None = load_submission(path, all_cells=options.all_cells)
         unreadable = ""
     except SubmissionError as exc:
         submission, unreadable = None, str(exc)
@@ -102,6 +110,7 @@ def grade(
     arrays, meta = artifacts.load_or_build(rubric, budget, dataset, options.limits, options.artifact_cache)
     data = inputs.for_assignment(rubric.name, budget, dataset, arrays)
     base.integrity = [flag.as_dict() for flag in integrity.scan(submission)]
+    base.wrong_assignment = wrong_assignment_message(submission, rubric)
     base.debug["dropped"] = [{"where": d.where, "code": d.code} for d in submission.dropped]
 
     keras, why = _choose_keras(options.keras, submission, rubric)
@@ -158,27 +167,26 @@ def _resolve_rubric(rubric: str | Path | Rubric | None, submission: Submission |
 
 def infer_rubric(submission: Submission) -> str:
     """The rubric whose contract functions the submission defines most of."""
-    defined = set()
-    for cell in submission.cells:
-        try:
-            tree = parse_source(cell.source)
-        except SyntaxError:
-            continue
-        defined.update(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
-    scores = {}
-    for name in list_rubrics():
-        try:
-            contract = set(load_rubric(name).contract.functions)
-        except RubricError:
-            continue
-        scores[name] = len(defined & contract) / max(len(contract), 1)
-    ranked = sorted(scores.items(), key=lambda pair: -pair[1])
-    if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+    defined = defined_functions(cell.source for cell in submission.cells)
+    coverages = [coverage(defined, name, functions) for name, functions in shipped_contracts().items()]
+    match = best_match(coverages)
+    if match is None:
         raise UnknownAssignment(
             f"cannot tell which assignment {submission.path.name} is for; pass --rubric "
             f"({', '.join(list_rubrics())})"
         )
-    return ranked[0][0]
+    return match.rubric
+
+
+def wrong_assignment_message(submission: Submission, rubric: Rubric) -> str:
+    """Why the submission looks like another shipped assignment's ("" when it does not)."""
+    defined = defined_functions(cell.source for cell in submission.cells)
+    others = [
+        coverage(defined, name, functions)
+        for name, functions in shipped_contracts().items()
+        if name != rubric.name
+    ]
+    return wrong_assignment(coverage(defined, rubric.name, rubric.contract.functions), others)
 
 
 def _choose_keras(requested: str, submission: Submission, rubric: Rubric) -> tuple[str, str]:
@@ -261,7 +269,7 @@ def _report_base(
     dataset: Dataset,
     options: GradeOptions,
 ) -> Report:
-    return Report(
+    report = Report(
         assignment=rubric.name,
         submission=str(path),
         submission_sha256=submission.sha256 if submission else "",
@@ -279,6 +287,8 @@ def _report_base(
         items=[],
         student=options.student or path.stem,
     )
+    report.debug["all_cells"] = options.all_cells  # batch --resume regrades when this changes
+    return report
 
 
 # -- items ------------------------------------------------------------------------
@@ -536,6 +546,8 @@ def _finish(report: Report, results: list[ItemResult], started: float, load_erro
     report.load_error = load_error
     if load_error and report.status == "graded":
         report.status = "error"
+    elif report.wrong_assignment and report.status == "graded":
+        report.status = "wrong-assignment"
     report.recompute_totals()
     report.seconds = round(time.monotonic() - started, 2)
     return report

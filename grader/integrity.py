@@ -76,8 +76,9 @@ class Flag:
 
 
 def scan(submission: Submission) -> list[Flag]:
+    """Flags in everything the student wrote, statements the loader dropped included."""
     flags: list[Flag] = []
-    for cell in submission.cells:
+    for cell in submission.written or submission.cells:
         try:
             tree = parse_source(cell.source)
         except SyntaxError:

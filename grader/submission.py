@@ -1,9 +1,15 @@
 """Load a submission (``.py`` or ``.ipynb``) into cells of source code and written answers.
 
-Notebooks keep only definitions by default, so the student's own 50-epoch training
-cells are not re-run: imports, functions, classes and module-level assignments of
-constants. Every dropped statement is recorded. IPython magics and shell escapes are
-ignored. Anything unreadable is a :class:`SubmissionError` with a one-line message.
+Both kinds keep only definitions by default, so the student's own MNIST download and
+50-epoch training are not re-run: imports, functions, classes and module-level
+assignments of constants. Every dropped statement is recorded; ``all_cells=True`` runs
+everything. IPython magics, shell escapes and ``get_ipython()`` calls are ignored.
+
+A ``.py`` exported from a notebook is split into its cells at the markers that
+jupytext (``# %%``) and ``jupyter nbconvert --to script`` (``# In[3]:``) write, so
+tracebacks say "sub.py, cell 7", line 3; cell N is the N-th marker of the file. A
+plain ``.py`` stays one cell with its real line numbers. Anything unreadable is a
+:class:`SubmissionError` with a one-line message.
 """
 
 from __future__ import annotations
@@ -13,13 +19,18 @@ import hashlib
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 PLACEHOLDER = re.compile(r"^\s*\*?\s*write your answer here\.?\s*\*?\s*$", re.IGNORECASE)
 ANSWER_HEADING = re.compile(r"^\s*#{1,6}\s*answer\s+([\w.]+)\s*:?\s*$", re.IGNORECASE)
+# A cell marker of a script exported from a notebook: jupytext's "# %%" (with an optional
+# title or "[markdown]") and nbconvert's "# In[3]:" / "# In[ ]:".
+CELL_MARKER = re.compile(r"^#\s?%%(?P<rest>.*)$|^# In\[[ \d]*\]:\s*$")
 MAX_BYTES = 20 * 1024 * 1024
+# Modules that exist only inside Google Colab: importing them elsewhere fails, so they are dropped.
+COLAB_ONLY = ("google.colab",)
 
 
 class SubmissionError(Exception):
@@ -30,7 +41,7 @@ class SubmissionError(Exception):
 class Cell:
     filename: str  # what tracebacks show: "sub.py" or "sub.ipynb, cell 7"
     source: str
-    number: int = 0  # notebook cell number (1-based); 0 for a .py file
+    number: int = 0  # cell number (1-based) of a notebook or a script with cell markers; 0 otherwise
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,9 @@ class Submission:
     cells: list[Cell]
     answers: dict[str, str] = field(default_factory=dict)
     dropped: list[Dropped] = field(default_factory=list)
+    # The code cells as the student wrote them, dropped statements included: the integrity scan
+    # reports what a student tried, even where the grader did not run it.
+    written: list[Cell] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -62,7 +76,12 @@ class Submission:
         return [{"filename": cell.filename, "source": cell.source} for cell in self.cells]
 
 
-def load_submission(path: str | Path, keep_all_cells: bool = False) -> Submission:
+def load_submission(
+    path: str | Path, all_cells: bool = False, *, keep_all_cells: bool | None = None
+) -> Submission:
+    """Read ``path``; keep definitions only unless ``all_cells`` (``keep_all_cells``: its old name)."""
+    if keep_all_cells is not None:
+        all_cells = keep_all_cells
     path = Path(path)
     if not path.exists():
         raise SubmissionError(f"file not found: {path}")
@@ -84,10 +103,8 @@ def load_submission(path: str | Path, keep_all_cells: bool = False) -> Submissio
         ) from None
     sha = hashlib.sha256(raw).hexdigest()
     if path.suffix == ".py":
-        cell = Cell(path.name, text)
-        _parse(cell)
-        return Submission(path, "py", sha, [cell], answers=_answers_from_code([cell]))
-    return _load_notebook(path, text, sha, keep_all_cells)
+        return _load_script(path, text, sha, all_cells)
+    return _load_notebook(path, text, sha, all_cells)
 
 
 # CPython before 3.11.8 can fail ast.parse run by two threads at once ("AST constructor
@@ -111,7 +128,7 @@ def _parse(cell: Cell) -> ast.Module:
         raise SubmissionError(f"syntax error in {where}: {exc.msg}") from None
 
 
-def _load_notebook(path: Path, text: str, sha: str, keep_all_cells: bool) -> Submission:
+def _load_notebook(path: Path, text: str, sha: str, all_cells: bool) -> Submission:
     import nbformat
 
     try:
@@ -135,20 +152,113 @@ def _load_notebook(path: Path, text: str, sha: str, keep_all_cells: bool) -> Sub
             f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:200]}"
         ) from None
     cells: list[Cell] = []
+    written: list[Cell] = []
     dropped: list[Dropped] = []
     for number, nb_cell in enumerate(notebook.cells, start=1):
         if nb_cell.cell_type != "code":
             continue
-        source = _strip_magics(nb_cell.source)
+        source = _strip_magics(_unix_newlines(nb_cell.source))
         cell = Cell(f"{path.name}, cell {number}", source, number)
-        tree = _parse(cell)
-        if not keep_all_cells:
-            cell, cell_dropped = _definitions_only(cell, tree)
-            dropped.extend(cell_dropped)
+        written.append(cell)
+        cell, cell_dropped = _select(cell, _parse(cell), all_cells)
+        dropped.extend(cell_dropped)
         if cell.source.strip():
             cells.append(cell)
     answers = _answers_from_markdown(notebook.cells) | _answers_from_code(cells)
-    return Submission(path, "ipynb", sha, cells, answers=answers, dropped=dropped)
+    return Submission(path, "ipynb", sha, cells, answers=answers, dropped=dropped, written=written)
+
+
+def _load_script(path: Path, text: str, sha: str, all_cells: bool) -> Submission:
+    """A ``.py``: one cell, or the cells of a notebook export; markdown cells are read for answers."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    cells: list[Cell] = []
+    written: list[Cell] = []
+    dropped: list[Dropped] = []
+    script_cells = split_script(path.name, _unix_newlines(text))
+    for cell, kind in script_cells:
+        if kind != "code":
+            continue
+        cell = _without_magics_if_needed(cell)
+        tree = _parse(cell)
+        if not tree.body:  # only comments, e.g. the header of an export
+            continue
+        written.append(cell)
+        cell, cell_dropped = _select(cell, tree, all_cells)
+        dropped.extend(cell_dropped)
+        if cell.source.strip():
+            cells.append(cell)
+    notebook_cells = [
+        new_code_cell(cell.source) if kind == "code" else new_markdown_cell(cell.source)
+        for cell, kind in script_cells
+    ]
+    answers = _answers_from_markdown(notebook_cells) | _answers_from_code(cells)
+    return Submission(path, "py", sha, cells, answers=answers, dropped=dropped, written=written)
+
+
+def split_script(name: str, text: str) -> list[tuple[Cell, str]]:
+    """(cell, "code" | "markdown") in file order; a file without markers is one code cell.
+
+    Code before the first marker keeps the plain file name and its real line numbers.
+    Markdown is jupytext's ``# %% [markdown]`` cells, and nbconvert's comment blocks
+    (it writes markdown cells as ``# text`` lines between the code cells).
+    """
+    lines = text.split("\n")
+    starts = [index for index, line in enumerate(lines) if CELL_MARKER.match(line)]
+    if not starts:
+        return [(Cell(name, text), "code")]
+    preamble = lines[: starts[0]]  # e.g. nbconvert's "# coding: utf-8" and the notebook's title
+    result: list[tuple[Cell, str]] = [(Cell(name, "\n".join(preamble)), "code")]
+    result.extend((Cell(name, block), "markdown") for block in _comment_blocks(preamble))
+    for number, (start, end) in enumerate(zip(starts, [*starts[1:], len(lines)], strict=True), start=1):
+        body = lines[start + 1 : end]
+        while body and not body[0].strip():  # nbconvert's blank lines after the marker
+            body = body[1:]
+        rest = (CELL_MARKER.match(lines[start]).group("rest") or "").strip()
+        cell = Cell(f"{name}, cell {number}", "\n".join(body), number)
+        if rest.startswith("[markdown]") or rest.startswith("[md]"):
+            result.append((replace(cell, source=_uncomment(body)), "markdown"))
+            continue
+        result.append((cell, "code"))
+        result.extend((replace(cell, source=block), "markdown") for block in _comment_blocks(body))
+    return result
+
+
+def _uncomment(lines: list[str]) -> str:
+    return "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines).strip()
+
+
+def _comment_blocks(lines: list[str]) -> list[str]:
+    """Paragraphs made only of ``#`` comment lines at the start of a line (nbconvert's markdown)."""
+    blocks, current = [], []
+    for line in [*lines, ""]:
+        if line.startswith("#"):
+            current.append(line)
+            continue
+        if current and not line.strip():
+            blocks.append(_uncomment(current))
+        current = []
+    return [block for block in blocks if block]
+
+
+def _without_magics_if_needed(cell: Cell) -> Cell:
+    """A .py cell with its magics blanked, but only when it is not Python as written: a line of a
+    string that starts with % or ! stays intact. A cell broken either way keeps its own error."""
+    try:
+        parse_source(cell.source, cell.filename)
+        return cell
+    except SyntaxError:
+        stripped = replace(cell, source=_strip_magics(cell.source))
+    try:
+        parse_source(stripped.source, cell.filename)
+    except SyntaxError:
+        return cell
+    return stripped
+
+
+def _unix_newlines(text: str) -> str:
+    """Windows (and old Mac) line endings as \\n, so that line numbers match ast's."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _strip_magics(source: str) -> str:
@@ -204,33 +314,59 @@ def _assigned_names(statement: ast.stmt) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _definitions_only(cell: Cell, tree: ast.Module) -> tuple[Cell, list[Dropped]]:
-    """Blank the lines of every statement that is not a definition; line numbers stay valid."""
-    lines = cell.source.splitlines()
+def _is_ipython_call(statement: ast.stmt) -> bool:
+    """``get_ipython().run_line_magic(...)`` and friends: nbconvert's form of a magic or ``!cmd``."""
+    value = getattr(statement, "value", None) if isinstance(statement, (ast.Expr, ast.Assign)) else None
+    node = value.func if isinstance(value, ast.Call) else None
+    while isinstance(node, (ast.Attribute, ast.Call)):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    return isinstance(node, ast.Name) and node.id == "get_ipython"
+
+
+def _is_colab_import(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.ImportFrom):
+        modules = [statement.module or ""]
+    elif isinstance(statement, ast.Import):
+        modules = [alias.name for alias in statement.names]
+    else:
+        return False
+    return any(m == c or m.startswith(c + ".") for m in modules for c in COLAB_ONLY)
+
+
+def _select(cell: Cell, tree: ast.Module, all_cells: bool) -> tuple[Cell, list[Dropped]]:
+    """Blank ``get_ipython()`` calls and Colab-only imports always, and every statement that is
+    not a definition unless ``all_cells``; all but the magics are recorded. Line numbers stay valid."""
+    lines = cell.source.split("\n")
     dropped = []
     kept_lines: set[int] = set()
+    kept: list[ast.stmt] = []
     for statement in tree.body:
         span = range(statement.lineno, (statement.end_lineno or statement.lineno) + 1)
-        if _keep(statement):
+        magic = _is_ipython_call(statement)
+        if not magic and not _is_colab_import(statement) and (all_cells or _keep(statement)):
             kept_lines.update(span)
+            kept.append(statement)
             continue
-        code = ast.get_source_segment(cell.source, statement) or ""
-        dropped.append(
-            Dropped(
-                f"{cell.filename}, line {statement.lineno}",
-                code.splitlines()[0][:120] if code else "",
-                _assigned_names(statement),
+        if not magic:
+            code = ast.get_source_segment(cell.source, statement) or ""
+            dropped.append(
+                Dropped(
+                    f"{cell.filename}, line {statement.lineno}",
+                    code.splitlines()[0][:120] if code else "",
+                    _assigned_names(statement),
+                )
             )
-        )
         for lineno in span:
             if lineno not in kept_lines:
                 lines[lineno - 1] = ""
-    kept = "\n".join(lines)
+    if len(kept) == len(tree.body):
+        return cell, dropped
+    source = "\n".join(lines)
     try:
-        parse_source(kept)
+        parse_source(source)
     except SyntaxError:  # statements sharing a line: fall back to re-printing the kept ones
-        kept = "\n".join(ast.unparse(s) for s in tree.body if _keep(s))
-    return Cell(cell.filename, kept, cell.number), dropped
+        source = "\n".join(ast.unparse(s) for s in kept)
+    return replace(cell, source=source), dropped
 
 
 def _answers_from_code(cells: list[Cell]) -> dict[str, str]:

@@ -80,7 +80,7 @@ def test_name_error_for_a_name_set_by_a_dropped_notebook_statement():
     dropped = {"x_train": "sub.ipynb, cell 3, line 1"}
     advice = advice_for_text("NameError", "name 'x_train' is not defined", dropped)
     assert (
-        "`x_train` is set by a notebook statement the grader does not run (sub.ipynb, cell 3, line 1)"
+        "`x_train` is set by a top-level statement the grader does not run (sub.ipynb, cell 3, line 1)"
         in advice
     )
     assert "create it inside your function instead" in advice

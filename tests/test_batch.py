@@ -28,7 +28,7 @@ from grader.rubric import load_rubric
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = (REPO / "reference" / "transposed_conv.py").read_text()
 TEMPLATE = (REPO / "student_template" / "transposed_conv.py").read_text()
-SLOW = "\nimport time\n\ntime.sleep(2)\n"  # appended: after the __future__ import
+SLOW = "\nimport time\n\ntime.sleep(2)\n"  # appended: after the __future__ import (runs with all_cells)
 HEADER = [
     "student",
     "status",
@@ -176,7 +176,8 @@ def test_each_submission_affects_only_its_own_row(tmp_path: Path) -> None:
             "erin/helper.py": "",
         },
     )
-    config = BatchConfig(subs, fast_rubric(tmp_path), out, workers=2)
+    # Every statement runs (--all-cells): the hangs, exits and cheats above sit at module level.
+    config = BatchConfig(subs, fast_rubric(tmp_path), out, options=GradeOptions(all_cells=True), workers=2)
     lines: list[str] = []
     result = run_batch(config, echo=lines.append)
 
@@ -233,7 +234,7 @@ class ExitOnUnpickle:
 
 def test_a_grading_process_that_dies_or_overruns_costs_only_its_own_row(tmp_path: Path) -> None:
     rubric = load_rubric(fast_rubric(tmp_path))
-    good = BatchTask("alice", rubric, GradeOptions(), "alice.py", REFERENCE.encode())
+    good = BatchTask("alice", rubric, GradeOptions(all_cells=True), "alice.py", REFERENCE.encode())
     crash = replace(good, student="crash", carry={"x": ExitOnUnpickle()})
     slow = replace(good, student="slow", source=(REFERENCE + SLOW).encode(), watchdog_s=1.0)
     outcomes = {outcome.student: outcome for outcome in LocalExecutor(workers=1).run([crash, slow, good])}
@@ -301,7 +302,7 @@ def test_a_killed_batch_resumes_without_losing_or_regrading_anything(
     )
     out = tmp_path / "out"
     rubric = fast_rubric(tmp_path, load_timeout_s=20)
-    args = ["batch", str(subs), "--rubric", str(rubric), "--out", str(out), "--workers", "1"]
+    args = ["batch", str(subs), "--rubric", str(rubric), "--out", str(out), "--workers", "1", "--all-cells"]
     batch = subprocess.Popen(
         [sys.executable, "-m", "grader", *args],
         stdout=subprocess.PIPE,
@@ -378,3 +379,43 @@ def test_the_dask_executor_grades_on_a_cluster(tmp_path: Path, capsys: pytest.Ca
     alice = read_report(out / "reports" / "alice.json")
     assert alice.submission == str(subs / "alice.py")
     assert (out / "gradescope" / "alice" / "results.json").is_file()
+
+
+def test_a_submission_for_another_assignment_is_named_in_the_progress_line_and_summary(
+    tmp_path: Path,
+) -> None:
+    subs = write_class(
+        tmp_path / "subs", {"alice.py": REFERENCE, "sam.py": (REPO / "reference" / "sheet10.py").read_text()}
+    )
+    out = tmp_path / "out"
+    lines: list[str] = []
+    run_batch(BatchConfig(subs, fast_rubric(tmp_path, load_timeout_s=60), out, workers=1), echo=lines.append)
+    message = (
+        "this looks like a `sheet10` submission (defines preprocess, build_dense_autoencoder, "
+        "...), not `transposed_conv`: wrong file or wrong --rubric?"
+    )
+    sam = [line for line in lines if "] sam: " in line]
+    assert len(sam) == 1 and " sam: 0/4 wrong-assignment (" in sam[0] and sam[0].endswith(f"s): {message}")
+    assert {s: row["status"] for s, row in gradebook_rows(out).items()} == {
+        "alice": "graded",
+        "sam": "wrong-assignment",
+    }
+    summary = (out / "summary.md").read_text()
+    assert "2 submissions: 1 graded, 1 wrong-assignment." in summary
+    assert f"| sam | wrong-assignment | {message} |" in summary
+
+
+def test_resume_regrades_when_all_cells_changes(tmp_path: Path) -> None:
+    """--all-cells changes what runs, so reports graded without it are not kept by --resume with it."""
+    subs = write_class(tmp_path / "subs", {"alice.py": REFERENCE, "carol.py": "def conv_matrix(:\n"})
+    out = tmp_path / "out"
+    config = BatchConfig(subs, fast_rubric(tmp_path), out, workers=1)
+    run_batch(config, echo=lambda line: None)
+    lines: list[str] = []
+    run_batch(replace(config, resume=True), echo=lines.append)
+    assert "alice: skipped (already graded: same submission, rubric and grader version)" in lines
+    assert "carol: skipped (already graded: same submission, rubric and grader version)" in lines
+    lines.clear()
+    run_batch(replace(config, resume=True, options=GradeOptions(all_cells=True)), echo=lines.append)
+    assert "alice: regrading (--all-cells changed)" in lines
+    assert "carol: regrading (--all-cells changed)" in lines

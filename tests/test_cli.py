@@ -174,3 +174,43 @@ def test_the_self_check_congratulates_a_complete_submission():
 
     report = grade(ROOT / "reference" / "transposed_conv.py", "transposed_conv", public_only=True)
     assert "All 4 public automatic items pass." in check_summary(report)
+
+
+def _script_that_loads_data_at_top_level(tmp_path: Path) -> Path:
+    """The transposed_conv reference with a data-loading line that fails outside the student's folder."""
+    source = (ROOT / "reference" / "transposed_conv.py").read_text()
+    path = tmp_path / "exported.py"
+    path.write_text(
+        source.replace("\n\ndef conv_matrix", '\n\nimages = np.load("my_images.npy")\n\n\ndef conv_matrix', 1)
+    )
+    return path
+
+
+def test_a_py_file_runs_definitions_only_unless_all_cells(tmp_path):
+    path = _script_that_loads_data_at_top_level(tmp_path)
+    assert main(["grade", str(path), "--out", str(tmp_path / "defs"), "--format", "json"]) == 0
+    report = read_json(tmp_path / "defs" / "exported.json")
+    assert report["auto_score"] == 4
+    assert [d["code"] for d in report["debug"]["dropped"]] == ['images = np.load("my_images.npy")']
+
+    assert main(["grade", str(path), "--out", str(tmp_path / "all"), "--format", "json", "--all-cells"]) == 0
+    report = read_json(tmp_path / "all" / "exported.json")
+    assert report["auto_score"] == 0 and report["debug"]["dropped"] == []
+    assert (
+        "loading your submission failed (the code in exported.py raised FileNotFoundError"
+        in (report["items"][0]["feedback"])
+    )
+
+
+def test_all_cells_reaches_check_and_batch(tmp_path, capsys):
+    from grader.cli import _options, build_parser
+
+    path = _script_that_loads_data_at_top_level(tmp_path)
+    assert main(["check", str(path), "--rubric", "transposed_conv", "--all-cells"]) == 0
+    assert "FileNotFoundError" in capsys.readouterr().out
+    args = build_parser().parse_args(["batch", str(tmp_path), "--rubric", "transposed_conv", "--out", "o"])
+    assert _options(args).all_cells is False
+    args = build_parser().parse_args(
+        ["batch", str(tmp_path), "--rubric", "transposed_conv", "--out", "o", "--all-cells"]
+    )
+    assert _options(args).all_cells is True

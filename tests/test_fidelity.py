@@ -53,14 +53,21 @@ class Graded(dict):
 
 
 @pytest.fixture(scope="module")
-def graded():
-    """Every entry, the references (the baselines) and the determinism re-runs, graded concurrently."""
-    again = {
-        "again:reference": (reference_path("autoencoders"), "autoencoders"),
-        f"again:{NEAR_THRESHOLD}": (BY_NAME[NEAR_THRESHOLD].path, BY_NAME[NEAR_THRESHOLD].rubric),
-    }
-    extra = fidelity.baselines_for(ENTRIES) | again
-    return Graded(fidelity.grade_all(ENTRIES, BUDGET, WORKERS, extra, threads=1))
+def graded(request):
+    """The selected entries (all by default; ``-k NAME`` picks some), the references (the baselines)
+    and, when the determinism tests run, their re-runs, graded concurrently."""
+    tests = [item for item in request.session.items if item.module is request.module]
+    chosen = {item.callspec.params["entry"].name for item in tests if hasattr(item, "callspec")}
+    entries = [entry for entry in ENTRIES if entry.name in chosen]
+    again = {}
+    if any(item.name.startswith("test_grading_") for item in tests):
+        again = {
+            "again:reference": (reference_path("autoencoders"), "autoencoders"),
+            NEAR_THRESHOLD: (BY_NAME[NEAR_THRESHOLD].path, BY_NAME[NEAR_THRESHOLD].rubric),
+            f"again:{NEAR_THRESHOLD}": (BY_NAME[NEAR_THRESHOLD].path, BY_NAME[NEAR_THRESHOLD].rubric),
+        }
+    extra = fidelity.baselines_for([*entries, BY_NAME[NEAR_THRESHOLD]] if again else entries) | again
+    return Graded(fidelity.grade_all(entries, BUDGET, WORKERS, extra, threads=1))
 
 
 def _verdicts(report) -> list[tuple[str, str, float, str]]:

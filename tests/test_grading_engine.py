@@ -63,6 +63,47 @@ def test_the_report_lists_the_statements_a_notebook_loader_dropped(tmp_path):
     ]
 
 
+def test_the_report_lists_the_statements_a_py_loader_dropped(tmp_path):
+    from grader.report.render import markdown
+
+    source = (ROOT / "reference" / "transposed_conv.py").read_text()
+    path = tmp_path / "sub.py"
+    path.write_text(source + "\nkernel = np.ones((3, 3))\nprint(conv_matrix(kernel, (4, 4)).shape)\n")
+    report = grade(path, "transposed_conv")
+    assert report.auto_score == report.auto_max
+    lines = len(source.splitlines())
+    assert report.debug["dropped"] == [
+        {"where": f"sub.py, line {lines + 2}", "code": "kernel = np.ones((3, 3))"},
+        {"where": f"sub.py, line {lines + 3}", "code": "print(conv_matrix(kernel, (4, 4)).shape)"},
+    ]
+    assert (
+        f"- not run (definitions only; --all-cells runs them): sub.py, line {lines + 2}: "
+        "`kernel = np.ones((3, 3))`; " in markdown(report)
+    )
+
+
+def test_feedback_on_a_script_exported_from_a_notebook_names_cell_and_line(tmp_path):
+    """nbconvert --to script: the student's traceback says "cell 2", line 3, as in the notebook."""
+    source = (ROOT / "reference" / "transposed_conv.py").read_text()
+    _, functions = source.split("import numpy as np\n", 1)
+    broken = functions.replace(
+        "    kernel = np.asarray(kernel, dtype=np.float64)\n    in_h, in_w = input_shape",
+        "    kernel = np.asarray(kernel, dtype=np.float64)\n    in_h, in_w = input_shape\n    1 / 0",
+    )
+    path = tmp_path / "exported.py"
+    path.write_text(
+        "#!/usr/bin/env python\n# coding: utf-8\n\n# In[1]:\n\n\n"
+        "get_ipython().run_line_magic('matplotlib', 'inline')\nimport numpy as np\n\n\n"
+        "# In[2]:\n\n\n"
+        + broken.lstrip("\n")
+        + "\n\n# In[3]:\n\n\nprint(conv_matrix(np.ones((3, 3)), (4, 4)))\n"
+    )
+    feedback = grade(path, "transposed_conv").item("tc1-example").feedback
+    line = 1 + broken.lstrip("\n").splitlines().index("    1 / 0")
+    assert "conv_matrix raised ZeroDivisionError: division by zero" in feedback
+    assert f'File "exported.py, cell 2", line {line}, in conv_matrix' in feedback
+
+
 def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
     import nbformat
 
@@ -84,7 +125,7 @@ def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
     feedback = report.item("tc1-example").feedback
     assert "conv_matrix raised NameError: name 'SCALE' is not defined" in feedback
     assert (
-        "`SCALE` is set by a notebook statement the grader does not run (nb.ipynb, cell 1, line 2)"
+        "`SCALE` is set by a top-level statement the grader does not run (nb.ipynb, cell 1, line 2)"
         in feedback
     )
     assert 'File "nb.ipynb, cell 2", line' in feedback, "the student's own traceback line is shown"

@@ -152,7 +152,7 @@ def build_transposed_conv_class(root: Path) -> Graded:
     for folder in (classroom, marker):
         folder.mkdir(parents=True)
     rubric = transposed_conv_rubric(root)
-    options = GradeOptions(limits=TC_LIMITS)
+    options = GradeOptions(limits=TC_LIMITS, all_cells=True)
     # The reference is graded first: its report is in the output folder before any cheat runs.
     (classroom / f"{VICTIM}.py").write_text((REPO / "reference" / "transposed_conv.py").read_text())
     grade_class(classroom, rubric, out, options, workers=1)
@@ -186,7 +186,7 @@ def build_autoencoders_class(root: Path) -> Graded:
     for entry in ENTRIES:
         if expected(entry)["rubric"] == "autoencoders":
             copy_entry(entry, classroom, places)
-    messages = grade_class(classroom, rubric, out, GradeOptions(budget="smoke"), workers=2)
+    messages = grade_class(classroom, rubric, out, GradeOptions(budget="smoke", all_cells=True), workers=2)
     return Graded(out, marker, {}, messages)
 
 

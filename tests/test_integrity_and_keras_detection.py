@@ -101,7 +101,23 @@ def test_reference_solutions_raise_no_flags_and_no_keras2_reasons(name):
 
 
 def reasons(tmp_path: Path, source: str) -> list[str]:
-    return keras2_reasons(submission(tmp_path, source))
+    """The detection rules on every statement (a .py keeps definitions only unless all_cells)."""
+    path = tmp_path / "sub.py"
+    path.write_text(source)
+    return keras2_reasons(load_submission(path, all_cells=True))
+
+
+def test_keras2_code_that_the_loader_drops_does_not_choose_keras2(tmp_path):
+    """Only code that runs decides: a training cell calling fit_generator is not run."""
+    source = "import keras\n\ndef f():\n    return 1\n\nmodel.fit_generator(gen, epochs=50)\n"
+    assert keras2_reasons(submission(tmp_path, source)) == []
+    assert reasons(tmp_path, source) == [".fit_generator (removed in Keras 3) at sub.py, line 6"]
+
+
+def test_integrity_flags_code_that_the_loader_drops(tmp_path):
+    """The instructor sees what a student tried, even where the grader did not run it."""
+    found = flags(tmp_path, "import numpy as np\n\nm = __import__('reference')\n")
+    assert found == [("grader-import", "sub.py, line 3", "imports the grader's own package 'reference'")]
 
 
 def test_keras_backend_exp_and_random_normal_are_keras2(tmp_path):

@@ -29,16 +29,291 @@ def error_message(path: Path) -> str:
 # -- .py modules --------------------------------------------------------------------------------
 
 
-def test_py_module_is_one_cell_kept_whole(tmp_path):
-    source = "import numpy as np\nx = np.zeros(3)\nprint(x)\n\ndef f():\n    return 1\n"
+def test_plain_py_module_is_one_cell_with_its_real_line_numbers(tmp_path):
+    source = "import numpy as np\n\ndef f():\n    return 1\n"
     path = tmp_path / "sub.py"
     path.write_text(source)
     submission = load_submission(path)
     assert submission.kind == "py"
-    assert [cell.filename for cell in submission.cells] == ["sub.py"]
+    assert [(cell.filename, cell.number) for cell in submission.cells] == [("sub.py", 0)]
     assert submission.cells[0].source == source
     assert submission.dropped == []
     assert len(submission.sha256) == 64
+
+
+def test_py_module_keeps_definitions_only_and_records_what_it_dropped(tmp_path):
+    source = (
+        "import numpy as np\nBATCH = 64\n(x_train, y_train), _ = load_data()\nprint(x_train.shape)\n\n"
+        "def f():\n    return 1 / 0\n\nhistory = model.fit(x_train, epochs=50)\n"
+    )
+    path = tmp_path / "sub.py"
+    path.write_text(source)
+    submission = load_submission(path)
+    kept = submission.cells[0].source
+    assert "import numpy as np" in kept and "BATCH = 64" in kept and "def f():" in kept
+    assert "load_data" not in kept and "print(" not in kept and "model.fit" not in kept
+    assert kept.splitlines()[5] == "def f():", "line numbers are the file's"
+    where = {drop.code: drop.where for drop in submission.dropped}
+    assert where == {
+        "(x_train, y_train), _ = load_data()": "sub.py, line 3",
+        "print(x_train.shape)": "sub.py, line 4",
+        "history = model.fit(x_train, epochs=50)": "sub.py, line 9",
+    }
+    assert submission.dropped_names["x_train"] == "sub.py, line 3"
+
+
+def test_all_cells_runs_every_statement_of_a_py_module(tmp_path):
+    source = "import numpy as np\nx = np.zeros(3)\nprint(x)\n"
+    path = tmp_path / "sub.py"
+    path.write_text(source)
+    submission = load_submission(path, all_cells=True)
+    assert submission.cells[0].source == source
+    assert submission.dropped == []
+    assert load_submission(path, keep_all_cells=True).cells[0].source == source  # the old name
+
+
+def test_a_py_line_starting_with_percent_inside_a_string_is_kept(tmp_path):
+    source = 'def f():\n    return """\n%d items\n!important\n"""\n'
+    path = tmp_path / "sub.py"
+    path.write_text(source)
+    assert load_submission(path).cells[0].source == source
+
+
+# -- scripts exported from notebooks --------------------------------------------------------------
+
+NBCONVERT = """#!/usr/bin/env python
+# coding: utf-8
+
+# # Autoencoders
+# Student: Jo
+
+# In[1]:
+
+
+get_ipython().run_line_magic('matplotlib', 'inline')
+get_ipython().system('pip install -q scikit-learn')
+import numpy as np
+
+
+# In[2]:
+
+
+(x_train, y_train), _ = keras.datasets.mnist.load_data()
+
+
+# In[ ]:
+
+
+def build_encoder():
+    x = 1
+    return x / 0
+
+
+# ### Answer 2b
+#\x20
+# Zeros and ones form clusters.
+
+# In[ ]:
+
+
+history = model.fit(x_train, x_train, epochs=50)
+"""
+
+
+def test_nbconvert_script_is_split_into_its_cells(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(NBCONVERT)
+    submission = load_submission(path)
+    assert [(cell.filename, cell.number) for cell in submission.cells] == [
+        ("sub.py, cell 1", 1),
+        ("sub.py, cell 3", 3),
+    ]
+    assert "get_ipython" not in submission.source
+    assert submission.cells[0].source.splitlines()[2] == "import numpy as np"
+    where = {drop.code: drop.where for drop in submission.dropped}
+    assert where == {
+        "(x_train, y_train), _ = keras.datasets.mnist.load_data()": "sub.py, cell 2, line 1",
+        "history = model.fit(x_train, x_train, epochs=50)": "sub.py, cell 4, line 1",
+    }
+    assert submission.answers == {"2b": "Zeros and ones form clusters."}
+
+
+def test_a_traceback_in_an_exported_script_names_cell_and_line(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(NBCONVERT)
+    cell = load_submission(path).cells[1]
+    namespace: dict = {}
+    exec(compile(cell.source, cell.filename, "exec"), namespace)
+    with pytest.raises(ZeroDivisionError) as caught:
+        namespace["build_encoder"]()
+    frame = traceback.extract_tb(caught.value.__traceback__)[-1]
+    assert (frame.filename, frame.lineno) == ("sub.py, cell 3", 3)  # "cell 3, line 3", as in the notebook
+
+
+def test_all_cells_keeps_an_exported_script_s_statements_but_not_its_magics(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(NBCONVERT)
+    submission = load_submission(path, all_cells=True)
+    assert [cell.number for cell in submission.cells] == [1, 2, 3, 4]
+    assert "model.fit" in submission.source and "get_ipython" not in submission.source
+    assert submission.dropped == []
+
+
+JUPYTEXT = """# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # Autoencoders
+
+# %%
+# %matplotlib inline
+import numpy as np
+
+x_train = np.load("mnist.npz")["x_train"]
+
+# %% [markdown]
+# ### Answer 2c
+# The ReLU clips at zero.
+
+# %% tags=["solution"]
+def build_decoder():
+    return undefined_name
+"""
+
+
+def test_jupytext_percent_script_keeps_cell_numbers_and_markdown_answers(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(JUPYTEXT)
+    submission = load_submission(path)
+    assert [(cell.filename, cell.number) for cell in submission.cells] == [
+        ("sub.py, cell 2", 2),
+        ("sub.py, cell 4", 4),
+    ]
+    assert [(drop.where, drop.names) for drop in submission.dropped] == [
+        ("sub.py, cell 2, line 4", ("x_train",))
+    ]
+    assert submission.answers == {"2c": "The ReLU clips at zero."}
+
+
+def test_code_before_the_first_marker_keeps_the_file_s_line_numbers(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text("import numpy as np\n\n# %%\ndef f():\n    pass\n")
+    submission = load_submission(path)
+    assert [(cell.filename, cell.source.splitlines()[0]) for cell in submission.cells] == [
+        ("sub.py", "import numpy as np"),
+        ("sub.py, cell 1", "def f():"),
+    ]
+
+
+def test_syntax_error_in_an_exported_script_names_cell_and_line(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text("# In[1]:\n\n\nimport numpy\n\n\n# In[2]:\n\n\nfor x in range(3)\n    pass\n")
+    assert error_message(path).startswith("syntax error in sub.py, cell 2, line 1:")
+
+
+def test_raw_magics_in_a_py_file_are_ignored(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text("%matplotlib inline\n!pip install keras\nimport numpy as np\n")
+    submission = load_submission(path)
+    assert submission.cells[0].source.splitlines() == ["", "", "import numpy as np"]
+
+
+# -- real-world files ----------------------------------------------------------------------------------
+
+
+def test_windows_line_endings_in_a_py_file(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_bytes(b"import numpy as np\r\nx = np.zeros(3)\r\n\r\ndef f():\r\n    return 1\r\n")
+    submission = load_submission(path)
+    assert "\r" not in submission.source
+    assert submission.cells[0].source.splitlines()[3] == "def f():"
+    assert [drop.where for drop in submission.dropped] == ["sub.py, line 2"]
+
+
+def test_windows_line_endings_in_a_notebook_file_and_its_cells(tmp_path):
+    cells = [new_code_cell("import numpy as np\r\nx = np.zeros(3)\r\ndef f():\r\n    return 1")]
+    text = nbformat.writes(new_notebook(cells=cells)).replace("\n", "\r\n")
+    path = tmp_path / "sub.ipynb"
+    path.write_bytes(text.encode())
+    submission = load_submission(path)
+    assert submission.cells[0].source.split("\n") == ["import numpy as np", "", "def f():", "    return 1"]
+    assert [drop.where for drop in submission.dropped] == ["sub.ipynb, cell 1, line 2"]
+
+
+def test_google_colab_notebook(tmp_path):
+    raw = {
+        "nbformat": 4,
+        "nbformat_minor": 0,
+        "metadata": {"colab": {"provenance": []}, "kernelspec": {"name": "python3"}, "accelerator": "GPU"},
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"id": "mnt"},
+                "execution_count": None,
+                "outputs": [],
+                "source": ["from google.colab import drive\n", "drive.mount('/content/drive')"],
+            },
+            {
+                "cell_type": "code",
+                "metadata": {"id": "setup"},
+                "execution_count": None,
+                "outputs": [],
+                "source": [
+                    "%cd /content/drive/MyDrive/dl\n",
+                    "!pip install -q keras\n",
+                    "import numpy as np",
+                ],
+            },
+        ],
+    }
+    path = tmp_path / "sub.ipynb"
+    path.write_text(json.dumps(raw))
+    submission = load_submission(path)
+    assert [cell.number for cell in submission.cells] == [2]
+    assert submission.cells[0].source.splitlines() == ["", "", "import numpy as np"]
+    assert [(drop.where, drop.code) for drop in submission.dropped] == [
+        ("sub.ipynb, cell 1, line 1", "from google.colab import drive"),
+        ("sub.ipynb, cell 1, line 2", "drive.mount('/content/drive')"),
+    ]
+    assert "google.colab" not in load_submission(path, all_cells=True).source  # it exists only in Colab
+
+
+def test_notebook_saved_by_vs_code(tmp_path):
+    """Sources as one string, no execution_count, vscode metadata."""
+    raw = {
+        "nbformat": 4,
+        "nbformat_minor": 2,
+        "metadata": {"vscode": {"interpreter": {"hash": "3b1e5d8a"}}, "language_info": {"name": "python"}},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "### Answer 5b\nBlurry mixtures."},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "source": "import numpy as np\nx = 1 + np.pi",
+            },
+        ],
+    }
+    path = tmp_path / "sub.ipynb"
+    path.write_text(json.dumps(raw, indent=1))
+    submission = load_submission(path)
+    assert [(cell.filename, cell.source) for cell in submission.cells] == [
+        ("sub.ipynb, cell 2", "import numpy as np\n")
+    ]
+    assert submission.answers == {"5b": "Blurry mixtures."}
+
+
+def test_the_shipped_hostile_loop_at_import_is_dropped_by_the_loader():
+    """A training loop left at module level (tests/hostile/loop_at_import) is not run by default."""
+    path = Path(__file__).resolve().parent / "hostile" / "loop_at_import" / "submission.py"
+    submission = load_submission(path)
+    assert "while True" not in submission.source
+    assert [drop.code for drop in submission.dropped] == ['while True:  # "train until converged"']
 
 
 def test_answers_dict_of_a_py_module(tmp_path):

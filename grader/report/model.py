@@ -51,9 +51,10 @@ class Report:
     seed: int
     seconds: float
     items: list[ItemResult]
-    status: str = "graded"  # graded | error | timeout
+    status: str = "graded"  # graded | error | timeout | wrong-assignment
     keras: str = ""
     load_error: str = ""
+    wrong_assignment: str = ""  # "this looks like a `sheet10` submission ...": see grader/assignment_match.py
     load_errors: list[dict[str, Any]] = field(default_factory=list)
     integrity: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

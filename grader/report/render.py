@@ -8,6 +8,7 @@ from typing import Any
 
 from grader.report.model import ItemResult, Report
 
+DROPPED_SHOWN = 5  # top-level statements the loader dropped, listed in the Markdown report
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
 SYMBOLS = {
     "passed": "ok",
@@ -47,6 +48,8 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
     ]
     if report.load_error:
         lines += ["", f"> **Your submission could not be graded:** {report.load_error}"]
+    if report.wrong_assignment:
+        lines += ["", f"> **Wrong assignment?** {report.wrong_assignment}"]
     for warning in report.warnings:
         lines += ["", f"> Note: {warning.splitlines()[0]}"]
     lines += ["", "| Item | Exercise | Score | Status |", "|---|---|---|---|"]
@@ -89,10 +92,15 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
             lines += ["> " + line for line in (item.answer or "(no answer)").splitlines()] + [""]
             if item.comment:
                 lines += [f"Instructor: {item.comment}", ""]
-    if show_hidden and (report.integrity or report.stages):
+    dropped = report.debug.get("dropped", [])
+    if show_hidden and (report.integrity or report.stages or dropped):
         lines += ["## For the instructor", ""]
         for flag in report.integrity:
             lines.append(f"- integrity: {flag['where']}: {flag['message']}")
+        if dropped:  # the loader keeps definitions only; --all-cells runs these too
+            shown = "; ".join(f"{d['where']}: `{d['code']}`" for d in dropped[:DROPPED_SHOWN])
+            more = f" and {len(dropped) - DROPPED_SHOWN} more" if len(dropped) > DROPPED_SHOWN else ""
+            lines.append(f"- not run (definitions only; --all-cells runs them): {shown}{more}")
         for stage, record in report.stages.items():
             attempts = record.get("attempts", [])
             if len(attempts) > 1:
@@ -132,6 +140,8 @@ def gradescope(report: Report) -> dict[str, Any]:
     )
     if report.load_error:
         summary += f" Your submission could not be graded: {report.load_error}"
+    if report.wrong_assignment:
+        summary += f" Wrong assignment? {report.wrong_assignment}"
     return {
         "score": report.score,  # the automatic score until manual scores are merged
         "execution_time": round(report.seconds, 1),
@@ -159,6 +169,8 @@ def table(report: Report, items: list[ItemResult] | None = None, width: int = 10
             f"{first[:room] + ('...' if len(first) > room else '')}"
         )
     lines += ["-" * width, f"{report.assignment}: {headline(report)}", setup_line(report)]
+    if report.wrong_assignment:
+        lines.append(f"wrong assignment? {report.wrong_assignment}")
     return "\n".join(lines)
 
 

@@ -56,6 +56,7 @@ class Entry:
     # [budgets.<name>] in expected.toml: statuses that differ at that budget (with a reason)
     budgets: dict[str, dict[str, str]] = field(default_factory=dict)
     budget_reasons: dict[str, str] = field(default_factory=dict)
+    report_status: str | None = None  # optional: the report's own status (e.g. "wrong-assignment")
 
     def expected_status(self, item_id: str, budget: str | None = None) -> str:
         overrides = self.budgets.get(budget or "", {})
@@ -120,6 +121,9 @@ def load_entry(folder: Path) -> Entry:
         raise CorpusError(f"{folder.name}/expected.toml: a mutant must list the items it loses in [items]")
     feedback = {str(k): [str(p) for p in v] for k, v in raw.get("feedback", {}).items()}
     keras = raw.get("keras")
+    report_status = raw.get("report_status")
+    if report_status is not None and not isinstance(report_status, str):
+        raise CorpusError(f"{folder.name}/expected.toml: 'report_status' must be a string")
     budgets, reasons = {}, {}
     for budget, table in raw.get("budgets", {}).items():
         reasons[budget] = str(table.get("reason", ""))
@@ -141,6 +145,7 @@ def load_entry(folder: Path) -> Entry:
         str(keras) if keras is not None else None,
         budgets,
         reasons,
+        report_status,
     )
 
 
@@ -186,6 +191,8 @@ def compare(entry: Entry, report: Any, baseline: Any | None = None) -> Outcome:
                 outcome.mismatches.append(Mismatch(item_id, "feedback", phrase, _clip(item.feedback)))
     if entry.kind == "variant" and abs(judged_score - judged_max) > 1e-6:
         outcome.mismatches.append(Mismatch("(total)", "score", f"{judged_max:g}", f"{judged_score:g}"))
+    if entry.report_status is not None and report.status != entry.report_status:
+        outcome.mismatches.append(Mismatch("(report)", "report status", entry.report_status, report.status))
     if entry.keras is not None and not outcome.keras.startswith(entry.keras):
         outcome.mismatches.append(Mismatch("(report)", "keras", entry.keras, outcome.keras))
     return outcome

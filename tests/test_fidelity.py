@@ -102,6 +102,24 @@ def test_corpus_entry_names_only_automatic_items_of_its_rubric(entry):
     assert all(phrase.strip() for phrases in entry.feedback.values() for phrase in phrases)
 
 
+def test_a_report_status_other_than_the_expected_one_is_a_mismatch():
+    from dataclasses import replace
+
+    from grader.report.model import Report
+
+    entry = replace(BY_NAME["wrong_assignment_sheet10"], items={}, default="passed", feedback={})
+    report = Report.from_dict(
+        {"assignment": "autoencoders", "status": "graded", "items": [], "budget": {"name": "smoke"}}
+        | {key: "" for key in ("submission", "submission_sha256", "grader_version", "rubric_sha256")}
+        | {key: 0.0 for key in ("score", "max_score", "auto_score", "auto_max", "manual_pending", "seconds")}
+        | {"data": {}, "seed": 0}
+    )
+    outcome = fidelity.compare(entry, report)
+    assert [str(m) for m in outcome.mismatches] == [
+        "(report): report status expected 'wrong-assignment', got 'graded'"
+    ]
+
+
 # -- the verdicts ---------------------------------------------------------------------------------------
 
 

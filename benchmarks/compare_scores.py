@@ -10,8 +10,9 @@ then a one-line summary.
     python benchmarks/compare_scores.py record [--out FILE] [--only NAME ...]
     python benchmarks/compare_scores.py compare BASELINE [--against FILE] [--save FILE] [--only NAME ...]
 
-Grading runs one submission at a time with one TensorFlow thread, like tests/test_fidelity.py,
-so that a recording is reproducible. Exit code 1 when anything moved, 2 on a usage error.
+Every grade gets one TensorFlow thread, like tests/test_fidelity.py, so that a recording is
+reproducible; ``--workers N`` grades N submissions at once (default 1). Exit code 1 when
+anything moved, 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINES = ROOT / "benchmarks" / "baselines"
@@ -64,13 +65,15 @@ def reference_jobs(only: list[str] | None = None) -> dict[str, tuple[Path, str]]
     return {key: job for key, job in jobs.items() if not only or key in only}
 
 
-def record(only: list[str] | None = None, echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Grade the corpus (smoke budget) and the references (real budget), one at a time, 1 TF thread."""
+def record(
+    only: list[str] | None = None, echo: Callable[[str], None] = print, workers: int = 1
+) -> dict[str, Any]:
+    """Grade the corpus (smoke budget) and the references (real budget), ``workers`` at a time."""
     fidelity = _load_fidelity()
     entries = [entry for entry in fidelity.discover() if not only or entry.name in only]
     references = reference_jobs(only)
     if only and not entries and not references:
-        raise SystemExit(f"compare_scores: nothing named {', '.join(only)} in the corpus or reference/")
+        _usage_error(f"nothing named {', '.join(only)} in the corpus or reference/")
     total, done, started = len(entries) + len(references), [0], time.monotonic()
 
     def progress(key: str, report: Any) -> None:
@@ -79,10 +82,10 @@ def record(only: list[str] | None = None, echo: Callable[[str], None] = print) -
         echo(f"[{done[0]}/{total}] {key}: {score} ({time.monotonic() - started:.0f} s elapsed)")
 
     reports: dict[str, Any] = {}
-    graded = fidelity.grade_all(entries, CORPUS_BUDGET, 1, progress=progress, threads=1)
+    graded = fidelity.grade_all(entries, CORPUS_BUDGET, workers, progress=progress, threads=1)
     for entry in entries:
         reports[entry.name] = summarise_report(graded[entry.name], entry.rubric, CORPUS_BUDGET)
-    graded = fidelity.grade_all([], REFERENCE_BUDGET, 1, references, progress=progress, threads=1)
+    graded = fidelity.grade_all([], REFERENCE_BUDGET, workers, references, progress=progress, threads=1)
     for key, (_, rubric) in references.items():
         reports[key] = summarise_report(graded[key], rubric, REFERENCE_BUDGET)
     from grader import __version__
@@ -144,13 +147,18 @@ def summary(baseline: dict[str, Any], current: dict[str, Any], moved: list[str])
 # -- command line ----------------------------------------------------------------------
 
 
+def _usage_error(message: str) -> NoReturn:
+    print(f"compare_scores: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise SystemExit(f"compare_scores: cannot read {path}: {exc}") from None
+        _usage_error(f"cannot read {path}: {exc}")
     if data.get("format") != FORMAT or not isinstance(data.get("reports"), dict):
-        raise SystemExit(f"compare_scores: {path} is not a score recording (format {FORMAT})")
+        _usage_error(f"{path} is not a score recording (format {FORMAT})")
     return data
 
 
@@ -189,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     cmp_.add_argument("--save", type=Path, help="also write the new recording here")
     for sub in (rec, cmp_):
         sub.add_argument("--only", nargs="+", metavar="NAME", help="only these entries (reference:NAME too)")
+        sub.add_argument(
+            "--workers", type=int, default=1, help="submissions graded at once, 1 TF thread each (default 1)"
+        )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
 
@@ -196,11 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     if args.command == "record":
-        _write(args.out, record(args.only, echo))
+        _write(args.out, record(args.only, echo, args.workers))
         print(f"recorded {args.out}")
         return 0
     baseline = _read(args.baseline)
-    current = _read(args.against) if args.against else record(args.only, echo)
+    current = _read(args.against) if args.against else record(args.only, echo, args.workers)
     if args.save:
         _write(args.save, current)
     moved = moves(baseline, current, args.only)

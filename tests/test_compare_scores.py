@@ -102,8 +102,10 @@ def test_compare_against_a_recording_prints_the_moves_and_a_summary(tmp_path, ca
     ]
 
 
-def test_a_file_that_is_not_a_recording_is_a_one_line_error(tmp_path):
+def test_a_file_that_is_not_a_recording_is_a_one_line_usage_error(tmp_path, capsys):
     bad = tmp_path / "scores.json"
     bad.write_text('{"reports": []}')
-    with pytest.raises(SystemExit, match="is not a score recording"):
+    with pytest.raises(SystemExit) as stopped:
         scores.main(["compare", str(bad), "--against", str(bad)])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == f"compare_scores: {bad} is not a score recording (format 1)\n"

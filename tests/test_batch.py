@@ -19,7 +19,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader.batch import BatchConfig, BatchTask, GradingKey, LocalExecutor, discover, grade_one, run_batch
+from grader.batch.discovery import discover
+from grader.batch.executors import LocalExecutor
+from grader.batch.resume import GradingKey
+from grader.batch.runner import BatchConfig, run_batch
+from grader.batch.task import BatchTask, grade_one
 from grader.cli import main
 from grader.grading import GradeOptions
 from grader.report.writer import read_report

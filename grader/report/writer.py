@@ -1,14 +1,13 @@
-"""Write a report's files atomically (temporary file + rename): a crash never leaves half a file."""
+"""Write a report's files, each atomically (:mod:`grader.fileio`): a crash never leaves half a file."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.fileio import write_atomic
 from grader.report import figures, render
 from grader.report.model import Report
 
@@ -36,18 +35,6 @@ class Layout:
     def figures(self, stem: str) -> tuple[Path, str]:
         folder = self.out / "reports" if self.batch else self.out
         return folder / "figures" / stem, f"figures/{stem}"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from grader.fileio import atomic_file, stale_temp_files, write_atomic
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_text_and_bytes_are_written_and_folders_made(tmp_path: Path) -> None:
@@ -39,3 +42,15 @@ def test_the_temporary_file_sits_beside_the_target_until_the_rename(tmp_path: Pa
 
 def test_stale_temp_files_of_a_missing_folder_are_none(tmp_path: Path) -> None:
     assert stale_temp_files(tmp_path / "absent") == []
+
+
+def test_no_other_module_renames_files_into_place() -> None:
+    """os.replace / os.rename / Path.replace appear only in grader/fileio.py: one atomic write."""
+    callers = []
+    for path in sorted((ROOT / "grader").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("replace", "rename", "mkstemp"):
+                source = ast.unparse(node.value)
+                if source in ("os", "tempfile") or node.attr in ("rename", "mkstemp"):
+                    callers.append(f"{path.relative_to(ROOT)}: {source}.{node.attr}")
+    assert [c for c in callers if not c.startswith("grader/fileio.py")] == []

@@ -205,10 +205,9 @@ def render_safely(report: Report, task: BatchTask) -> dict[str, bytes]:
     try:
         return render_files(report, task.student)
     except Exception:  # a figure that cannot be drawn must not cost the row
-        report.raw = None
         report.warnings.append(f"the report's figures could not be drawn:\n{traceback.format_exc()}")
         try:
-            return render_files(report, task.student)
+            return render_files(report, task.student, draw_figures=False)
         except Exception as exc:
             fallback = error_report(
                 task,
@@ -218,12 +217,12 @@ def render_safely(report: Report, task: BatchTask) -> dict[str, bytes]:
             return {f"reports/{task.student}.json": (fallback.to_json() + "\n").encode()}
 
 
-def render_files(report: Report, student: str) -> dict[str, bytes]:
+def render_files(report: Report, student: str, draw_figures: bool = True) -> dict[str, bytes]:
     """The batch layout's files of one report, in memory: relative path -> bytes."""
     from grader.report.writer import Layout, write_report
 
     with tempfile.TemporaryDirectory(prefix="grader-render-") as folder, _FIGURES_LOCK:
         root = Path(folder)
-        write_report(report, Layout(root, batch=True), student, FORMATS)
+        write_report(report, Layout(root, batch=True), student, FORMATS, draw_figures)
         files = sorted(path for path in root.rglob("*") if path.is_file())
         return {path.relative_to(root).as_posix(): path.read_bytes() for path in files}

@@ -38,9 +38,13 @@ class Layout:
 
 
 def write_report(
-    report: Report, layout: Layout, stem: str, formats: Iterable[str] = ("json", "md")
+    report: Report,
+    layout: Layout,
+    stem: str,
+    formats: Iterable[str] = ("json", "md"),
+    draw_figures: bool = True,
 ) -> dict[str, Path]:
-    """Render figures (when raw data is at hand), then every requested format; JSON last.
+    """Draw the figures (from ``report.raw``, unless ``draw_figures`` is false), then each format; JSON last.
 
     The JSON report is written last so that its presence means every other file is complete
     (``grader batch --resume`` relies on it).
@@ -49,10 +53,9 @@ def write_report(
     unknown = [fmt for fmt in formats if fmt not in FORMATS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]} (choose from {', '.join(FORMATS)})")
-    raw = getattr(report, "raw", None)
-    if raw is not None and any(fmt in formats for fmt in ("md", "html")):
+    if draw_figures and report.raw is not None and any(fmt in formats for fmt in ("md", "html")):
         directory, prefix = layout.figures(stem)
-        figures.attach(report, figures.render(raw, directory, prefix))
+        figures.attach(report, figures.render(report.raw, directory, prefix))
     written = {}
     renderers = {"md": render.markdown, "html": render.html_page, "gradescope": render.gradescope_json}
     for fmt in formats:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.batch import BatchConfig, run_batch
+from grader.batch.runner import BatchConfig, run_batch
 from grader.grading import GradeOptions
 
 REPO = Path(__file__).resolve().parent.parent

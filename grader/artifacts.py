@@ -1,6 +1,6 @@
 """Reference artifacts: inputs made from the trained reference, computed once and cached.
 
-No cascades (DESIGN.md): ``plot_latent``, ``knn_per_digit_accuracy``, ``decode_grid``
+No cascades (docs/architecture.md, principle 4): ``plot_latent``, ``knn_per_digit_accuracy``, ``decode_grid``
 and the plotting functions are graded on the reference autoencoder's latent codes,
 decoder and reconstructions, not on the student's. The reference is trained in a
 trusted worker under the rubric's budget and the results are cached on disk, keyed
@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import numpy as np
 
 from grader import __version__, inputs
 from grader.data import Dataset, user_cache_dir
+from grader.fileio import atomic_file, write_atomic
 from grader.rubric import Budget, Rubric
 from grader.sandbox.supervisor import Sandbox, SandboxLimits
 from grader.session import ProbeSession
@@ -87,19 +86,9 @@ def _read(directory: Path, stem: str) -> tuple[dict[str, np.ndarray], dict[str, 
 
 
 def _write(directory: Path, stem: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    for suffix, writer in (
-        (".npz", lambda h: np.savez(h, **arrays)),
-        (".json", lambda h: h.write(json.dumps(meta).encode())),
-    ):
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=stem, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                writer(handle)
-            os.replace(tmp, directory / f"{stem}{suffix}")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    with atomic_file(directory / f"{stem}.npz") as handle:
+        np.savez(handle, **arrays)
+    write_atomic(directory / f"{stem}.json", json.dumps(meta))
 
 
 def _build(

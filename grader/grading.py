@@ -1,6 +1,6 @@
 """Grade one submission against one rubric: ``grade(path, rubric) -> Report``.
 
-The pipeline of DESIGN.md: load the submission, scan it, start its sandbox, fetch each
+The pipeline of docs/architecture.md: load the submission, scan it, start its sandbox, fetch each
 item's probe data (raw data only), run the item's check in this trusted process, and
 assemble the JSON report. Nothing a submission does can stop the report from being
 written: unreadable input, hangs, crashes and exits all become item statuses.

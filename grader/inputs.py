@@ -2,7 +2,8 @@
 
 The worker gets images, training labels and grader-made inputs for the function items.
 The parent keeps the test labels, the test images in the form it scores against, and
-every expected value (DESIGN.md: the worker never sees what it could echo back).
+every expected value (docs/architecture.md, principle 2: the worker never sees what it
+could echo back).
 """
 
 from __future__ import annotations

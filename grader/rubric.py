@@ -1,4 +1,4 @@
-"""Rubrics are data: TOML files in ``rubrics/`` (DESIGN.md, principle 1).
+"""Rubrics are data: TOML files in ``rubrics/`` (docs/architecture.md, principle 1).
 
 A rubric lists the assignment's contract (the names a submission defines), the
 training budget, and the items. Loading validates everything; a bad rubric is a

@@ -1,4 +1,4 @@
-"""The retry rule: no correct submission fails because of an unlucky seed (FINDINGS.md #1).
+"""The retry rule: no correct submission fails because of an unlucky seed (docs/architecture.md, principle 5).
 
 Every student model the grader trains (conv AE, classifier, VAE, dense AE) is judged
 after training from its raw data. A degenerate result (a dead latent dimension, a NaN

@@ -19,7 +19,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader.batch import BatchConfig, BatchTask, GradingKey, LocalExecutor, discover, grade_one, run_batch
+from grader.batch.discovery import discover
+from grader.batch.executors import LocalExecutor
+from grader.batch.resume import GradingKey
+from grader.batch.runner import BatchConfig, run_batch
+from grader.batch.task import BatchTask, error_report, grade_one, render_safely
 from grader.cli import main
 from grader.grading import GradeOptions
 from grader.report.writer import read_report
@@ -267,6 +271,21 @@ def test_a_grader_bug_becomes_an_error_row_that_resume_grades_again(
     report = read_report(tmp_path / "r.json")
     key = GradingKey(rubric.sha256, report.grader_version, report.budget, report.data["fingerprint"])
     assert key.why_regrade(report, report.submission_sha256) == "the grader failed on it last time"
+
+
+def test_figures_that_cannot_be_drawn_cost_the_row_only_its_figures(tmp_path: Path) -> None:
+    rubric = load_rubric(fast_rubric(tmp_path))
+    task = BatchTask("alice", rubric, GradeOptions(), "subs/alice.py", REFERENCE.encode())
+    raw = {"probes": None, "expected": {}}  # not what grader.report.figures can draw from
+    report = replace(error_report(task, "a stand-in for a graded report"), raw=raw)
+    files = render_safely(report, task)
+    assert {"reports/alice.json", "reports/alice.md", "gradescope/alice/results.json"} <= set(files)
+    assert not any("figures/" in name for name in files)
+    assert report.raw is raw  # the report itself is not changed to skip its figures
+    (tmp_path / "r.json").write_bytes(files["reports/alice.json"])
+    written = read_report(tmp_path / "r.json")
+    assert written.raw is None and '"raw":' not in files["reports/alice.json"].decode()
+    assert written.warnings[-1].startswith("the report's figures could not be drawn:\nTraceback")
 
 
 def test_a_regraded_submission_keeps_its_instructor_scores(tmp_path: Path) -> None:

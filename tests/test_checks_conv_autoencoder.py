@@ -20,7 +20,7 @@ from check_fixtures import (
 )
 
 from grader.checks import StudentCallFailed, StudentError
-from grader.probes.models import LOSS_PROBE_PRED, LOSS_PROBE_TRUE
+from grader.shared import LOSS_PROBE_PRED, LOSS_PROBE_TRUE
 
 ARCHITECTURE_ITEMS = {
     "conv_layer_types": "1-layer-types",

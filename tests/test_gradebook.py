@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import gradebook
-from grader.batch import BatchError, batch_lock
+from grader.batch import gradebook
+from grader.batch.errors import BatchError
+from grader.batch.gradebook import common_messages, rebuild
+from grader.batch.manual import MergeError, merge_manual
+from grader.batch.output import OutputFolder
 from grader.cli import main
-from grader.gradebook import MergeError, common_messages, merge_manual, rebuild
 from grader.report.model import ItemResult, Report
 from grader.report.writer import Layout, read_report, write_report
 
@@ -264,7 +266,7 @@ def test_merge_manual_rejects_a_file_without_the_expected_header(out: Path, tmp_
 def test_merge_manual_refuses_while_a_batch_writes_to_the_folder(out: Path, tmp_path: Path) -> None:
     scores = write_csv(tmp_path / "scores.csv", "student,item,points,comment\nbob,2b,0.5,\n")
     busy = "another grader batch or merge-manual is writing to"
-    with batch_lock(out), pytest.raises(BatchError, match=busy):
+    with OutputFolder(out).lock(), pytest.raises(BatchError, match=busy):
         merge_manual(out, scores)
     assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
 

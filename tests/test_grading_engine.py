@@ -1,6 +1,6 @@
 """The grading engine end to end: a dead worker is replaced and later items still graded.
 
-DESIGN.md principle 3: when an item kills the worker, a fresh worker carries on with the
+docs/architecture.md, "The sandbox": when an item kills the worker, a fresh worker carries on with the
 remaining items, and trained models that later items need are rebuilt (the chosen
 training attempt is re-selected, so the rebuilt model is the same one).
 """

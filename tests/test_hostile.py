@@ -31,7 +31,7 @@ import numpy as np
 import psutil
 import pytest
 
-from grader.batch import BatchConfig, run_batch
+from grader.batch.runner import BatchConfig, run_batch
 from grader.grading import GradeOptions
 from grader.report.model import Report
 from grader.report.writer import read_report

@@ -1,4 +1,4 @@
-"""Issue 7: no correct submission fails because of an unlucky seed (FINDINGS.md #1).
+"""Issue 7: no correct submission fails because of an unlucky seed (docs/architecture.md, principle 5).
 
 The conv AE of Exercise 1, with a ReLU after the 1-filter latent conv, can collapse (a
 dead latent dimension). The grader retrains a degenerate result with the next seed and

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from grader.probes.models import LOSS_PROBE_PRED, LOSS_PROBE_TRUE
+from grader.shared import LOSS_PROBE_PRED, LOSS_PROBE_TRUE
 
 CONV = frozenset({"Conv2D", "Convolution2D"})
 DECONV = frozenset({"Conv2DTranspose", "Convolution2DTranspose", "Deconvolution2D", "Deconv2D"})

@@ -123,7 +123,7 @@ def conv_resampling(inputs: CheckInputs) -> Verdict:
     """Each conv (+ activation) is followed by a pooling / upsampling by a factor of 2.
 
     The decoder may end with one full-resolution Conv2DTranspose after the last
-    upsampling, with nothing after it (ASSIGNMENTS.md, "the final decoder layer").
+    upsampling, with nothing after it (docs/assignments.md, ``autoencoders``).
     """
     allow_final = bool(inputs.params.get("allow_final_full_resolution_conv", True))
     problems = []

@@ -1,9 +1,9 @@
-"""The report: the single source of truth, serialised as JSON (DESIGN.md, principle 7)."""
+"""The report: the single source of truth, serialised as JSON (docs/architecture.md, principle 6)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 STATUSES = ("passed", "partial", "failed", "error", "timeout", "manual", "skipped")
@@ -62,16 +62,22 @@ class Report:
     figures: dict[str, str] = field(default_factory=dict)
     debug: dict[str, Any] = field(default_factory=dict)
     student: str = ""
+    # In memory only, never serialised: the probes' raw data and the expected values the report
+    # writer draws the figures from (grader.report.figures). None for a report read from JSON.
+    raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON form: every field but ``raw``."""
+        data = asdict(replace(self, raw=None))  # raw is left out, not deep-copied
+        del data["raw"]
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False, default=_json_default)
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> Report:
-        known = {f.name for f in fields(Report)}
+        known = {f.name for f in fields(Report)} - {"raw"}
         values = {key: value for key, value in raw.items() if key in known}
         item_fields = {f.name for f in fields(ItemResult)}
         values["items"] = [

@@ -1,14 +1,13 @@
-"""Write a report's files atomically (temporary file + rename): a crash never leaves half a file."""
+"""Write a report's files, each atomically (:mod:`grader.fileio`): a crash never leaves half a file."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.fileio import write_atomic
 from grader.report import figures, render
 from grader.report.model import Report
 
@@ -38,22 +37,14 @@ class Layout:
         return folder / "figures" / stem, f"figures/{stem}"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(
-    report: Report, layout: Layout, stem: str, formats: Iterable[str] = ("json", "md")
+    report: Report,
+    layout: Layout,
+    stem: str,
+    formats: Iterable[str] = ("json", "md"),
+    draw_figures: bool = True,
 ) -> dict[str, Path]:
-    """Render figures (when raw data is at hand), then every requested format; JSON last.
+    """Draw the figures (from ``report.raw``, unless ``draw_figures`` is false), then each format; JSON last.
 
     The JSON report is written last so that its presence means every other file is complete
     (``grader batch --resume`` relies on it).
@@ -62,10 +53,9 @@ def write_report(
     unknown = [fmt for fmt in formats if fmt not in FORMATS]
     if unknown:
         raise ValueError(f"unknown format {unknown[0]} (choose from {', '.join(FORMATS)})")
-    raw = getattr(report, "raw", None)
-    if raw is not None and any(fmt in formats for fmt in ("md", "html")):
+    if draw_figures and report.raw is not None and any(fmt in formats for fmt in ("md", "html")):
         directory, prefix = layout.figures(stem)
-        figures.attach(report, figures.render(raw, directory, prefix))
+        figures.attach(report, figures.render(report.raw, directory, prefix))
     written = {}
     renderers = {"md": render.markdown, "html": render.html_page, "gradescope": render.gradescope_json}
     for fmt in formats:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.fileio import atomic_file
+
 # Bound at import, before any student code runs: a submission that patches json.dumps
 # in the worker cannot rewrite the worker's replies.
 _dumps = json.dumps
@@ -144,10 +146,8 @@ def validate(value: Any, schema: dict[str, Any]) -> None:
 
 def save_arrays(directory: Path, name: str, arrays: dict[str, np.ndarray]) -> str:
     """Worker side: write arrays to ``directory/name`` atomically; returns the file name."""
-    tmp = directory / f".{name}.tmp"
-    with open(tmp, "wb") as handle:
+    with atomic_file(directory / name) as handle:
         np.savez(handle, **{key: np.ascontiguousarray(value) for key, value in arrays.items()})
-    os.replace(tmp, directory / name)
     return name
 
 

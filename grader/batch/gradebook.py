@@ -1,4 +1,4 @@
-"""A class's outputs, rebuilt from the JSON reports on disk (the source of truth), and merge-manual.
+"""A class's outputs, rebuilt from the JSON reports on disk (the source of truth).
 
 * ``gradebook.csv``: one row per student; status, total, auto, manual_pending, one column per item.
 * ``summary.md``: totals and per-item statistics, the most common failure messages, the errors.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 import statistics
 from collections import Counter
@@ -22,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.batch.output import OutputFolder
 from grader.report.model import ItemResult, Report
 
 GRADEBOOK = "gradebook.csv"
@@ -37,10 +37,6 @@ ITEM_STATUSES = ("passed", "partial", "failed", "error", "timeout", "skipped", "
 
 class GradebookError(Exception):
     """The reports in an output folder cannot make one gradebook."""
-
-
-class MergeError(Exception):
-    """The manual scores cannot be merged; the message lists every problem. Nothing was written."""
 
 
 # -- reading the reports ---------------------------------------------------------------
@@ -60,7 +56,7 @@ class ClassReports:
 
 def load_reports(out: Path) -> ClassReports:
     reports, unreadable = {}, []
-    for path in sorted((Path(out) / "reports").glob("*.json")):
+    for path in OutputFolder(Path(out)).report_paths():
         try:
             reports[path.stem] = Report.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError):
@@ -84,7 +80,8 @@ def item_columns(reports: Iterable[Report]) -> list[ItemResult]:
     return list(columns.values())
 
 
-def _number(value: float) -> str:
+def format_points(value: float) -> str:
+    """Points as a report shows them: rounded to 4 places, no trailing zeros."""
     return f"{round(value, 4):g}"
 
 
@@ -99,13 +96,13 @@ def gradebook_csv(reports: dict[str, Report]) -> str:
     writer.writerow([*FIXED_COLUMNS, *columns])
     for student, report in reports.items():
         scores = {item.id: item for item in report.items if item.status != "manual"}
-        cells = [_number(scores[item_id].score) if item_id in scores else "" for item_id in columns]
+        cells = [format_points(scores[item_id].score) if item_id in scores else "" for item_id in columns]
         fixed = [
             student,
             report.status,
-            _number(report.score),
-            _number(report.auto_score),
-            _number(report.manual_pending),
+            format_points(report.score),
+            format_points(report.auto_score),
+            format_points(report.manual_pending),
         ]
         writer.writerow(fixed + cells)
     return buffer.getvalue()
@@ -147,12 +144,12 @@ def summary_markdown(classes: ClassReports) -> str:
 
 
 def _stats_table(label: str, values: list[float], maximum: float) -> list[str]:
-    median = _number(statistics.median(values))
+    median = format_points(statistics.median(values))
     return [
         "| | max | mean | median | lowest | highest |",
         "|---|---|---|---|---|---|",
-        f"| {label} | {_number(maximum)} | {statistics.fmean(values):.2f} | {median} "
-        f"| {_number(min(values))} | {_number(max(values))} |",
+        f"| {label} | {format_points(maximum)} | {statistics.fmean(values):.2f} | {median} "
+        f"| {format_points(min(values))} | {format_points(max(values))} |",
     ]
 
 
@@ -165,7 +162,7 @@ def _histogram_table(values: list[float], maximum: float, bins: int = 10) -> lis
     for index, count in enumerate(counts):
         low, high = index * width, (index + 1) * width
         closing = "]" if index == bins - 1 else ")"
-        lines.append(f"| [{_number(low)}, {_number(high)}{closing} | {count} | {'#' * count} |")
+        lines.append(f"| [{format_points(low)}, {format_points(high)}{closing} | {count} | {'#' * count} |")
     return lines
 
 
@@ -183,9 +180,9 @@ def _items_section(reports: dict[str, Report]) -> list[str]:
         counts = Counter(result.status for result in results)
         scores = [result.score for result in results if result.status != "manual"]
         mean = f"{statistics.fmean(scores):.2f}" if scores else "-"
-        median = _number(statistics.median(scores)) if scores else "-"
+        median = format_points(statistics.median(scores)) if scores else "-"
         tallies = " | ".join(str(counts[status]) for status in ITEM_STATUSES)
-        maximum = _number(column.max_score)
+        maximum = format_points(column.max_score)
         lines.append(f"| {column.id} | {column.kind} | {maximum} | {mean} | {median} | {tallies} |")
     return lines + [""]
 
@@ -272,8 +269,6 @@ def _pass_rate(results: list[ItemResult]) -> float:
 
 def rebuild(out: Path) -> dict[str, Path]:
     """Rewrite gradebook.csv, summary.md, summary.png and the manual-scores template from the reports."""
-    from grader.batch import write_bytes_atomic
-
     out = Path(out)
     classes = load_reports(out)
     contents = {
@@ -282,166 +277,7 @@ def rebuild(out: Path) -> dict[str, Path]:
         SUMMARY_PNG: summary_png(classes.reports),
         TEMPLATE: manual_template_csv(classes.reports).encode(),
     }
-    written = {}
+    folder = OutputFolder(out)
     for name, data in contents.items():
-        write_bytes_atomic(out / name, data)
-        written[name] = out / name
-    return written
-
-
-# -- merge-manual ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ManualScore:
-    line: int
-    student: str
-    item: str
-    points: float
-    comment: str
-
-
-@dataclass(frozen=True)
-class MergeResult:
-    merged: int
-    students: int
-    left_empty: int  # template rows without points: still pending
-    files: dict[str, Path]
-
-
-def merge_manual(out: Path, csv_path: Path) -> MergeResult:
-    """Merge instructor scores into the reports (JSON, Markdown, Gradescope) and rebuild the gradebook.
-
-    Every row is validated before anything is written; one bad row means nothing is merged.
-    """
-    from grader.batch import batch_lock
-
-    out, csv_path = Path(out), Path(csv_path)
-    if not (out / "reports").is_dir():
-        raise MergeError(f"no reports in {out}: run grader batch with --out {out} first")
-    with batch_lock(out):
-        classes = load_reports(out)
-        if not classes.reports:
-            raise MergeError(f"no reports in {out / 'reports'}: run grader batch with --out {out} first")
-        scores, left_empty = read_manual_scores(csv_path, classes.reports)
-        changed = apply_manual_scores(classes.reports, scores)
-        for student in changed:
-            _rewrite_report(out, student, classes.reports[student])
-        files = rebuild(out)
-    return MergeResult(len(scores), len(changed), left_empty, files)
-
-
-def read_manual_scores(csv_path: Path, reports: dict[str, Report]) -> tuple[list[ManualScore], int]:
-    """(valid rows, rows left empty) of ``csv_path``; a MergeError lists every problem."""
-    rows, problems = _read_rows(csv_path), []
-    scores, seen, left_empty = [], {}, 0
-    for line, row in rows:
-        student, item_id = row.get("student", "").strip(), row.get("item", "").strip()
-        points_text, comment = row.get("points", "").strip(), (row.get("comment") or "").strip()
-        where = f"line {line}: student '{student}', item '{item_id}'"
-        if not points_text and not comment and student and item_id:
-            left_empty += 1  # a template row not graded yet
-            continue
-        problem = _row_problem(line, student, item_id, reports)
-        if problem:
-            problems.append(problem)
-            continue
-        item = reports[student].item(item_id)
-        allowed = f"allowed: 0 to {_number(item.max_score)}"
-        points = _parse_points(points_text)
-        if not points_text:
-            problems.append(f"{where}: points missing ({allowed})")
-        elif points is None:
-            problems.append(f"{where}: points '{points_text}' is not a number ({allowed})")
-        elif not 0 <= points <= item.max_score:
-            problems.append(f"{where}: {points_text} points is outside the allowed range ({allowed})")
-        elif (student, item_id) in seen:
-            problems.append(f"{where}: a second score (the first is on line {seen[student, item_id]})")
-        else:
-            seen[student, item_id] = line
-            scores.append(ManualScore(line, student, item_id, points, comment))
-    if problems:
-        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
-        raise MergeError(f"{csv_path.name}: {count}, nothing was merged:\n  " + "\n  ".join(problems))
-    return scores, left_empty
-
-
-def _read_rows(csv_path: Path) -> list[tuple[int, dict[str, str]]]:
-    try:
-        text = csv_path.read_text(encoding="utf-8-sig")  # Excel writes a byte-order mark
-    except FileNotFoundError:
-        raise MergeError(f"manual scores file not found: {csv_path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MergeError(f"{csv_path.name} cannot be read as UTF-8 text ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    missing = [name for name in MANUAL_COLUMNS[:3] if name not in header]
-    if missing:
-        semicolons = " (it seems to use ';': save it with commas)" if header and ";" in header[0] else ""
-        raise MergeError(
-            f"{csv_path.name}, line 1: missing column '{missing[0]}'{semicolons}; "
-            f"the header must be: {','.join(MANUAL_COLUMNS)}"
-        )
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if any((value or "").strip() for key, value in row.items() if key is not None):
-            rows.append((reader.line_num, {k: v or "" for k, v in row.items() if k is not None}))
-    if not rows:
-        raise MergeError(f"{csv_path.name} has no scores (only a header)")
-    return rows
-
-
-def _row_problem(line: int, student: str, item_id: str, reports: dict[str, Report]) -> str:
-    import difflib
-
-    if not student or not item_id:
-        return f"line {line}: the student and item columns must not be empty"
-    if student not in reports:
-        close = difflib.get_close_matches(student, list(reports), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f" ({len(reports)} students have reports)"
-        return f"line {line}: unknown student '{student}': no report reports/{student}.json{hint}"
-    manual = [i.id for i in reports[student].items if i.kind == "manual" and i.id != NOT_AN_ITEM]
-    ids = {i.id: i for i in reports[student].items}
-    listing = ", ".join(manual) if manual else "none"
-    if item_id not in ids:
-        return f"line {line}: student '{student}': unknown item '{item_id}' (manual items: {listing})"
-    if item_id not in manual:
-        return (
-            f"line {line}: student '{student}': item '{item_id}' is graded automatically; "
-            f"only manual items take instructor scores ({listing})"
-        )
-    return ""
-
-
-def _parse_points(text: str) -> float | None:
-    try:
-        value = float(text.replace(",", "."))  # a decimal comma from a spreadsheet
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def apply_manual_scores(reports: dict[str, Report], scores: list[ManualScore]) -> list[str]:
-    """Set each score on its item and recompute the totals; returns the students changed."""
-    changed: dict[str, None] = {}
-    for score in scores:
-        report = reports[score.student]
-        item = report.item(score.item)
-        item.score = round(score.points, 4)
-        full, some = score.points >= item.max_score, score.points > 0
-        item.status = "passed" if full else "partial" if some else "failed"
-        item.comment = score.comment
-        item.feedback = f"graded by your instructor: {_number(score.points)} / {_number(item.max_score)}."
-        report.recompute_totals()
-        changed[score.student] = None
-    return list(changed)
-
-
-def _rewrite_report(out: Path, student: str, report: Report) -> None:
-    """Re-render the formats this student already has (JSON last, each file atomic)."""
-    from grader.report.writer import Layout, write_report
-
-    layout = Layout(out, batch=True)
-    formats = [fmt for fmt in ("md", "html", "gradescope") if layout.path(student, fmt).exists()] + ["json"]
-    write_report(report, layout, student, formats)
+        folder.write(name, data)
+    return {name: out / name for name in contents}

@@ -17,8 +17,6 @@ from grader.checks import ground_truth
 from grader.data import Dataset
 from grader.rubric import Budget
 
-SLIDE_IMAGE = np.array([[2, 1, 0, 3], [0, 0, 1, 2], [3, 1, 2, 0], [0, 2, 2, 1]], dtype=np.float64)
-SLIDE_KERNEL = np.arange(1, 10, dtype=np.float64).reshape(3, 3)
 SEED_QUERY, SEED_KEY, SEED_VALUE = [0.8, 0.5, 0.21], [0.1, 0.62, 0.73], [0.6, 0.2, 0.9]
 
 
@@ -157,46 +155,7 @@ def _sheet10(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
     )
 
 
-def _transposed_conv(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
-    rng = np.random.default_rng(8)
-    cases = {
-        "conv_matrix": {
-            "example": {"kernel": SLIDE_KERNEL, "input_shape": np.array([4, 4])},
-            "random": {"kernel": rng.normal(size=(2, 3)), "input_shape": np.array([5, 4])},
-        },
-        "conv2d_as_matmul": {
-            "example": {"image": SLIDE_IMAGE, "kernel": SLIDE_KERNEL},
-            "random": {"image": rng.normal(size=(6, 5)), "kernel": rng.normal(size=(3, 2))},
-        },
-        "transposed_conv_as_matmul": {
-            "example": {
-                "x": np.array([[1.0, 2.0], [3.0, 4.0]]),
-                "kernel": SLIDE_KERNEL,
-                "input_shape": np.array([4, 4]),
-            },
-            "random": {
-                "x": rng.normal(size=(4, 3)),
-                "kernel": rng.normal(size=(2, 3)),
-                "input_shape": np.array([5, 5]),
-            },
-        },
-        "upsample_then_conv": {
-            "example": {
-                "x": np.array([[1.0, 2.0], [3.0, 4.0]]),
-                "size": np.array(2),
-                "kernel": np.array([[0.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 0.0]]),
-            },
-            "random": {"x": rng.normal(size=(3, 4)), "size": np.array(3), "kernel": rng.normal(size=(3, 3))},
-        },
-    }
-    for function, by_case in cases.items():
-        for case, arguments in by_case.items():
-            for name, value in arguments.items():
-                data.worker[f"tc_{function}_{case}_{name}"] = value
-
-
 BUILDERS: dict[str, Callable[[GradingData, dict[str, np.ndarray]], None]] = {
     "autoencoders": _autoencoders,
     "sheet10": _sheet10,
-    "transposed_conv": _transposed_conv,
 }

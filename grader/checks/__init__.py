@@ -10,11 +10,13 @@ from grader.checks import (  # noqa: F401  (each module registers its checks)
     conv_autoencoder,
     figures,
     latent,
+    reference_match,
     sheet10,
     training,
-    transposed_conv,
     vae,
 )
 from grader.checks.base import CHECKS, CheckInputs, CheckSpec, StudentCallFailed, StudentError, Verdict
 
 __all__ = ["CHECKS", "CheckInputs", "CheckSpec", "StudentCallFailed", "StudentError", "Verdict"]
+
+import grader.assignments  # noqa: E402,F401  (registers the assignments' diagnosis hooks)

@@ -136,7 +136,10 @@ class Worker:
                 stage.seeds[stage.selected] = int(request["seed"])
             elif request["op"] == "probe":
                 self.context.budget = request.get("budget", self.context.budget)
-                output = self.probes[request["probe"]](self.context, request.get("args", {}))
+                # "calls:<function>" is one probe family: the name before the colon when not registered
+                name = request["probe"]
+                probe = self.probes.get(name) or self.probes[name.partition(":")[0]]
+                output = probe(self.context, request.get("args", {}))
                 reply["data"] = output.data
                 if output.arrays:
                     name = f"r{request['id']}.npz"

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-TYPES = ("array", "list", "tuple", "int", "float")  # how the worker hands an argument to the function
+TYPES = ("array", "list", "tuple", "int", "float", "none")  # how the worker hands an argument over
 RANDOM = ("normal", "uniform", "integers")
 DTYPES = ("float64", "float32", "int64", "int32", "uint8", "bool")
-ARG_FIELDS = ("values", "random", "shape", "seed", "dtype", "low", "high", "type")
+ARG_FIELDS = ("values", "random", "none", "shape", "seed", "dtype", "low", "high", "type")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -41,7 +41,7 @@ class FunctionSpecError(ValueError):
 
 @dataclass(frozen=True)
 class ArgSpec:
-    """One argument of one case: a literal value, or a random array made from a seed."""
+    """One argument of one case: a literal value, a random array made from a seed, or None."""
 
     name: str
     dtype: str
@@ -53,8 +53,10 @@ class ArgSpec:
     low: float = 0.0
     high: float = 1.0
 
-    def make(self) -> np.ndarray:
-        """The argument's value as an array (deterministic: the same every run)."""
+    def make(self) -> np.ndarray | None:
+        """The argument's value as an array (deterministic: the same every run), or None."""
+        if self.type == "none":
+            return None
         if not self.random:
             return np.array(self.values, dtype=self.dtype)
         rng = np.random.default_rng(self.seed)
@@ -68,9 +70,12 @@ class ArgSpec:
 
     def describe(self) -> str:
         """The argument in a few words: "(4, 4)", "3x3 1..9", "random 2x3"."""
+        if self.type == "none":
+            return "None"
         if self.random:
-            return f"random {_dims(self.shape)}"
-        array = self.make()
+            kind = "" if self.dtype.startswith("float") else f"{self.dtype} "
+            return f"random {kind}{_dims(self.shape)}"
+        array = np.asarray(self.make())
         if self.type in ("int", "float") or array.ndim == 0:
             return f"{array.item():g}"
         if self.type == "tuple":
@@ -89,9 +94,13 @@ class CaseSpec:
     label: str  # how feedback names the case ("the slides' example"); empty: the arguments
     args: tuple[ArgSpec, ...]
 
+    def args_text(self) -> str:
+        """The arguments in words: ``kernel=3x3 1..9, input_shape=(4, 4)``."""
+        return ", ".join(f"{arg.name}={arg.describe()}" for arg in self.args)
+
     def call_text(self, function: str) -> str:
         """The call in words: ``conv_matrix(kernel=3x3 1..9, input_shape=(4, 4))``."""
-        return f"{function}({', '.join(f'{arg.name}={arg.describe()}' for arg in self.args)})"
+        return f"{function}({self.args_text()})"
 
 
 @dataclass(frozen=True)
@@ -119,14 +128,15 @@ class FunctionSpec:
         }
 
     def inputs(self) -> dict[str, np.ndarray]:
-        """Every case's arguments as worker inputs (``case:<function>:<case>:<arg>``)."""
+        """Every case's arguments as worker inputs (``case:<function>:<case>:<arg>``); None needs none."""
         return {
             input_key(self.name, case.name, arg.name): arg.make()
             for case in self.cases.values()
             for arg in case.args
+            if arg.type != "none"
         }
 
-    def case_args(self, case: str) -> dict[str, np.ndarray]:
+    def case_args(self, case: str) -> dict[str, Any]:
         return {arg.name: arg.make() for arg in self.cases[case].args}
 
 
@@ -237,8 +247,14 @@ def _parse_arg(name: str, raw: Any, where: str) -> ArgSpec:
     kind = raw.get("type", "array")
     if kind not in TYPES:
         raise FunctionSpecError(f"{where}.type': must be one of {', '.join(TYPES)}")
-    if ("values" in raw) == ("random" in raw):
-        raise FunctionSpecError(f"{where}': give exactly one of 'values' (a literal) or 'random'")
+    if sum(key in raw for key in ("values", "random", "none")) != 1:
+        raise FunctionSpecError(f"{where}': give exactly one of 'values' (a literal), 'random' or 'none'")
+    if "none" in raw:
+        if raw["none"] is not True or len(raw) > 1:
+            raise FunctionSpecError(f"{where}': an argument passed as None is written {{ none = true }}")
+        return ArgSpec(name, "float64", "none")
+    if kind == "none":
+        raise FunctionSpecError(f"{where}.type': an argument passed as None is written {{ none = true }}")
     if "values" in raw:
         extra = set(raw) & {"shape", "seed", "low", "high"}
         if extra:

@@ -38,7 +38,6 @@ PROBE_FUNCTIONS = {
     "classifier_structure": "build_classifier",
     "vae_models": "build_vae_encoder, build_vae_decoder and build_vae",
     "dense_models": "build_dense_autoencoder",
-    "attention": "scaled_dot_product_attention",
     "constants": "your module-level constants",
     "dense_plot": "plot_reconstructions",
 }

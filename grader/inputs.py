@@ -17,8 +17,6 @@ from grader.checks import ground_truth
 from grader.data import Dataset
 from grader.rubric import Budget
 
-SEED_QUERY, SEED_KEY, SEED_VALUE = [0.8, 0.5, 0.21], [0.1, 0.62, 0.73], [0.6, 0.2, 0.9]
-
 
 @dataclass
 class GradingData:
@@ -139,20 +137,9 @@ def _box_blur(images: np.ndarray) -> np.ndarray:
 def _sheet10(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
     worker = data.worker
     x_test = worker["x_test"]
-    worker["preprocess_case"] = x_test[:20].copy()
     originals = x_test[:10].astype(np.float32) / 255.0
     worker["recon_x"] = originals.reshape(10, 784)
     worker["recon_x_rec"] = _box_blur(originals).reshape(10, 784).astype(np.float32)
-    rng = np.random.default_rng(7)
-    q, k, v = rng.normal(size=(2, 4, 8)), rng.normal(size=(2, 5, 8)), rng.normal(size=(2, 5, 6))
-    for case in ("batched", "masked"):
-        worker[f"att_{case}_q"], worker[f"att_{case}_k"], worker[f"att_{case}_v"] = q, k, v
-    worker["att_masked_mask"] = np.array([[[0, 0, 1, 0, 1]], [[0, 1, 1, 1, 0]]], dtype=np.float64)
-    worker["att_rank1_q"], worker["att_rank1_k"], worker["att_rank1_v"] = (
-        np.array(SEED_QUERY),
-        np.array(SEED_KEY),
-        np.array(SEED_VALUE),
-    )
 
 
 BUILDERS: dict[str, Callable[[GradingData, dict[str, np.ndarray]], None]] = {

@@ -3,13 +3,14 @@
 The rubric declares the function's cases (``grader.functions``); the worker's ``calls``
 probe returns the student's results; the reference's results on the same cases come from a
 trusted process (``grader.reference_calls``). This check compares them with the item's
-tolerances and says, for the first differing entry of each failing case, what the call was,
-what was expected and what came back. The item earns the fraction of its cases that match.
+tolerances and says, for each failing case, what the call was and what was expected and came
+back: a shape, or the entry that differs most. The item earns the fraction of its cases that match.
 
 Params: ``function``; ``cases`` (default: all of the function's cases); ``atol`` (1e-6) and
 ``rtol`` (0); ``compare``, the outputs compared (default: all); ``squeeze`` (false): size-1
 axes do not count when shapes are compared; ``diagnose``: names of diagnosis hooks, asked in
-order for a sentence about a failing case ("the kernel is flipped").
+order for a sentence about a failing case ("the kernel is flipped"); ``passed``: the feedback
+when every case matches (default: the function is right on its cases).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from grader.checks.base import CheckInputs, StudentCallFailed, StudentError, Verdict, check
 from grader.functions import CaseSpec, FunctionSpec, output_key, probe_name
 
-PARAMS = ("function", "cases", "atol", "rtol", "compare", "squeeze", "diagnose")
+PARAMS = ("function", "cases", "atol", "rtol", "compare", "squeeze", "diagnose", "passed")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def validate(params: Mapping[str, Any], functions: Mapping[str, FunctionSpec]) -
             return f"field 'params.{field}': must be a non-negative number"
     if not isinstance(params.get("squeeze", False), bool):
         return "field 'params.squeeze': must be true or false"
+    if not isinstance(params.get("passed", ""), str):
+        return "field 'params.passed': must be a sentence"
     return None
 
 
@@ -104,7 +107,7 @@ def matches_reference(inputs: CheckInputs) -> Verdict:
             problems.append(problem)
     passed = len(outcomes) - len(problems)
     if not problems:
-        return Verdict.passed(f"{spec.name} is right on {_cases_text(outcomes)}.")
+        return Verdict.passed(params.get("passed") or f"{spec.name} is right on {_cases_text(outcomes)}.")
     return Verdict(passed / len(outcomes), " ".join(problems))
 
 
@@ -127,7 +130,7 @@ def _call(outcome: CaseOutcome) -> str:
 
 
 def _cases_text(outcomes: list[CaseOutcome]) -> str:
-    labels = [outcome.case.label or _call(outcome) for outcome in outcomes]
+    labels = [outcome.case.label or outcome.case.args_text() for outcome in outcomes]
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 

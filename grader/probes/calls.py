@@ -15,7 +15,9 @@ import numpy as np
 from grader.probes.base import ProbeOutput, StudentCallError, WorkerContext, probe, student_array
 
 
-def as_argument(value: np.ndarray, kind: str) -> Any:
+def as_argument(value: np.ndarray | None, kind: str) -> Any:
+    if value is None or kind == "none":
+        return None
     if kind == "list":
         return value.tolist()
     if kind == "tuple":
@@ -50,7 +52,7 @@ def calls(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
     data: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     for case, arguments in args["cases"].items():
-        values = [as_argument(ctx.inputs[a["key"]], a["type"]) for a in arguments]
+        values = [as_argument(ctx.inputs.get(a["key"]), a["type"]) for a in arguments]
         try:
             outputs = _outputs(function, ctx.call(function, *values), names)
         except StudentCallError as exc:

@@ -26,11 +26,14 @@ def preprocess_l2_normalize(outcome: CaseOutcome) -> str | None:
     if outcome.error is not None:
         return None
     raw, found = outcome.args["images_uint8"].astype(np.float64), outcome.found["result"]
-    for axis in (1, 2, -1):
-        if _matches(found, keras_l2_normalize(raw, axis).reshape(len(raw), -1), 1e-6):
+    flat = raw.reshape(len(raw), -1)
+    candidates = [keras_l2_normalize(raw, axis).reshape(len(raw), -1) for axis in (1, 2)]
+    for candidate in (*candidates, keras_l2_normalize(flat, -1)):  # per image row or column, or per image
+        if _matches(found, candidate, 1e-6):
             return (
                 "preprocess uses tf.keras.utils.normalize, which divides by the L2 norm of each row of "
-                "pixels; the values are no longer pixel intensities in [0, 1]. Divide by 255 instead."
+                "pixels (or of each image); the values are no longer pixel intensities in [0, 1]. "
+                "Divide by 255 instead."
             )
     return None
 

@@ -10,7 +10,8 @@ Params: ``function``; ``cases`` (default: all of the function's cases); ``atol``
 ``rtol`` (0); ``compare``, the outputs compared (default: all); ``squeeze`` (false): size-1
 axes do not count when shapes are compared; ``diagnose``: names of diagnosis hooks, asked in
 order for a sentence about a failing case ("the kernel is flipped"); ``passed``: the feedback
-when every case matches (default: the function is right on its cases).
+when every case matches (default: the function is right on its cases); ``partial`` (true):
+false gives no points unless every case matches.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from grader.checks.base import CheckInputs, StudentCallFailed, StudentError, Verdict, check
 from grader.functions import CaseSpec, FunctionSpec, output_key, probe_name
 
-PARAMS = ("function", "cases", "atol", "rtol", "compare", "squeeze", "diagnose", "passed")
+PARAMS = ("function", "cases", "atol", "rtol", "compare", "squeeze", "diagnose", "passed", "partial")
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,9 @@ def validate(params: Mapping[str, Any], functions: Mapping[str, FunctionSpec]) -
         value = params.get(field, 0.0)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             return f"field 'params.{field}': must be a non-negative number"
-    if not isinstance(params.get("squeeze", False), bool):
-        return "field 'params.squeeze': must be true or false"
+    for field in ("squeeze", "partial"):
+        if not isinstance(params.get(field, False), bool):
+            return f"field 'params.{field}': must be true or false"
     if not isinstance(params.get("passed", ""), str):
         return "field 'params.passed': must be a sentence"
     return None
@@ -108,7 +110,8 @@ def matches_reference(inputs: CheckInputs) -> Verdict:
     passed = len(outcomes) - len(problems)
     if not problems:
         return Verdict.passed(params.get("passed") or f"{spec.name} is right on {_cases_text(outcomes)}.")
-    return Verdict(passed / len(outcomes), " ".join(problems))
+    fraction = passed / len(outcomes) if params.get("partial", True) else 0.0
+    return Verdict(fraction, " ".join(problems))
 
 
 def _outcome(inputs: CheckInputs, spec: FunctionSpec, name: str) -> CaseOutcome:

@@ -23,7 +23,7 @@ from grader.data import user_cache_dir
 from grader.functions import FunctionSpec, all_inputs
 from grader.rubric import Rubric
 from grader.sandbox.supervisor import Sandbox, SandboxLimits
-from grader.session import ProbeSession
+from grader.session import ProbeResult, ProbeSession
 from grader.submission import load_submission
 
 TIMEOUT_S = 300.0
@@ -75,17 +75,19 @@ def _compute(rubric: Rubric, limits: SandboxLimits) -> tuple[dict[str, np.ndarra
         session = ProbeSession(sandbox, rubric.budget, {}, probe_args=probe_args)
         for spec in rubric.functions.values():
             result = session.fetch(spec.probe, "reference", time.monotonic() + TIMEOUT_S)
-            arrays.update(_results(rubric, spec, result.data, result.arrays, result.failure or result.error))
+            arrays.update(_results(rubric, spec, result))
     return arrays, {"seconds": round(time.monotonic() - started, 1)}
 
 
-def _results(rubric: Rubric, spec: FunctionSpec, data, arrays, problem) -> dict[str, np.ndarray]:
+def _results(rubric: Rubric, spec: FunctionSpec, result: ProbeResult) -> dict[str, np.ndarray]:
     """The reference's arrays, or an ArtifactError: a reference that fails a case is a rubric bug."""
     where = f"{rubric.path.name}: the reference {rubric.reference.name}"
-    if problem is not None:
-        raise ArtifactError(f"{where} failed on {spec.name}: {problem}")
-    for case, record in data.items():
+    if result.failure is not None:
+        raise ArtifactError(f"{where} failed on {spec.name}: {result.failure.message}")
+    if result.error is not None:
+        raise ArtifactError(f"{where} failed on {spec.name}: {result.error.get('message', '')}")
+    for case, record in result.data.items():
         if "error" in record:
             message = record["error"].get("message", "")
             raise ArtifactError(f"{where} fails case '{case}' of {spec.name}: {message}")
-    return {f"{spec.name}/{key}": array for key, array in arrays.items()}
+    return {f"{spec.name}/{key}": array for key, array in result.arrays.items()}

@@ -167,6 +167,12 @@ def test_grid_mistakes_fail_and_are_named(mistake, phrase):
     assert "latent_grid(z_min=[-1.5, 0.5], z_max=[3.0, 4.5], n=15): " in verdict.feedback
 
 
+def test_a_mistake_made_for_both_n_is_explained_once():
+    verdict = grid_verdict(flip=True)
+    assert verdict.feedback.count("The grid is upside down") == 1
+    assert "n=4): at index (0, 0, 1) expected 4.5, got 0.5 (the same mistake)." in verdict.feedback
+
+
 def test_grid_wrong_for_one_n_only_earns_nothing():
     """partial = false: the item is one grid function, right for every n or wrong."""
     args = grid_args("n4")

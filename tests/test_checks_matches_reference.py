@@ -169,6 +169,13 @@ def test_a_diagnosis_hook_adds_its_sentence(monkeypatch):
     ).feedback.endswith("expected 2, got 3.")
 
 
+def test_cases_without_a_diagnosis_are_not_called_the_same_mistake():
+    results = {case: (right(case)[0] + 1, right(case)[1]) for case in SPEC.cases}
+    feedback = verdict(results, compare=["scaled"]).feedback
+    assert "same mistake" not in feedback
+    assert feedback.count("expected") == 3
+
+
 def test_validate_names_the_field():
     assert validate({"function": "scale", "cases": ["big"]}, FUNCTIONS) == (
         "field 'params.cases': unknown 'big' (known: small, random, default)"

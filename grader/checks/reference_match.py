@@ -102,9 +102,10 @@ def matches_reference(inputs: CheckInputs) -> Verdict:
     errors = [outcome for outcome in outcomes if outcome.error is not None]
     if len(errors) == len(outcomes):  # it fails on every case: the first error, as an error
         raise StudentCallFailed(_with_advice(errors[0], hooks))
-    problems = []
+    problems: list[str] = []
+    seen: set[str] = set()  # a diagnosis said once: later cases with the same mistake only say so
     for outcome in outcomes:
-        problem = _problem(outcome, params, hooks)
+        problem = _problem(outcome, params, hooks, seen)
         if problem:
             problems.append(problem)
     passed = len(outcomes) - len(problems)
@@ -151,7 +152,9 @@ def _with_advice(outcome: CaseOutcome, hooks: list[Diagnosis]) -> StudentError:
     return replace(outcome.error, advice=advice) if advice else outcome.error
 
 
-def _problem(outcome: CaseOutcome, params: Mapping[str, Any], hooks: list[Diagnosis]) -> str | None:
+def _problem(
+    outcome: CaseOutcome, params: Mapping[str, Any], hooks: list[Diagnosis], seen: set[str]
+) -> str | None:
     """One sentence about a failing case (plus a diagnosis), or None when it matches."""
     if outcome.error is not None:
         error = _with_advice(outcome, hooks)
@@ -162,6 +165,10 @@ def _problem(outcome: CaseOutcome, params: Mapping[str, Any], hooks: list[Diagno
     if difference is None:
         return None
     diagnosis_text = _diagnose(outcome, hooks)
+    if diagnosis_text and diagnosis_text in seen:
+        return f"{_call(outcome)}: {difference} (the same mistake)."
+    if diagnosis_text:
+        seen.add(diagnosis_text)
     return f"{_call(outcome)}: {difference}." + (f" {diagnosis_text}" if diagnosis_text else "")
 
 

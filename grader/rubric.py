@@ -197,6 +197,12 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         functions = parse_functions(raw.get("functions", {}))
     except FunctionSpecError as exc:
         raise RubricError(f"{where}: {exc}") from None
+    for function in functions:  # a function exercise is part of the contract: a typo is caught here
+        if function not in contract.functions:
+            raise RubricError(
+                f"{where}: [functions.{function}]: not a function of the contract "
+                f"({', '.join(contract.functions)})"
+            )
     items_raw = _field(raw, "items", list, where)
     items = tuple(_parse_item(entry, index, where, functions) for index, entry in enumerate(items_raw))
     seen: set[str] = set()

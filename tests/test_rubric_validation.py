@@ -304,6 +304,15 @@ def test_function_cases_and_matches_reference_params_are_checked_at_load(tmp_pat
     assert rubric_error(tmp_path, VALID.replace(old, new)).startswith(expected)
 
 
+def test_a_function_exercise_outside_the_contract_is_an_error(tmp_path):
+    text = VALID.replace("[functions.conv_matrix]", "[functions.conv_matirx]").replace(
+        "[functions.conv_matrix.cases.example]", "[functions.conv_matirx.cases.example]"
+    )
+    assert rubric_error(tmp_path, text) == (
+        "bad.toml: [functions.conv_matirx]: not a function of the contract (conv_matrix)"
+    )
+
+
 def test_a_case_may_leave_out_trailing_arguments(tmp_path):
     rubric = load_rubric(
         write(tmp_path, VALID.replace('input_shape = { values = [4, 4], type = "tuple" }\n', ""))

@@ -152,7 +152,16 @@ def test_a_missing_function_is_one_message_for_the_item():
 def test_a_reply_without_the_result_fails_the_case_without_an_internal_error():
     result = verdict({"small": right("small")}, cases=["small", "default"])
     assert result.fraction == 0.5
-    assert "scale(x=[[4]]) raised invalid: returned nothing the grader could read." in result.feedback
+    assert "scale(x=[[4]]): returned nothing the grader could read." in result.feedback
+
+
+def test_a_case_that_returns_no_array_or_exits_says_so():
+    invalid = student_error("invalid", "scale", "returned str, not an array of numbers")
+    exited = student_error("exit", "scale", "sys.exit(3)")
+    result = verdict({"small": right("small"), "random": invalid, "default": exited})
+    assert result.fraction == pytest.approx(1 / 3)
+    assert "scale(x=random 2x3, factor=3): returned str, not an array of numbers." in result.feedback
+    assert "scale(x=[[4]]) called sys.exit(3); the grader cannot give points for it." in result.feedback
 
 
 def test_a_diagnosis_hook_adds_its_sentence(monkeypatch):

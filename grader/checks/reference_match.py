@@ -160,7 +160,11 @@ def _problem(
         error = _with_advice(outcome, hooks)
         message = error.message[:200].rstrip(". ")
         advice = f" Advice: {error.advice}" if error.advice else ""
-        return f"{_call(outcome)} raised {error.exc_type or error.kind}: {message}.{advice}"
+        if error.kind == "invalid":  # it returned something that is not an array of numbers
+            return f"{_call(outcome)}: {message}.{advice}"
+        if error.kind == "exit":
+            return f"{_call(outcome)} called {message}; the grader cannot give points for it."
+        return f"{_call(outcome)} raised {error.exc_type}: {message}.{advice}"
     difference = _difference(outcome, params)
     if difference is None:
         return None

@@ -11,7 +11,6 @@ once.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import time
 from pathlib import Path
@@ -34,15 +33,19 @@ class ArtifactError(Exception):
     """The reference could not be trained: a grader problem, not a student's."""
 
 
-def reference_path(assignment: str) -> Path:
-    spec = importlib.util.find_spec(f"reference.{assignment}")
-    if spec is None or spec.origin is None:
-        raise ArtifactError(f"no reference solution reference/{assignment}.py")
-    return Path(spec.origin)
+def reference_path(rubric: str | Rubric) -> Path:
+    """The reference solution of a rubric (a shipped rubric's name, or a Rubric): its ``reference`` key."""
+    if isinstance(rubric, str):
+        from grader.rubric import load_rubric
+
+        rubric = load_rubric(rubric)
+    if not rubric.reference.is_file():
+        raise ArtifactError(f"{rubric.path.name}: no reference solution {rubric.reference}")
+    return rubric.reference
 
 
 def artifact_key(rubric: Rubric, budget: Budget, dataset: Dataset) -> str:
-    source = reference_path(rubric.name).read_bytes()
+    source = reference_path(rubric).read_bytes()
     material = {
         "rubric": rubric.name,
         "budget": budget.as_dict(),
@@ -65,15 +68,15 @@ def load_or_build(
         return {}, {}
     directory = (cache_dir or user_cache_dir()) / "artifacts"
     stem = f"{rubric.name}-{artifact_key(rubric, budget, dataset)}"
-    cached = _read(directory, stem)
+    cached = read_cached(directory, stem)
     if cached is not None:
         return cached
     arrays, meta = _build(rubric, budget, dataset, limits or SandboxLimits())
-    _write(directory, stem, arrays, meta)
+    write_cached(directory, stem, arrays, meta)
     return arrays, meta
 
 
-def _read(directory: Path, stem: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+def read_cached(directory: Path, stem: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     try:
         meta = json.loads((directory / f"{stem}.json").read_text())
         with np.load(directory / f"{stem}.npz", allow_pickle=False) as npz:
@@ -85,7 +88,7 @@ def _read(directory: Path, stem: str) -> tuple[dict[str, np.ndarray], dict[str, 
     return arrays, meta
 
 
-def _write(directory: Path, stem: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+def write_cached(directory: Path, stem: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
     with atomic_file(directory / f"{stem}.npz") as handle:
         np.savez(handle, **arrays)
     write_atomic(directory / f"{stem}.json", json.dumps(meta))
@@ -95,7 +98,7 @@ def _build(
     rubric: Rubric, budget: Budget, dataset: Dataset, limits: SandboxLimits
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     started = time.monotonic()
-    submission = load_submission(reference_path(rubric.name))
+    submission = load_submission(reference_path(rubric))
     data = inputs.base(budget, dataset)
     with Sandbox(submission.worker_cells(), data.worker, limits=limits, trusted=True) as sandbox:
         load = sandbox.start()

@@ -2,9 +2,10 @@
 
 ``grader calibrate --rubric NAME --seeds K`` grades the reference K times under the
 rubric's budget (grading seeds seed..seed+K-1, with the same retry rule as grading)
-and writes ``rubrics/NAME.calibration.json``. For every threshold item it records the
-reference's values (min, median, max) and a threshold a documented margin beyond the
-worst one:
+and writes ``NAME.calibration.json`` beside the rubric (for a rubric installed in
+site-packages, or in a folder the user cannot write, into the user cache instead). For
+every threshold item it records the reference's values (min, median, max) and a
+threshold a documented margin beyond the worst one:
 
 * lower-is-better metrics (MSE, BCE): ``threshold = worst * (1 + margin)``, margin 0.3;
 * higher-is-better metrics (accuracy): ``threshold = max(worst - margin, 0.10)``, margin 0.10
@@ -26,7 +27,6 @@ import json
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from grader import __version__
@@ -78,7 +78,7 @@ def item_key(item: Item, budget: Budget, dataset: Dataset, reference_sha: str) -
 def _reference_sha(rubric: Rubric) -> str:
     from grader.artifacts import reference_path
 
-    return hashlib.sha256(reference_path(rubric.name).read_bytes()).hexdigest()
+    return hashlib.sha256(reference_path(rubric).read_bytes()).hexdigest()
 
 
 def _threshold_items(rubric: Rubric) -> list[Item]:
@@ -183,7 +183,7 @@ def calibrate(
         "grading_seconds": {"median": statistics.median(seconds), "max": max(seconds)},
         "calibration_seconds": round(time.monotonic() - started, 1),
     }
-    _write_entry(rubric.calibration_path, rubric.name, _entry_name(budget, dataset), entry)
+    _write_entry(rubric, _entry_name(budget, dataset), entry)
     return entry
 
 
@@ -204,12 +204,16 @@ def _retry_summary(attempts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return summary
 
 
-def _write_entry(path: Path, rubric_name: str, name: str, entry: dict[str, Any]) -> None:
+def _write_entry(rubric: Rubric, name: str, entry: dict[str, Any]) -> None:
+    """Add the entry to the rubric's calibration (the other budgets' entries are kept) and write it where
+    the rubric's calibration may be written: beside it, or the user cache for an installed rubric."""
     try:
-        document = json.loads(path.read_text())
+        document = json.loads(rubric.calibration_path.read_text())
     except (OSError, ValueError):
         document = {}
-    document.setdefault("rubric", rubric_name)
+    path = rubric.calibration_write_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.setdefault("rubric", rubric.name)
     document.setdefault("budgets", {})[name] = entry
     document["about"] = (
         "Written by `grader calibrate`; thresholds = worst reference value * (1 + margin) for "

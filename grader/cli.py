@@ -294,7 +294,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     rubric = load_rubric(args.rubric)
     budget = rubric.budget_named(args.budget)
     dataset = load_dataset(args.data)
-    reference = reference_path(rubric.name)
+    reference = reference_path(rubric)
 
     def grade_reference(seeded_budget):
         options = GradeOptions(budget=args.budget, seed=seeded_budget.seed, data=args.data, calibrated=False)
@@ -304,7 +304,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         print(f"  reference graded with seed {budget.seed + done - 1} ({done}/{total})", file=sys.stderr)
 
     entry = calibration.calibrate(rubric, budget, dataset, args.seeds, grade_reference, progress)
-    print(f"{rubric.name}, budget '{budget.name}', {args.seeds} seeds -> {rubric.calibration_path}")
+    print(f"{rubric.name}, budget '{budget.name}', {args.seeds} seeds -> {rubric.calibration_write_path}")
     for item_id, record in entry["items"].items():
         for metric, stats in record["reference"].items():
             thresholds = ", ".join(f"{k} = {v:.4g}" for k, v in record["thresholds"].items())

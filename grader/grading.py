@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader import __version__, artifacts, calibration, inputs, integrity
+from grader import __version__, artifacts, calibration, inputs, integrity, reference_calls
 from grader.assignment_match import (
     best_match,
     coverage,
@@ -26,6 +26,7 @@ from grader.assignment_match import (
 )
 from grader.checks import CHECKS, CheckInputs, StudentCallFailed, StudentError, Verdict
 from grader.data import Dataset, load_dataset
+from grader.functions import all_inputs
 from grader.keras_version import keras2_reasons, load_error_suggests_keras2
 from grader.report.model import ItemResult, Report
 from grader.rubric import Item, Rubric, list_rubrics, load_rubric
@@ -44,11 +45,6 @@ PROBE_FUNCTIONS = {
     "train_classifier_call": "train_classifier (on the grader's classifier)",
     "vae_models": "build_vae_encoder, build_vae_decoder and build_vae",
     "dense_models": "build_dense_autoencoder",
-    "tc:conv_matrix": "conv_matrix",
-    "tc:conv2d_as_matmul": "conv2d_as_matmul",
-    "tc:transposed_conv_as_matmul": "transposed_conv_as_matmul",
-    "tc:upsample_then_conv": "upsample_then_conv",
-    "attention": "scaled_dot_product_attention",
     "constants": "your module-level constants",
     "dense_plot": "plot_reconstructions",
 }
@@ -109,6 +105,12 @@ def grade(
     base.warnings.extend(warnings)
     arrays, meta = artifacts.load_or_build(rubric, budget, dataset, options.limits, options.artifact_cache)
     data = inputs.for_assignment(rubric.name, budget, dataset, arrays)
+    # Function exercises: the rubric's cases go to the worker; the reference's results stay here.
+    data.worker.update(all_inputs(rubric.functions))
+    data.expected["functions"] = rubric.functions
+    data.expected["reference_calls"] = reference_calls.load_or_compute(
+        rubric, options.limits, options.artifact_cache
+    )
     base.integrity = [flag.as_dict() for flag in integrity.scan(submission)]
     base.wrong_assignment = wrong_assignment_message(submission, rubric)
     base.debug["dropped"] = [{"where": d.where, "code": d.code} for d in submission.dropped]
@@ -117,7 +119,7 @@ def grade(
     probe_args = {
         "constants": {"names": list(rubric.contract.constants)},
         "decode_grid": {"decoder_layers": meta.get("decoder_layers", [])},
-    }
+    } | {spec.probe: spec.probe_args() for spec in rubric.functions.values()}
     sandbox = None
     try:
         sandbox, load, keras, why = _start(submission, data, keras, why, options, rubric, progress)
@@ -243,7 +245,8 @@ def _protected_paths(rubric: Rubric) -> tuple[str, ...]:
     from grader.rubric import rubrics_dir
 
     folders = (Path(grader.__file__).parent, Path(reference.__file__).parent, rubrics_dir(), user_cache_dir())
-    return tuple(str(path) for path in (*folders, rubric.path, rubric.calibration_path))
+    files = (rubric.path, rubric.reference, rubric.calibration_path, rubric.calibration_write_path)
+    return tuple(str(path) for path in (*folders, *files))
 
 
 def _thresholds_by_check(
@@ -387,7 +390,8 @@ def _student_error_verdict(error: StudentError, report: Report) -> Verdict:
 def _failure_verdict(item: Item, probe: str, result: ProbeResult) -> Verdict:
     failure = result.failure
     assert failure is not None
-    doing = PROBE_FUNCTIONS.get(probe, probe.replace("_", " "))
+    doing = PROBE_FUNCTIONS.get(probe) or (probe.partition(":")[2] if probe.startswith("calls:") else "")
+    doing = doing or probe.replace("_", " ")
     if failure.reason == "dependency":
         return Verdict.skipped(f"skipped: {failure.message}.")
     if result.origin != item.id:

@@ -18,10 +18,6 @@ from grader.checks import ground_truth
 from grader.data import Dataset
 from grader.rubric import Budget
 
-SLIDE_IMAGE = np.array([[2, 1, 0, 3], [0, 0, 1, 2], [3, 1, 2, 0], [0, 2, 2, 1]], dtype=np.float64)
-SLIDE_KERNEL = np.arange(1, 10, dtype=np.float64).reshape(3, 3)
-SEED_QUERY, SEED_KEY, SEED_VALUE = [0.8, 0.5, 0.21], [0.1, 0.62, 0.73], [0.6, 0.2, 0.9]
-
 
 @dataclass
 class GradingData:
@@ -81,7 +77,6 @@ def _autoencoders(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
     worker["classifier_fit"], worker["classifier_val"] = np.sort(fit), np.sort(val)
     worker["history_loss"] = np.array([0.0712, 0.0553, 0.0491, 0.0467, 0.0452])
     worker["history_val_loss"] = np.array([0.0601, 0.0518, 0.0478, 0.0461, 0.0455])
-    worker["grid_z_min"], worker["grid_z_max"] = np.array([-1.5, 0.5]), np.array([3.0, 4.5])
     rng = np.random.default_rng(4)
     worker["kl_mean"] = rng.normal(0.0, 1.0, size=(8, 2)).astype(np.float32)
     worker["kl_log"] = rng.normal(0.0, 0.5, size=(8, 2)).astype(np.float32)
@@ -142,62 +137,12 @@ def _box_blur(images: np.ndarray) -> np.ndarray:
 def _sheet10(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
     worker = data.worker
     x_test = worker["x_test"]
-    worker["preprocess_case"] = x_test[:20].copy()
     originals = x_test[:10].astype(np.float32) / 255.0
     worker["recon_x"] = originals.reshape(10, 784)
     worker["recon_x_rec"] = _box_blur(originals).reshape(10, 784).astype(np.float32)
-    rng = np.random.default_rng(7)
-    q, k, v = rng.normal(size=(2, 4, 8)), rng.normal(size=(2, 5, 8)), rng.normal(size=(2, 5, 6))
-    for case in ("batched", "masked"):
-        worker[f"att_{case}_q"], worker[f"att_{case}_k"], worker[f"att_{case}_v"] = q, k, v
-    worker["att_masked_mask"] = np.array([[[0, 0, 1, 0, 1]], [[0, 1, 1, 1, 0]]], dtype=np.float64)
-    worker["att_rank1_q"], worker["att_rank1_k"], worker["att_rank1_v"] = (
-        np.array(SEED_QUERY),
-        np.array(SEED_KEY),
-        np.array(SEED_VALUE),
-    )
-
-
-def _transposed_conv(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
-    rng = np.random.default_rng(8)
-    cases = {
-        "conv_matrix": {
-            "example": {"kernel": SLIDE_KERNEL, "input_shape": np.array([4, 4])},
-            "random": {"kernel": rng.normal(size=(2, 3)), "input_shape": np.array([5, 4])},
-        },
-        "conv2d_as_matmul": {
-            "example": {"image": SLIDE_IMAGE, "kernel": SLIDE_KERNEL},
-            "random": {"image": rng.normal(size=(6, 5)), "kernel": rng.normal(size=(3, 2))},
-        },
-        "transposed_conv_as_matmul": {
-            "example": {
-                "x": np.array([[1.0, 2.0], [3.0, 4.0]]),
-                "kernel": SLIDE_KERNEL,
-                "input_shape": np.array([4, 4]),
-            },
-            "random": {
-                "x": rng.normal(size=(4, 3)),
-                "kernel": rng.normal(size=(2, 3)),
-                "input_shape": np.array([5, 5]),
-            },
-        },
-        "upsample_then_conv": {
-            "example": {
-                "x": np.array([[1.0, 2.0], [3.0, 4.0]]),
-                "size": np.array(2),
-                "kernel": np.array([[0.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 0.0]]),
-            },
-            "random": {"x": rng.normal(size=(3, 4)), "size": np.array(3), "kernel": rng.normal(size=(3, 3))},
-        },
-    }
-    for function, by_case in cases.items():
-        for case, arguments in by_case.items():
-            for name, value in arguments.items():
-                data.worker[f"tc_{function}_{case}_{name}"] = value
 
 
 BUILDERS: dict[str, Callable[[GradingData, dict[str, np.ndarray]], None]] = {
     "autoencoders": _autoencoders,
     "sheet10": _sheet10,
-    "transposed_conv": _transposed_conv,
 }

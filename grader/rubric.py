@@ -8,10 +8,14 @@ training budget, and the items. Loading validates everything; a bad rubric is a
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
+import sysconfig
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from grader.functions import FunctionSpec, FunctionSpecError, parse_functions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -91,6 +95,9 @@ class Rubric:
     load_timeout_s: float = 120.0
     reference_artifacts: bool = False  # items get inputs made from the trained reference
     tensorflow: bool = True  # False: the worker does not import TensorFlow up front
+    reference: Path = Path()  # the reference solution (the rubric's `reference` key, relative to it)
+    template: Path | None = None  # the student template (the `template` key), if the rubric names one
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)  # function exercises and their cases
 
     @property
     def budget(self) -> Budget:
@@ -109,7 +116,27 @@ class Rubric:
 
     @property
     def calibration_path(self) -> Path:
+        """Where the calibration is read: the user cache's copy when `grader calibrate` wrote one
+        there (for an installed rubric), else the file beside the rubric."""
+        cached = self._cached_calibration
+        return cached if not _writable_folder(self.path.parent) and cached.exists() else self._beside
+
+    @property
+    def calibration_write_path(self) -> Path:
+        """Where `grader calibrate` writes: beside the rubric, or the user cache for an installed
+        rubric (never into site-packages)."""
+        return self._beside if _writable_folder(self.path.parent) else self._cached_calibration
+
+    @property
+    def _beside(self) -> Path:
         return self.path.with_name(f"{self.name}.calibration.json")
+
+    @property
+    def _cached_calibration(self) -> Path:
+        from grader.data import user_cache_dir
+
+        where = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:12]
+        return user_cache_dir() / "calibration" / f"{self.name}-{where}.calibration.json"
 
     def item(self, item_id: str) -> Item:
         for item in self.items:
@@ -121,6 +148,15 @@ class Rubric:
 def rubrics_dir() -> Path:
     """The shipped rubrics: ``rubrics/`` beside the ``grader`` package, in a checkout or site-packages."""
     return Path(__file__).resolve().parent.parent / "rubrics"
+
+
+def _writable_folder(folder: Path) -> bool:
+    """False inside an installed package (site-packages) or a folder this user cannot write."""
+    installed = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
+    resolved = folder.resolve()
+    if any(resolved == root or root in resolved.parents for root in installed):
+        return False
+    return os.access(resolved, os.W_OK)
 
 
 def list_rubrics() -> list[str]:
@@ -157,8 +193,18 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
     for budget_name, table in raw.get("budgets", {}).items():
         merged = _merge(raw["budget"], table)
         budgets[budget_name] = _parse_budget(budget_name, merged, where)
+    try:
+        functions = parse_functions(raw.get("functions", {}))
+    except FunctionSpecError as exc:
+        raise RubricError(f"{where}: {exc}") from None
+    for function in functions:  # a function exercise is part of the contract: a typo is caught here
+        if function not in contract.functions:
+            raise RubricError(
+                f"{where}: [functions.{function}]: not a function of the contract "
+                f"({', '.join(contract.functions)})"
+            )
     items_raw = _field(raw, "items", list, where)
-    items = tuple(_parse_item(entry, index, where) for index, entry in enumerate(items_raw))
+    items = tuple(_parse_item(entry, index, where, functions) for index, entry in enumerate(items_raw))
     seen: set[str] = set()
     for item in items:
         if item.id in seen:
@@ -175,7 +221,20 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         load_timeout_s=float(raw.get("load_timeout_s", 120.0)),
         reference_artifacts=bool(raw.get("reference_artifacts", False)),
         tensorflow=bool(raw.get("tensorflow", True)),
+        reference=_relative_file(raw, "reference", path, f"../reference/{name}.py"),
+        template=_relative_file(raw, "template", path, None),
+        functions=functions,
     )
+
+
+def _relative_file(raw: dict[str, Any], key: str, path: Path, default: str | None) -> Path | None:
+    """A file the rubric names relative to its own folder (a rubric may live in any folder)."""
+    value = raw.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise RubricError(f"{path.name}: field '{key}': must be a file name relative to the rubric")
+    return (path.parent / value).resolve()
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -212,7 +271,7 @@ def _parse_budget(name: str, table: dict[str, Any], where: str) -> Budget:
     return budget
 
 
-def _parse_item(entry: Any, index: int, where: str) -> Item:
+def _parse_item(entry: Any, index: int, where: str, functions: dict[str, FunctionSpec]) -> Item:
     if not isinstance(entry, dict):
         raise RubricError(f"{where}: item #{index + 1}: must be a table")
     label = f"{where}: item '{entry.get('id', f'#{index + 1}')}'"
@@ -240,7 +299,7 @@ def _parse_item(entry: Any, index: int, where: str) -> Item:
     for name in ("id", "exercise", "title", "check"):
         if not isinstance(entry[name], str) or not entry[name]:
             raise RubricError(f"{label}: field '{name}': must be a non-empty string")
-    _validate_check(entry["check"], entry["kind"], params, label)
+    _validate_check(entry["check"], entry["kind"], params, label, functions)
     return Item(
         id=entry["id"],
         exercise=entry["exercise"],
@@ -254,7 +313,10 @@ def _parse_item(entry: Any, index: int, where: str) -> Item:
     )
 
 
-def _validate_check(check: str, kind: str, params: dict[str, Any], label: str) -> None:
+def _validate_check(
+    check: str, kind: str, params: dict[str, Any], label: str, functions: dict[str, FunctionSpec]
+) -> None:
+    import grader.assignments  # noqa: F401  (registers the assignments' diagnosis hooks)
     from grader.checks import CHECKS  # the registry; importing it registers every check
 
     if kind == "manual":
@@ -266,6 +328,9 @@ def _validate_check(check: str, kind: str, params: dict[str, Any], label: str) -
     missing = [name for name in CHECKS[check].required_params if name not in params]
     if missing:
         raise RubricError(f"{label}: field 'params.{missing[0]}': missing (check '{check}' needs it)")
+    problem = CHECKS[check].validate(params, functions) if CHECKS[check].validate else None
+    if problem:
+        raise RubricError(f"{label}: {problem}")
 
 
 def _field(table: dict[str, Any], name: str, kind: type, where: str) -> Any:

@@ -272,3 +272,61 @@ def _expected(assignment: str) -> dict[str, Any]:
 def expected_for(assignment: str) -> dict[str, Any]:
     """The parent's expected data for an assignment (a fresh copy: tests may not leak changes)."""
     return copy.deepcopy(_expected(assignment))
+
+
+# -- function exercises (matches_reference) ---------------------------------------------------------------
+
+
+def reference_calls(rubric: Any, function: str) -> dict[str, np.ndarray]:
+    """The reference's results on a function's cases ("<case>.<output>"), computed here in-process
+    (grading computes them in a trusted sandbox: grader/reference_calls.py)."""
+    import importlib.util
+
+    from grader.functions import output_key
+    from grader.probes.calls import as_argument
+
+    spec = rubric.functions[function]
+    loader = importlib.util.spec_from_file_location(f"_reference_{rubric.name}", rubric.reference)
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    arrays = {}
+    for name, case in spec.cases.items():
+        args = [as_argument(arg.make(), arg.type) for arg in case.args]
+        result = getattr(module, function)(*args)
+        values = [result] if len(spec.outputs) == 1 else list(result)
+        for output, value in zip(spec.outputs, values, strict=True):
+            arrays[output_key(name, output)] = np.asarray(value, np.float64)
+    return arrays
+
+
+def function_inputs(rubric_name: str, item_id: str, results: dict[str, Any]) -> CheckInputs:
+    """CheckInputs for a matches_reference item of a shipped rubric. ``results``: case -> the student's
+    array (or tuple of arrays, one per output), or a student error dict."""
+    from grader.functions import output_key
+
+    rubric = _rubric(rubric_name)
+    params = item_params(rubric_name, item_id)
+    spec = rubric.functions[params["function"]]
+    data, arrays = {}, {}
+    for case, value in results.items():
+        if isinstance(value, dict):
+            data[case] = {"error": value}
+            continue
+        values = [value] if len(spec.outputs) == 1 else list(value)
+        data[case] = {"shapes": {}}
+        for output, array in zip(spec.outputs, values, strict=True):
+            arrays[output_key(case, output)] = np.asarray(array, np.float64)
+    expected = {
+        "functions": rubric.functions,
+        "reference_calls": {spec.name: _reference_calls_cached(rubric_name, spec.name)},
+    }
+    return make_inputs({spec.probe: data}, {spec.probe: arrays}, params, expected=expected)
+
+
+@cache
+def _reference_calls_cached(rubric_name: str, function: str) -> dict[str, np.ndarray]:
+    return reference_calls(_rubric(rubric_name), function)
+
+
+def case_args(rubric_name: str, function: str, case: str) -> dict[str, np.ndarray]:
+    return _rubric(rubric_name).functions[function].case_args(case)

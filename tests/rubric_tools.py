@@ -9,11 +9,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def anchored(text: str) -> str:
+    """A shipped rubric's text for a copy in another folder: its ``reference`` and ``template`` keys
+    (relative to the rubric) made absolute, so the copy still finds the shipped files."""
+    folder = ROOT / "rubrics"
+    return re.sub(
+        r'(?m)^(reference|template) = "([^"]+)"$',
+        lambda m: f'{m.group(1)} = "{(folder / m.group(2)).resolve().as_posix()}"',
+        text,
+    )
+
+
 def reduced_rubric(folder: Path, name: str, keep: tuple[str, ...], **overrides: float) -> Path:
     """Write ``folder/<name>.toml`` with only the items in ``keep``; ``overrides`` set top-level keys
     (e.g. load_timeout_s) and, as ``timeout_s``, every kept item's time limit. The calibration file
     is copied along, so the kept items keep their calibrated thresholds."""
-    text = (ROOT / "rubrics" / f"{name}.toml").read_text()
+    text = anchored((ROOT / "rubrics" / f"{name}.toml").read_text())
     head, *items = text.split("\n[[items]]\n")
     kept = [item for item in items if re.search(r'^id = "([^"]+)"', item, re.M).group(1) in keep]
     missing = set(keep) - {re.search(r'^id = "([^"]+)"', item, re.M).group(1) for item in kept}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from rubric_tools import anchored
 
 from grader.batch.discovery import discover
 from grader.batch.executors import LocalExecutor
@@ -65,7 +66,7 @@ timeout_s = 1
 
 def fast_rubric(folder: Path, load_timeout_s: int = 5, manual: bool = False) -> Path:
     """The transposed_conv rubric with a short load timeout and maybe a manual item (rubrics are data)."""
-    text = (REPO / "rubrics" / "transposed_conv.toml").read_text()
+    text = anchored((REPO / "rubrics" / "transposed_conv.toml").read_text())
     text = text.replace("load_timeout_s = 60", f"load_timeout_s = {load_timeout_s}")
     if manual:
         text = text.replace("[budgets.smoke]", MANUAL_ITEM + "\n[budgets.smoke]")

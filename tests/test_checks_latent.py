@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from check_fixtures import GRID_N, TILE, expected_for, item_params, make_inputs, run, student_error
+from check_fixtures import (
+    GRID_N,
+    TILE,
+    case_args,
+    expected_for,
+    function_inputs,
+    item_params,
+    make_inputs,
+    run,
+    student_error,
+)
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from grader.checks import StudentCallFailed
@@ -104,7 +114,7 @@ def test_knn_student_exception_raises_student_call_failed():
     assert caught.value.error.feedback() == "knn_per_digit_accuracy raised ValueError: bad"
 
 
-# -- latent_grid --------------------------------------------------------------------------------
+# -- latent_grid (matches_reference with the grid diagnoses) ---------------------------------------
 
 
 def student_grid(z_min, z_max, n, flip=False, transpose=False, endpoint=True, swap=False) -> np.ndarray:
@@ -120,16 +130,22 @@ def student_grid(z_min, z_max, n, flip=False, transpose=False, endpoint=True, sw
     return grid
 
 
+def grid_args(case: str) -> dict:
+    return case_args("autoencoders", "latent_grid", case)
+
+
 def grid_verdict(**mistake):
-    z_min, z_max = GIVEN["grid_z_min"], GIVEN["grid_z_max"]
-    arrays = {case: student_grid(z_min, z_max, n, **mistake) for case, n in (("n15", 15), ("n4", 4))}
-    probes = {"latent_grid": {case: {"shape": list(a.shape)} for case, a in arrays.items()}}
-    return run("latent_grid", make_inputs(probes, {"latent_grid": arrays}, expected=AE))
+    results = {}
+    for case in ("n15", "n4"):
+        args = grid_args(case)
+        results[case] = student_grid(args["z_min"], args["z_max"], int(args["n"]), **mistake)
+    return run("matches_reference", function_inputs("autoencoders", "5a-latent-grid", results))
 
 
 def test_corner_to_corner_grid_with_row_zero_on_top_passes():
     verdict = grid_verdict()
     assert verdict.fraction == 1.0, verdict.feedback
+    assert verdict.feedback.startswith("The grid runs corner to corner")
 
 
 @pytest.mark.parametrize(
@@ -137,28 +153,45 @@ def test_corner_to_corner_grid_with_row_zero_on_top_passes():
     [
         (
             {"flip": True},
-            "the grid is upside down: row 0 must be the top of the picture, at the highest z[1]",
+            "The grid is upside down: row 0 must be the top of the picture, at the highest z[1]",
         ),
-        ({"transpose": True}, "rows and columns are swapped"),
+        ({"transpose": True}, "Rows and columns are swapped"),
         ({"endpoint": False}, "it must reach the corners [-1.5, 0.5] and [3.0, 4.5]"),
-        ({"swap": True}, "the two coordinates are swapped: grid[..., 0] is z[0]"),
+        ({"swap": True}, "The two coordinates are swapped: grid[..., 0] is z[0]"),
     ],
 )
 def test_grid_mistakes_fail_and_are_named(mistake, phrase):
     verdict = grid_verdict(**mistake)
     assert verdict.fraction == 0.0
     assert phrase in verdict.feedback
-    assert "(for n=15)" in verdict.feedback
+    assert "latent_grid(z_min=[-1.5, 0.5], z_max=[3.0, 4.5], n=15): " in verdict.feedback
+
+
+def test_a_mistake_made_for_both_n_is_explained_once():
+    verdict = grid_verdict(flip=True)
+    assert verdict.feedback.count("The grid is upside down") == 1
+    assert "n=4): at index (0, 0, 1) expected 4.5, got 0.5 (the same mistake)." in verdict.feedback
+
+
+def test_grid_wrong_for_one_n_only_earns_nothing():
+    """partial = false: the item is one grid function, right for every n or wrong."""
+    args = grid_args("n4")
+    results = {
+        "n15": student_grid(grid_args("n15")["z_min"], grid_args("n15")["z_max"], 15),
+        "n4": student_grid(args["z_min"], args["z_max"], 4, flip=True),
+    }
+    verdict = run("matches_reference", function_inputs("autoencoders", "5a-latent-grid", results))
+    assert verdict.fraction == 0.0
+    assert verdict.feedback.startswith("latent_grid(z_min=[-1.5, 0.5], z_max=[3.0, 4.5], n=4): ")
 
 
 def test_grid_of_flat_points_has_the_wrong_shape():
-    points = student_grid(GIVEN["grid_z_min"], GIVEN["grid_z_max"], 15).reshape(-1, 2)
-    inputs = make_inputs(
-        {"latent_grid": {"n15": {}, "n4": {}}}, {"latent_grid": {"n15": points}}, expected=AE
-    )
-    verdict = run("latent_grid", inputs)
+    args = grid_args("n15")
+    points = student_grid(args["z_min"], args["z_max"], 15).reshape(-1, 2)
+    results = {"n15": points, "n4": student_grid(args["z_min"], args["z_max"], 4)}
+    verdict = run("matches_reference", function_inputs("autoencoders", "5a-latent-grid", results))
     assert verdict.fraction == 0.0
-    assert "latent_grid(z_min, z_max, n=15) has shape (225, 2); expected (15, 15, 2)" in verdict.feedback
+    assert "n=15): expected shape (15, 15, 2), got (225, 2)." in verdict.feedback
 
 
 # -- decode_grid (reference decoder) and 6c ------------------------------------------------------

@@ -10,14 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from check_fixtures import Layers, expected_for, item_params, make_inputs, run, student_error
+from check_fixtures import Layers, case_args, function_inputs, item_params, make_inputs, run, student_error
 
+from grader.assignments.sheet10.diagnoses import keras_l2_normalize
 from grader.checks import StudentCallFailed
-from grader.checks.sheet10 import keras_l2_normalize
 from grader.probes.common import plain_value
-
-SHEET10 = expected_for("sheet10")
-GIVEN = SHEET10["inputs"]
 
 
 def constants(**values: Any) -> tuple[dict, dict]:
@@ -170,36 +167,51 @@ def test_attention_output_as_text_fails():
 
 
 def preprocess_verdict(out: np.ndarray):
-    inputs = make_inputs(
-        {"preprocess": {}}, {"preprocess": {"out": np.asarray(out, np.float64)}}, expected=SHEET10
-    )
-    return run("preprocess_scaling", inputs)
+    return run("matches_reference", function_inputs("sheet10", "1.4-preprocess", {"images": out}))
 
 
 def raw_case() -> np.ndarray:
-    return GIVEN["preprocess_case"]
+    return case_args("sheet10", "preprocess", "images")["images_uint8"]
+
+
+def test_preprocess_case_is_uint8_images_of_the_full_range():
+    raw = raw_case()
+    assert raw.dtype == np.uint8 and raw.shape == (20, 28, 28)
+    assert raw.min() == 0 and raw.max() == 255
 
 
 def test_preprocess_divided_by_255_and_flattened_passes():
     raw = raw_case()
     verdict = preprocess_verdict((raw.astype("float32") / 255).reshape(len(raw), 784))
     assert verdict.fraction == 1.0, verdict.feedback
+    assert verdict.feedback == "preprocess scales pixels to [0, 1] (divided by 255) and flattens them to 784."
 
 
 def test_preprocess_with_keras_normalize_axis_1_fails_and_mentions_normalize():
     raw = raw_case()
     verdict = preprocess_verdict(keras_l2_normalize(raw.astype(np.float64), axis=1).reshape(len(raw), 784))
     assert verdict.fraction == 0.0
+    assert verdict.feedback.startswith(
+        "preprocess(images_uint8=random uint8 20x28x28) (20 images of 28x28 uint8 pixels): at index"
+    )
     assert "preprocess uses tf.keras.utils.normalize" in verdict.feedback
     assert "Divide by 255 instead" in verdict.feedback
 
 
-def test_preprocess_normalizing_the_flattened_rows_fails():
+def test_preprocess_normalizing_the_flattened_rows_fails_and_mentions_normalize():
     raw = raw_case()
     flat = raw.reshape(len(raw), 784).astype(np.float64)
     verdict = preprocess_verdict(keras_l2_normalize(flat, axis=1))
     assert verdict.fraction == 0.0
-    assert "that are not pixel / 255" in verdict.feedback
+    assert "preprocess uses tf.keras.utils.normalize" in verdict.feedback
+
+
+def test_preprocess_with_another_scale_fails_with_the_differing_entry():
+    raw = raw_case()
+    verdict = preprocess_verdict(raw.reshape(len(raw), 784) / 256.0)
+    assert verdict.fraction == 0.0
+    assert "expected 1, got 0.9961" in verdict.feedback
+    assert "normalize" not in verdict.feedback
 
 
 def test_preprocess_without_scaling_fails():
@@ -213,7 +225,7 @@ def test_preprocess_without_flattening_fails_on_shape():
     raw = raw_case()
     verdict = preprocess_verdict(raw / 255.0)
     assert verdict.fraction == 0.0
-    assert "preprocess returned shape (20, 28, 28); expected (20, 784)" in verdict.feedback
+    assert "expected shape (20, 784), got (20, 28, 28)" in verdict.feedback
 
 
 # -- the dense autoencoder ------------------------------------------------------------------------------
@@ -299,18 +311,15 @@ def student_attention(q, k, v, mask=None, scale=True, axis=-1, use_mask=True):
 
 
 def attention_verdict(rank1_error: dict | None = None, **mistake):
-    data, arrays = {}, {}
+    results = {}
     for case in ("batched", "masked", "rank1"):
         if case == "rank1" and rank1_error:
-            data[case] = {"error": rank1_error}
+            results[case] = rank1_error
             continue
-        q, k, v = (GIVEN[f"att_{case}_{name}"] for name in "qkv")
-        output, weights = student_attention(q, k, v, GIVEN.get(f"att_{case}_mask"), **mistake)
-        arrays[f"{case}_output"], arrays[f"{case}_weights"] = output, weights
-        data[case] = {"ok": True}
-    return run(
-        "attention_function", make_inputs({"attention": data}, {"attention": arrays}, expected=SHEET10)
-    )
+        args = case_args("sheet10", "scaled_dot_product_attention", case)
+        output, weights = student_attention(args["q"], args["k"], args["v"], args["mask"], **mistake)
+        results[case] = (output[0] if case == "rank1" else output, weights)
+    return run("matches_reference", function_inputs("sheet10", "3.4-function", results))
 
 
 def test_attention_with_scaling_mask_and_last_axis_softmax_passes():
@@ -318,22 +327,32 @@ def test_attention_with_scaling_mask_and_last_axis_softmax_passes():
     assert verdict.fraction == 1.0, verdict.feedback
 
 
+def test_attention_rank1_output_may_keep_its_token_axis():
+    args = case_args("sheet10", "scaled_dot_product_attention", "rank1")
+    output, weights = student_attention(args["q"], args["k"], args["v"])  # (1, 3): accepted
+    results = {"rank1": (output, weights)}
+    item = function_inputs("sheet10", "3.4-function", results)
+    item.params["cases"] = ["rank1"]
+    assert run("matches_reference", item).fraction == 1.0
+
+
 def test_attention_without_sqrt_dk_scaling_fails_and_is_named():
     verdict = attention_verdict(scale=False)
     assert verdict.fraction == pytest.approx(1 / 3)  # one token: nothing to scale
-    assert "On batched inputs the logits are not divided by sqrt(d_k) = sqrt(8)." in verdict.feedback
+    assert "(batched inputs): output at index" in verdict.feedback
+    assert "The logits are not divided by sqrt(d_k) = sqrt(8)." in verdict.feedback
 
 
 def test_attention_softmax_over_the_queries_fails_and_is_named():
     verdict = attention_verdict(axis=-2)
     assert verdict.fraction == pytest.approx(1 / 3)
-    assert "On batched inputs the softmax runs over the queries (axis -2)" in verdict.feedback
-    assert "On masked inputs the softmax runs over the queries" in verdict.feedback
+    assert "The softmax runs over the queries (axis -2); it must run over the keys" in verdict.feedback
 
 
 def test_attention_ignoring_the_mask_fails_and_is_named():
     verdict = attention_verdict(use_mask=False)
     assert verdict.fraction == pytest.approx(2 / 3)
+    assert "(batched inputs with a mask): output at index" in verdict.feedback
     assert "The mask is ignored: add mask * -1e9 to the scaled logits before the softmax." in verdict.feedback
 
 
@@ -341,20 +360,26 @@ def test_attention_crash_on_rank1_inputs_shows_the_error_and_advice():
     error = student_error(
         "exception",
         "scaled_dot_product_attention",
-        "{{function_node __wrapped__MatMul_device_/job:localhost/replica:0/task:0/device:CPU:0}} "
         "In[0] and In[1] ndims must be == 2: 1 [Op:MatMul]",
         type="InvalidArgumentError",
         advice="tf.matmul needs matrices (rank >= 2): turn rank-1 vectors into (1, d) matrices first.",
     )
     verdict = attention_verdict(rank1_error=error)
     assert verdict.fraction == pytest.approx(2 / 3)
-    assert "on rank1 inputs it raised InvalidArgumentError: " in verdict.feedback
+    assert (
+        "scaled_dot_product_attention(q=[0.8, 0.5, 0.21], k=[0.1, 0.62, 0.73], v=[0.6, 0.2, 0.9], mask=None) "
+        "(the sheet's rank1 vectors as lists) raised InvalidArgumentError: " in verdict.feedback
+    )
     assert "ndims must be == 2" in verdict.feedback
     assert "tf.matmul needs matrices" in verdict.feedback
 
 
 def test_attention_not_implemented_raises_student_call_failed():
     error = student_error("not_implemented", "scaled_dot_product_attention", "")
-    data = {case: {"error": error} for case in ("batched", "masked", "rank1")}
     with pytest.raises(StudentCallFailed):
-        run("attention_function", make_inputs({"attention": data}, {"attention": {}}, expected=SHEET10))
+        attention_verdict_all_errors(error)
+
+
+def attention_verdict_all_errors(error: dict):
+    results = {case: error for case in ("batched", "masked", "rank1")}
+    return run("matches_reference", function_inputs("sheet10", "3.4-function", results))

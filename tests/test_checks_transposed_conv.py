@@ -1,18 +1,18 @@
-"""``tc_function``: the four transposed-convolution functions, on the slides' example and random inputs.
+"""The transposed-convolution items: ``matches_reference`` with the ``tc_*`` diagnosis hooks.
 
 Student results come from a small NumPy implementation written here the way the slides
-explain it (unrolled matrix, C @ x, C.T @ x), with switches for the usual mistakes.
+explain it (unrolled matrix, C @ x, C.T @ x), with switches for the usual mistakes. The
+expected values are the reference's results on the rubric's cases.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from check_fixtures import expected_for, item_params, make_inputs, run, student_error
+from check_fixtures import case_args, function_inputs, run, student_error
 
 from grader.checks import StudentCallFailed
 
-TC = expected_for("transposed_conv")
 FUNCTIONS = ("conv_matrix", "conv2d_as_matmul", "transposed_conv_as_matmul", "upsample_then_conv")
 ITEM = {
     "conv_matrix": "tc1",
@@ -23,8 +23,7 @@ ITEM = {
 
 
 def args_of(function: str, case: str) -> dict[str, np.ndarray]:
-    prefix = f"tc_{function}_{case}_"
-    return {key[len(prefix) :]: value for key, value in TC["inputs"].items() if key.startswith(prefix)}
+    return case_args("transposed_conv", function, case)
 
 
 def student_conv_matrix(kernel, input_shape, flip=False) -> np.ndarray:
@@ -59,14 +58,10 @@ def student_result(function: str, case: str, flip: bool = False) -> np.ndarray:
 
 
 def tc_verdict(function: str, case: str, result: np.ndarray | None = None, error: dict | None = None):
-    key = f"{function}_{case}"
-    if error is not None:
-        probes, arrays = {f"tc:{function}": {key: {"error": error}}}, {f"tc:{function}": {}}
-    else:
-        probes = {f"tc:{function}": {key: {"shape": list(np.shape(result))}}}
-        arrays = {f"tc:{function}": {key: np.asarray(result, np.float64)}}
-    params = item_params("transposed_conv", f"{ITEM[function]}-{case}")
-    return run("tc_function", make_inputs(probes, arrays, params, expected=TC))
+    found = error if error is not None else result
+    return run(
+        "matches_reference", function_inputs("transposed_conv", f"{ITEM[function]}-{case}", {case: found})
+    )
 
 
 @pytest.mark.parametrize("case", ["example", "random"])
@@ -74,6 +69,8 @@ def tc_verdict(function: str, case: str, result: np.ndarray | None = None, error
 def test_correct_function_passes(function, case):
     verdict = tc_verdict(function, case, student_result(function, case))
     assert verdict.fraction == 1.0, verdict.feedback
+    where = "the slide's example" if case == "example" else "random inputs"
+    assert verdict.feedback == f"{function} is right on {where}."
 
 
 def test_slide_example_gives_57_50_66_61():
@@ -85,20 +82,27 @@ def test_flipped_kernel_fails_and_is_named(function):
     verdict = tc_verdict(function, "random", student_result(function, "random", flip=True))
     assert verdict.fraction == 0.0
     assert f"{function} flips the kernel (a true convolution)" in verdict.feedback
-    assert "(on random inputs)" in verdict.feedback
+    assert "(random inputs): at index" in verdict.feedback
 
 
 def test_slides_printed_result_fails_and_explains_the_typo():
     verdict = tc_verdict("conv2d_as_matmul", "example", np.array([[57.0, 60.0], [66.0, 61.0]]))
     assert verdict.fraction == 0.0
+    assert verdict.feedback.startswith(
+        "conv2d_as_matmul(image=4x4 array, kernel=3x3 1..9) (the slide's example): at index (0, 1) "
+        "expected 50, got 60."
+    )
     assert "returns the slide's printed [[57, 60], [66, 61]]; the slide has a typo" in verdict.feedback
     assert "the top-right entry is 50" in verdict.feedback
 
 
-def test_conv_matrix_transposed_fails_on_shape():
+def test_conv_matrix_transposed_fails_on_shape_and_names_the_call():
     verdict = tc_verdict("conv_matrix", "example", student_result("conv_matrix", "example").T)
     assert verdict.fraction == 0.0
-    assert "conv_matrix returned shape (16, 4); expected (4, 16) on the slide's example." in verdict.feedback
+    assert verdict.feedback == (
+        "conv_matrix(kernel=3x3 1..9, input_shape=(4, 4)) (the slide's example): "
+        "expected shape (4, 16), got (16, 4)."
+    )
 
 
 def test_conv_matrix_with_a_wrong_entry_names_the_index():
@@ -106,7 +110,9 @@ def test_conv_matrix_with_a_wrong_entry_names_the_index():
     matrix[1, 2] += 1.0
     verdict = tc_verdict("conv_matrix", "random", matrix)
     assert verdict.fraction == 0.0
-    assert "conv_matrix differs on random inputs: at index (1, 2)" in verdict.feedback
+    assert "conv_matrix(kernel=random 2x3, input_shape=(5, 4)) (random inputs): at index (1, 2)" in (
+        verdict.feedback
+    )
 
 
 def test_transposed_conv_with_c_instead_of_c_transpose_crashes_and_mentions_the_transpose():
@@ -126,7 +132,7 @@ def test_transposed_conv_of_the_wrong_size_mentions_the_transpose():
     x = args_of("transposed_conv_as_matmul", "example")["x"]
     verdict = tc_verdict("transposed_conv_as_matmul", "example", x * 2)  # stayed at the small map's size
     assert verdict.fraction == 0.0
-    assert "returned shape (2, 2); expected (4, 4)" in verdict.feedback
+    assert "expected shape (4, 4), got (2, 2)" in verdict.feedback
     assert "Multiply by the transpose C.T of the convolution matrix" in verdict.feedback
 
 
@@ -136,7 +142,11 @@ def test_upsample_without_padding_fails_on_shape():
     valid = (student_conv_matrix(args["kernel"], up.shape) @ up.ravel()).reshape(2, 2)
     verdict = tc_verdict("upsample_then_conv", "example", valid)
     assert verdict.fraction == 0.0
-    assert "upsample_then_conv returned shape (2, 2); expected (4, 4)" in verdict.feedback
+    assert (
+        "upsample_then_conv(x=[[1, 2], [3, 4]], size=2, kernel=3x3 array) (the slide's example): "
+        in verdict.feedback
+    )
+    assert "expected shape (4, 4), got (2, 2)" in verdict.feedback
 
 
 def test_missing_function_raises_student_call_failed():

@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
+from grader.assignments.sheet10.diagnoses import keras_l2_normalize
 from grader.checks import ground_truth as gt
-from grader.checks.sheet10 import keras_l2_normalize
 from grader.probes.common import grader_grid
 
 RNG = np.random.default_rng(31)

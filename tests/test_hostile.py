@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import psutil
 import pytest
+from rubric_tools import anchored
 
 from grader.batch.runner import BatchConfig, run_batch
 from grader.grading import GradeOptions
@@ -77,7 +78,7 @@ def expected(entry: str) -> dict[str, Any]:
 
 
 def transposed_conv_rubric(folder: Path) -> Path:
-    text = (REPO / "rubrics" / "transposed_conv.toml").read_text()
+    text = anchored((REPO / "rubrics" / "transposed_conv.toml").read_text())
     text = re.sub(r"(?m)^load_timeout_s = \d+", f"load_timeout_s = {TC_TIMEOUTS['load_timeout_s']}", text)
     text = re.sub(r"(?m)^timeout_s = \d+", f"timeout_s = {TC_TIMEOUTS['timeout_s']}", text)
     path = folder / "transposed_conv.toml"
@@ -87,7 +88,7 @@ def transposed_conv_rubric(folder: Path) -> Path:
 
 def autoencoders_rubric(folder: Path) -> Path:
     """Exercise 1 of the autoencoders rubric (models, training, figures), with short time limits."""
-    head, *items = (REPO / "rubrics" / "autoencoders.toml").read_text().split("[[items]]")
+    head, *items = anchored((REPO / "rubrics" / "autoencoders.toml").read_text()).split("[[items]]")
     head = re.sub(r"(?m)^load_timeout_s = \d+", f"load_timeout_s = {AE_TIMEOUTS['load_timeout_s']}", head)
     kept = []
     for item in items:

@@ -32,16 +32,23 @@ batch_size = { autoencoder = 32 }
 [budgets.smoke]
 train_samples = 20
 
+[functions.conv_matrix]
+args = ["kernel", "input_shape"]
+
+[functions.conv_matrix.cases.example]
+kernel = { values = [[1, 2, 3], [4, 5, 6], [7, 8, 9]] }
+input_shape = { values = [4, 4], type = "tuple" }
+
 [[items]]
 id = "tc1"
 exercise = "tc1"
 title = "conv_matrix on the slide's example"
 points = 1.5
-check = "tc_function"
+check = "matches_reference"
 kind = "auto"
 visibility = "public"
 timeout_s = 60
-params = { function = "conv_matrix", case = "example" }
+params = { function = "conv_matrix", cases = ["example"] }
 
 [[items]]
 id = "q1"
@@ -138,8 +145,10 @@ def test_valid_rubric_file_loads(tmp_path):
 
 
 def test_unknown_check(tmp_path):
-    message = rubric_error(tmp_path, VALID.replace('check = "tc_function"', 'check = "tc_functoin"'))
-    assert message == "bad.toml: item 'tc1': field 'check': unknown check 'tc_functoin'"
+    message = rubric_error(
+        tmp_path, VALID.replace('check = "matches_reference"', 'check = "matches_referenc"')
+    )
+    assert message == "bad.toml: item 'tc1': field 'check': unknown check 'matches_referenc'"
 
 
 def test_missing_field(tmp_path):
@@ -182,10 +191,12 @@ def test_missing_required_param(tmp_path):
     message = rubric_error(
         tmp_path,
         VALID.replace(
-            'params = { function = "conv_matrix", case = "example" }', 'params = { function = "conv_matrix" }'
+            'params = { function = "conv_matrix", cases = ["example"] }', "params = { cases = [] }"
         ),
     )
-    assert message == "bad.toml: item 'tc1': field 'params.case': missing (check 'tc_function' needs it)"
+    assert message == (
+        "bad.toml: item 'tc1': field 'params.function': missing (check 'matches_reference' needs it)"
+    )
 
 
 def test_unknown_item_field(tmp_path):
@@ -225,3 +236,99 @@ def test_unknown_rubric_name():
         RubricError, match="unknown rubric 'autoencoder' \\(known: autoencoders, sheet10, transposed_conv\\)"
     ):
         load_rubric("autoencoder")
+
+
+# -- function exercises: cases are typed once, and checked when the rubric loads -----------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'cases = ["example"]',
+            'cases = ["exmaple"]',
+            "bad.toml: item 'tc1': field 'params.cases': unknown 'exmaple' (known: example)",
+        ),
+        (
+            'function = "conv_matrix", cases',
+            'function = "conv_matirx", cases',
+            "bad.toml: item 'tc1': field 'params.function': no [functions.conv_matirx] table (declared: "
+            "conv_matrix)",
+        ),
+        (
+            'cases = ["example"]',
+            'cases = ["example"], diagnose = ["no_such_hook"]',
+            "bad.toml: item 'tc1': field 'params.diagnose': unknown 'no_such_hook'",
+        ),
+        (
+            'cases = ["example"]',
+            'cases = ["example"], atol = -1',
+            "bad.toml: item 'tc1': field 'params.atol': must be a non-negative number",
+        ),
+        (
+            'cases = ["example"]',
+            'cases = ["example"], tolerance = 1',
+            "bad.toml: item 'tc1': field 'params.tolerance': unknown parameter",
+        ),
+        (
+            "kernel = { values",
+            "kernal = { values",
+            "bad.toml: [functions.conv_matrix] case 'example': field 'kernal': not an argument "
+            "(args: kernel, input_shape)",
+        ),
+        (
+            'input_shape = { values = [4, 4], type = "tuple" }',
+            'input_shape = { values = [4, 4], type = "tupel" }',
+            "bad.toml: [functions.conv_matrix] case 'example': field 'input_shape.type': must be one of",
+        ),
+        (
+            "kernel = { values = [[1, 2, 3], [4, 5, 6], [7, 8, 9]] }",
+            'kernel = { random = "normal", shape = [3, 3] }',
+            "bad.toml: [functions.conv_matrix] case 'example': field 'kernel.seed': missing",
+        ),
+        (
+            "kernel = { values = [[1, 2, 3], [4, 5, 6], [7, 8, 9]] }",
+            'kernel = { random = "normal", shape = [3, 3], seed = 1, values = 2 }',
+            "bad.toml: [functions.conv_matrix] case 'example': field 'kernel': give exactly one of",
+        ),
+        (
+            "kernel = { values = [[1, 2, 3], [4, 5, 6], [7, 8, 9]] }\n",
+            "",
+            "bad.toml: [functions.conv_matrix] case 'example': field 'kernel': missing (only trailing "
+            "arguments may be left out)",
+        ),
+    ],
+)
+def test_function_cases_and_matches_reference_params_are_checked_at_load(tmp_path, old, new, expected):
+    assert old in VALID
+    assert rubric_error(tmp_path, VALID.replace(old, new)).startswith(expected)
+
+
+def test_a_function_exercise_outside_the_contract_is_an_error(tmp_path):
+    text = VALID.replace("[functions.conv_matrix]", "[functions.conv_matirx]").replace(
+        "[functions.conv_matrix.cases.example]", "[functions.conv_matirx.cases.example]"
+    )
+    assert rubric_error(tmp_path, text) == (
+        "bad.toml: [functions.conv_matirx]: not a function of the contract (conv_matrix)"
+    )
+
+
+def test_a_case_may_leave_out_trailing_arguments(tmp_path):
+    rubric = load_rubric(
+        write(tmp_path, VALID.replace('input_shape = { values = [4, 4], type = "tuple" }\n', ""))
+    )
+    assert [arg.name for arg in rubric.functions["conv_matrix"].cases["example"].args] == ["kernel"]
+
+
+def test_reference_and_template_are_relative_to_the_rubric(tmp_path):
+    text = 'reference = "solution.py"\ntemplate = "hand_out/template.py"\n' + VALID
+    rubric = load_rubric(write(tmp_path, text))
+    assert rubric.reference == (tmp_path / "solution.py").resolve()
+    assert rubric.template == (tmp_path / "hand_out" / "template.py").resolve()
+
+
+def test_shipped_rubrics_name_their_reference_and_template():
+    for name in list_rubrics():
+        rubric = load_rubric(name)
+        assert rubric.reference.is_file() and rubric.reference.name == f"{name}.py"
+        assert rubric.template is not None and rubric.template.is_file()

@@ -10,9 +10,9 @@ from grader.checks import (  # noqa: F401  (each module registers its checks)
     conv_autoencoder,
     figures,
     latent,
+    reference_match,
     sheet10,
     training,
-    transposed_conv,
     vae,
 )
 from grader.checks.base import CHECKS, CheckInputs, CheckSpec, StudentCallFailed, StudentError, Verdict

@@ -132,6 +132,8 @@ CheckFunction = Callable[[CheckInputs], Verdict]
 
 
 ProbeList = tuple[str, ...] | Callable[[Mapping[str, Any]], tuple[str, ...]]
+# (item params, the rubric's function exercises) -> what is wrong, naming the field; None when valid
+ParamsValidator = Callable[[Mapping[str, Any], Mapping[str, Any]], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class CheckSpec:
     probes: ProbeList  # the probes whose data the check reads (may depend on the item's params)
     required_params: tuple[str, ...] = ()
     calibrated: tuple[str, ...] = ()  # threshold names that `grader calibrate` sets
+    validate: ParamsValidator | None = None  # checked when the rubric loads
 
     def probes_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(self.probes(params)) if callable(self.probes) else self.probes
@@ -154,13 +157,14 @@ def check(
     probes: ProbeList,
     required_params: tuple[str, ...] = (),
     calibrated: tuple[str, ...] = (),
+    validate: ParamsValidator | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check under ``name``; the rubric refers to it by that name."""
 
     def register(function: CheckFunction) -> CheckFunction:
         if name in CHECKS:
             raise ValueError(f"check '{name}' registered twice")
-        CHECKS[name] = CheckSpec(name, function, probes, tuple(required_params), tuple(calibrated))
+        CHECKS[name] = CheckSpec(name, function, probes, tuple(required_params), tuple(calibrated), validate)
         return function
 
     return register

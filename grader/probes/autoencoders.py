@@ -373,20 +373,6 @@ def train_classifier_call(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutp
 # -- Exercise 5: the latent grid ----------------------------------------------------
 
 
-@probe("latent_grid")
-def latent_grid(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
-    data: dict[str, Any] = {}
-    arrays: dict[str, np.ndarray] = {}
-    for case, n in (("n15", 15), ("n4", 4)):
-        z_min, z_max = ctx.inputs["grid_z_min"].copy(), ctx.inputs["grid_z_max"].copy()
-        try:
-            arrays[case] = student_array("latent_grid", ctx.call("latent_grid", z_min, z_max, n), np.float64)
-            data[case] = {"shape": list(arrays[case].shape)}
-        except StudentCallError as exc:
-            data[case] = {"error": exc.info}
-    return ProbeOutput(data, arrays)
-
-
 def _reference_decoder(ctx: WorkerContext, records: list[dict[str, Any]]) -> Any:
     weights = []
     while f"decoder_w{len(weights)}" in ctx.inputs:

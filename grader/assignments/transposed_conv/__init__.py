@@ -1,0 +1,1 @@
+"""The ``transposed_conv`` assignment."""

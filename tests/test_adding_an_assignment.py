@@ -1,0 +1,142 @@
+"""README "Adding an assignment": a function-only assignment made of data, in any folder.
+
+The rubric, reference and template are taken from the README's own code blocks, written to a
+temporary folder and graded through the CLI with ``--rubric path/to/rubric.toml``: the
+reference earns full marks, the template zero, and a mutant loses exactly its item, with the
+feedback the README quotes. Calibration of a rubric installed in site-packages goes to the
+user cache, never beside the rubric.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from grader import calibration
+from grader.cli import main
+from grader.data import load_dataset
+from grader.rubric import load_rubric
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+MUTANT = '''import numpy as np
+
+
+def softmax(x):
+    """Sums over the wrong axis (the batch), not over the logits of each row."""
+    shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return shifted / np.sum(shifted, axis=0, keepdims=True)
+
+
+def standardize(x):
+    return (x - x.mean(axis=0)) / x.std(axis=0)
+'''
+
+
+def readme_example(name: str) -> str:
+    match = re.search(rf"<!-- example: softmax_sheet/{re.escape(name)} -->\n```\w+\n(.*?)```", README, re.S)
+    assert match, f"README has no example block for {name}"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def assignment(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("course") / "softmax_sheet"
+    folder.mkdir()
+    for name in ("rubric.toml", "reference.py", "template.py"):
+        (folder / name).write_text(readme_example(name))
+    (folder / "mutant.py").write_text(MUTANT)
+    return folder
+
+
+def grade_cli(assignment: Path, submission: str, out: Path) -> dict:
+    code = main(
+        [
+            "grade",
+            str(assignment / submission),
+            "--rubric",
+            str(assignment / "rubric.toml"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    return json.loads((out / f"{Path(submission).stem}.json").read_text())
+
+
+def scores(report: dict) -> dict[str, float]:
+    return {item["id"]: item["score"] for item in report["items"]}
+
+
+def test_the_readme_rubric_loads_with_its_files_beside_it(assignment):
+    rubric = load_rubric(assignment / "rubric.toml")
+    assert rubric.reference == (assignment / "reference.py").resolve()
+    assert rubric.template == (assignment / "template.py").resolve()
+    assert list(rubric.functions) == ["softmax", "standardize"]
+
+
+def test_the_reference_earns_full_marks(assignment, tmp_path):
+    report = grade_cli(assignment, "reference.py", tmp_path)
+    assert scores(report) == {"1-softmax": 1.0, "2-standardize": 1.0}
+
+
+def test_the_template_earns_zero(assignment, tmp_path):
+    report = grade_cli(assignment, "template.py", tmp_path)
+    assert scores(report) == {"1-softmax": 0.0, "2-standardize": 0.0}
+    assert all("not implemented yet" in item["feedback"] for item in report["items"])
+
+
+def test_a_mutant_loses_exactly_its_item_with_the_feedback_the_readme_quotes(assignment, tmp_path):
+    report = grade_cli(assignment, "mutant.py", tmp_path)
+    assert scores(report) == {"1-softmax": 0.0, "2-standardize": 1.0}
+    feedback = report["items"][0]["feedback"]
+    quoted = re.search(r"gets 0 for `1-softmax`, with the entry that\ndiffers most: `(.*?)`", README, re.S)
+    assert quoted and quoted.group(1).replace("\n", " ") in feedback
+    assert "(large logits)" in feedback
+
+
+def test_grader_calibrate_never_writes_into_an_installed_package(assignment, tmp_path, monkeypatch):
+    """A rubric in site-packages: the calibration goes to the user cache, and is read back from there."""
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
+    paths = dict(sysconfig.get_paths())
+    paths["purelib"] = paths["platlib"] = str(assignment.parent)  # the course folder plays site-packages
+    monkeypatch.setattr(sysconfig, "get_paths", lambda *args, **kwargs: paths)
+    rubric = load_rubric(assignment / "rubric.toml")
+    assert rubric.calibration_write_path.is_relative_to(tmp_path / "cache" / "calibration")
+    assert main(["calibrate", "--rubric", str(assignment / "rubric.toml"), "--seeds", "1"]) == 0
+    assert not (assignment / "softmax_sheet.calibration.json").exists()
+    written = json.loads(rubric.calibration_write_path.read_text())
+    assert written["rubric"] == "softmax_sheet" and "default@default" in written["budgets"]
+    assert rubric.calibration_path == rubric.calibration_write_path  # read back from the cache
+
+
+def test_a_rubric_in_a_writable_folder_keeps_its_calibration_beside_it(assignment):
+    rubric = load_rubric(assignment / "rubric.toml")
+    assert rubric.calibration_write_path == assignment / "softmax_sheet.calibration.json"
+    assert rubric.calibration_path == rubric.calibration_write_path
+
+
+def test_calibration_entries_of_other_budgets_are_kept_when_the_cache_copy_is_made(tmp_path, monkeypatch):
+    """The first calibration into the user cache starts from the shipped file's entries."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "rubric.toml").write_text(readme_example("rubric.toml"))
+    (folder / "softmax_sheet.calibration.json").write_text(
+        json.dumps({"budgets": {"smoke@x": {"items": {}}}})
+    )
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
+    paths = dict(sysconfig.get_paths()) | {"purelib": str(folder), "platlib": str(folder)}
+    monkeypatch.setattr(sysconfig, "get_paths", lambda *args, **kwargs: paths)
+    rubric = load_rubric(folder / "rubric.toml")
+    calibration._write_entry(rubric, "default@default", {"items": {}})
+    written = json.loads(rubric.calibration_write_path.read_text())
+    assert set(written["budgets"]) == {"smoke@x", "default@default"}
+    assert json.loads((folder / "softmax_sheet.calibration.json").read_text()) == {
+        "budgets": {"smoke@x": {"items": {}}}
+    }
+    assert load_dataset  # the data module is importable without a cache folder (no side effects)

@@ -41,7 +41,8 @@ class OutputFolder:
         """Where each format of a student's report goes."""
         return Layout(self.root, batch=True)
 
-    def report_key(self, student: str) -> str:
+    @staticmethod
+    def report_key(student: str) -> str:
         """The JSON report's path relative to OUT (its presence marks the student done)."""
         return f"{REPORTS}/{student}.json"
 

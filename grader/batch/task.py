@@ -19,9 +19,11 @@ from typing import Any
 
 from grader import __version__, grading
 from grader.batch.discovery import Entry
+from grader.batch.output import OutputFolder
 from grader.batch.resume import carry_scores, scores_to_carry
 from grader.grading import GradeOptions
 from grader.report.model import ItemResult, Report
+from grader.report.writer import write_report
 from grader.rubric import Rubric
 
 FORMATS = ("md", "gradescope", "json")  # JSON last: its presence means the others are complete
@@ -196,7 +198,7 @@ def failed_outcome(
 ) -> BatchOutcome:
     """The row of a task whose grading process died, overran or could not run: an error report."""
     report = error_report(task, message, internal=message, status=status)
-    files = {f"reports/{task.student}.json": (report.to_json() + "\n").encode()}
+    files = {OutputFolder.report_key(task.student): (report.to_json() + "\n").encode()}
     with contextlib.suppress(Exception):
         files = render_files(report, task.student)
     return BatchOutcome(task.student, status, report.score, report.max_score, seconds, message, files, True)
@@ -215,15 +217,13 @@ def render_safely(report: Report, task: BatchTask) -> dict[str, bytes]:
                 f"internal error of the grader while writing the report ({exc})",
                 internal=traceback.format_exc(),
             )
-            return {f"reports/{task.student}.json": (fallback.to_json() + "\n").encode()}
+            return {OutputFolder.report_key(task.student): (fallback.to_json() + "\n").encode()}
 
 
 def render_files(report: Report, student: str, draw_figures: bool = True) -> dict[str, bytes]:
     """The batch layout's files of one report, in memory: relative path -> bytes."""
-    from grader.report.writer import Layout, write_report
-
     with tempfile.TemporaryDirectory(prefix="grader-render-") as folder, _FIGURES_LOCK:
         root = Path(folder)
-        write_report(report, Layout(root, batch=True), student, FORMATS, draw_figures)
+        write_report(report, OutputFolder(root).layout, student, FORMATS, draw_figures)
         files = sorted(path for path in root.rglob("*") if path.is_file())
         return {path.relative_to(root).as_posix(): path.read_bytes() for path in files}

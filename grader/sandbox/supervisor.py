@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from grader.sandbox import protocol
+from grader.sandbox import isolation, protocol
 
 OUTPUT_KEEP_BYTES = 8 * 1024
 WORKER_COMMAND = ("-I", "-m", "grader.sandbox.worker")  # -I: no user site, no PYTHON* variables
@@ -90,10 +90,11 @@ class Sandbox:
     dropped: dict[str, str] = field(default_factory=dict)
     trusted: bool = False  # the reference, run to build artifacts: no guards
     load_timeout_s: float = 120.0
+    kernel: isolation.Kernel | None = None  # the kernel's isolation (None: detect it)
 
     def __post_init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
-        for name in ("results", "output", "work", "home"):
+        for name in ("results", "output", "work", "home", "tmp"):
             (self.dir / name).mkdir()
         (self.dir / "submission.json").write_text(json.dumps({"cells": self.cells, "dropped": self.dropped}))
         np.savez(self.dir / "inputs.npz", **self.inputs)
@@ -108,13 +109,19 @@ class Sandbox:
         self._monitor: threading.Thread | None = None
         self._stop_monitor = threading.Event()
         self.peak_rss_mb = 0.0
+        self.isolation = "trusted" if self.trusted else ""  # set when a worker has started
 
     # -- life cycle -------------------------------------------------------
 
     def start(self) -> dict[str, Any]:
         """Start a worker and load the submission; returns the worker's load report."""
-        self._spawn()
+        policy = self._spawn()
         reply = self._receive(0, time.monotonic() + self.load_timeout_s, "load", protocol.LOAD_DATA_SCHEMA)
+        if policy is not None:
+            # The worker could only load under the Landlock it was told to apply; the network
+            # namespace is checked here, from outside (student code cannot leave one it is in).
+            assert self.process is not None
+            self.isolation = isolation.label(policy.abi, _own_network(self.process.pid) is False)
         self.load_info = reply.data
         return reply.data | {"output": reply.output}
 
@@ -190,7 +197,17 @@ class Sandbox:
 
     # -- process management ----------------------------------------------
 
-    def _spawn(self) -> None:
+    def _policy(self) -> isolation.Policy | None:
+        """The worker's kernel isolation: none for the trusted worker (the grader's own reference)."""
+        if self.trusted:
+            return None
+        import grader
+
+        kernel = self.kernel or isolation.detect()
+        denied = enforceable_paths(self.protected, self.dir)
+        return isolation.plan(kernel, str(self.dir), denied, [os.path.dirname(grader.__file__)])
+
+    def _spawn(self) -> isolation.Policy | None:
         self._close_channel()  # a worker that died between requests left its channel open
         self._join_monitor()  # its kill loop scans by token: it would kill the new worker too
         cmd_r, cmd_w = os.pipe()
@@ -217,7 +234,9 @@ class Sandbox:
         self._reply_fd = reply_r
         self._reader = protocol.LineReader(reply_r)
         self._kill_reason = None
+        policy = self._policy()
         init = {
+            "isolation": policy.as_dict() if policy is not None else None,
             "threads": self.limits.threads,
             "keras": self.keras,
             "protected": enforceable_paths(self.protected, self.dir),
@@ -234,6 +253,7 @@ class Sandbox:
             target=self._watch, args=(self.process, self._stop_monitor), daemon=True
         )
         self._monitor.start()
+        return policy
 
     def _watch(self, process: subprocess.Popen, stop: threading.Event) -> None:
         """Poll the worker's process tree: memory and process-count caps."""
@@ -391,12 +411,21 @@ def _worker_env(sandbox: Sandbox, token: str) -> dict[str, str]:
         "CUDA_VISIBLE_DEVICES": "",
         "GRADER_SANDBOX_TOKEN": token,
     }
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH", "TMPDIR"):
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH"):
         if name in os.environ:
             env[name] = os.environ[name]
+    env["TMPDIR"] = str(sandbox.dir / "tmp")  # the worker may write only beneath its own folder
     if sandbox.keras == "2":
         env["TF_USE_LEGACY_KERAS"] = "1"
     return env
+
+
+def _own_network(pid: int) -> bool | None:
+    """Whether the process shares this process's network namespace (None: cannot tell)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net")
+    except OSError:
+        return None
 
 
 def _tree_memory(tree: list[psutil.Process]) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from grader import __version__
 from grader.data import DataError
 from grader.report.model import Report
+from grader.sandbox.isolation import IsolationUnavailable
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
-    except (UsageError, DataError) as exc:
+    except (UsageError, DataError, IsolationUnavailable) as exc:
         print(f"grader: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -156,6 +157,11 @@ def _grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--memory-mb", type=int, default=3072, help="memory limit of the sandbox (default 3072)"
     )
+    parser.add_argument(
+        "--require-isolation",
+        action="store_true",
+        help="refuse to grade unless the kernel isolates the sandbox (Landlock files and TCP; see README)",
+    )
 
 
 def _options(args: argparse.Namespace, **extra: object):
@@ -168,6 +174,7 @@ def _options(args: argparse.Namespace, **extra: object):
         data=args.data,
         keras=args.keras,
         limits=SandboxLimits(memory_mb=args.memory_mb),
+        require_isolation=args.require_isolation,
         **extra,
     )
 

@@ -53,6 +53,7 @@ class Report:
     items: list[ItemResult]
     status: str = "graded"  # graded | error | timeout
     keras: str = ""
+    isolation: str = ""  # the worker's isolation in force, e.g. landlock-abi7+netns (isolation.label)
     load_error: str = ""
     load_errors: list[dict[str, Any]] = field(default_factory=list)
     integrity: list[dict[str, str]] = field(default_factory=list)

@@ -103,6 +103,21 @@ def kernel_enforced(abi: int) -> bool:
     return abi >= 4
 
 
+class IsolationUnavailable(Exception):
+    """Kernel isolation was required and this machine does not offer it (one line for the user)."""
+
+
+def require(kernel: Kernel) -> None:
+    """Raise :class:`IsolationUnavailable` unless the kernel closes files and TCP (--require-isolation)."""
+    if kernel_enforced(kernel.abi):
+        return
+    why = kernel.why_not or f"its Landlock ABI {kernel.abi} has no TCP rules: Linux 6.7 or newer is needed"
+    raise IsolationUnavailable(
+        f"--require-isolation: no kernel isolation on this machine ({why}); "
+        "grade in a container, or without --require-isolation"
+    )
+
+
 # -- the parent: detect and plan ----------------------------------------------------------------------
 
 

@@ -110,18 +110,23 @@ class Sandbox:
         self._stop_monitor = threading.Event()
         self.peak_rss_mb = 0.0
         self.isolation = "trusted" if self.trusted else ""  # set when a worker has started
+        self._netns_seen: set[int] = set()  # workers the monitor saw in their own network namespace
 
     # -- life cycle -------------------------------------------------------
 
     def start(self) -> dict[str, Any]:
         """Start a worker and load the submission; returns the worker's load report."""
         policy = self._spawn()
-        reply = self._receive(0, time.monotonic() + self.load_timeout_s, "load", protocol.LOAD_DATA_SCHEMA)
-        if policy is not None:
-            # The worker could only load under the Landlock it was told to apply; the network
-            # namespace is checked here, from outside (student code cannot leave one it is in).
-            assert self.process is not None
-            self.isolation = isolation.label(policy.abi, _own_network(self.process.pid) is False)
+        deadline = time.monotonic() + self.load_timeout_s
+        try:
+            reply = self._receive(0, deadline, "load", protocol.LOAD_DATA_SCHEMA)
+        finally:  # also when the load failed: student code ran under the same isolation
+            if policy is not None and self.process is not None:
+                # Landlock as ordered (the worker runs no student code unless it applied it); the
+                # network namespace seen from outside (student code cannot leave one it is in).
+                pid = self.process.pid
+                netns = pid in self._netns_seen or _own_network(pid) is False
+                self.isolation = isolation.label(policy.abi, netns)
         self.load_info = reply.data
         return reply.data | {"output": reply.output}
 
@@ -264,6 +269,8 @@ class Sandbox:
         ticks = 0
         while not stop.wait(0.1):
             ticks += 1
+            if process.pid not in self._netns_seen and _own_network(process.pid) is False:
+                self._netns_seen.add(process.pid)
             # Processes that left the tree (setsid, double fork) still carry the token.
             if ticks % 10 == 0 and len(sandbox_processes(self.token, process.pid)) > self.limits.processes:
                 self._kill("processes", process)

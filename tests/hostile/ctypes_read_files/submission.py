@@ -10,6 +10,7 @@ kernel must refuse: Landlock), and returns stolen results when a read succeeds:
 """
 
 import ctypes
+import errno
 import glob
 import os
 import site
@@ -75,10 +76,10 @@ def _try_all(action, targets):
         try:
             action(path)
         except OSError as exc:
-            refusals.append(f"{name}: {exc.strerror}")
+            refusals.append(f"{name} {errno.errorcode.get(exc.errno, exc.errno)}")
     if len(refusals) < len(targets):
         return True
-    raise PermissionError(13, "; ".join(refusals))
+    raise PermissionError(13, "refused: " + ", ".join(refusals))
 
 
 def transposed_conv_as_matmul(x, kernel, input_shape):

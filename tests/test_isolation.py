@@ -8,6 +8,7 @@ without Landlock. The fallback is tested by simulating such a kernel (``GRADER_L
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -177,6 +178,8 @@ def test_the_kernel_refuses_what_the_rules_leave_out_to_python_and_to_ctypes(tmp
                 "source tree": REPO / "reference" / "autoencoders.py",
                 "rubric": REPO / "rubrics" / "autoencoders.toml",
                 "home": Path.home(),
+                "grader's environment": Path(f"/proc/{os.getpid()}/environ"),
+                "grader's folder": Path(f"/proc/{os.getpid()}/cwd/reference/autoencoders.py"),
             },
             writes={"sandbox": sandbox / "ok.txt", "outside": tmp_path / "planted.txt"},
             port=server.getsockname()[1],
@@ -192,6 +195,8 @@ def test_the_kernel_refuses_what_the_rules_leave_out_to_python_and_to_ctypes(tmp
     ):
         assert result[name] == denied_both, name
     assert result["home"][1] == "Permission denied"
+    for name in ("grader's environment", "grader's folder"):  # Landlock: no ptrace-like access outside
+        assert result[name] == denied_both, name
     assert result["outside"] == denied_both and not (tmp_path / "planted.txt").exists()
     assert result["tcp"] == denied_both
     assert result["kill"] == ["Operation not permitted"]

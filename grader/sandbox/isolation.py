@@ -3,10 +3,11 @@
 Python-level guards (``guards.py``) stop ordinary cheats; C calls through ``ctypes`` get past
 them. Here the kernel enforces the rules, for every route into it:
 
-* **files** (Landlock): read only the Python installation, the system folders and the worker's
-  own folder, write only its own folder. Landlock allows by folder (a rule covers everything
-  beneath it), so folders that hold something denied (site-packages holding ``reference``, a
-  prefix holding the class's submissions) are split into their entries (:func:`readable`);
+* **files** (Landlock): read only the Python installation, the system folders, the worker's own
+  ``/proc`` entry and its own folder, write only its own folder. Landlock allows by folder (a
+  rule covers everything beneath it), so folders that hold something denied (site-packages
+  holding ``reference``, a prefix holding the class's submissions) are split into their entries
+  (:func:`readable`);
 * **TCP** (Landlock ABI >= 4): no connect, no bind;
 * **signals and abstract unix sockets** (Landlock ABI >= 6): nothing outside the worker's own
   domain, so it cannot kill the grader or other workers;
@@ -52,8 +53,14 @@ SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
 READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
 FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV  # all a file may take
 
-# System folders a Python process reads (libraries, certificates, fonts, CPU topology, /proc/self).
-SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys")
+# System folders a Python process reads (libraries, certificates, fonts, CPU topology).
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/sys")
+# /proc: the worker's own entry and system-wide facts, not other processes' (Landlock lets a
+# process read another one's environ and maps). Opened by the worker: "self" is the worker.
+PROC_READ = tuple(
+    f"/proc/{name}"
+    for name in ("self", "thread-self", "cpuinfo", "meminfo", "stat", "loadavg", "uptime", "version", "sys")
+)
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
 
@@ -162,7 +169,7 @@ def plan(
     return Policy(
         abi=kernel.abi,
         netns=netns,
-        read=tuple(readable([*SYSTEM_READ, *python_roots()], denied_real)),
+        read=tuple(readable([*SYSTEM_READ, *python_roots()], denied_real)) + PROC_READ,
         imports=tuple(os.path.realpath(path) for path in grader_code),
         write=(os.path.realpath(sandbox),),
         devices=DEVICES,
@@ -191,7 +198,8 @@ def readable(roots: list[str] | tuple[str, ...], denied: list[str]) -> list[str]
         if real not in seen and os.path.exists(real):
             seen.add(real)
             _split(real, denied, allowed)
-    return allowed
+    # A path beneath another allowed one adds nothing (e.g. the venv's site-packages in the venv).
+    return [path for path in allowed if not any(_inside(path, other) and path != other for other in allowed)]
 
 
 def _split(path: str, denied: list[str], allowed: list[str]) -> None:

@@ -90,7 +90,6 @@ class Sandbox:
     dropped: dict[str, str] = field(default_factory=dict)
     trusted: bool = False  # the reference, run to build artifacts: no guards
     load_timeout_s: float = 120.0
-    kernel: isolation.Kernel | None = None  # the kernel's isolation (None: detect it)
 
     def __post_init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
@@ -208,9 +207,8 @@ class Sandbox:
             return None
         import grader
 
-        kernel = self.kernel or isolation.detect()
         denied = enforceable_paths(self.protected, self.dir)
-        return isolation.plan(kernel, str(self.dir), denied, [os.path.dirname(grader.__file__)])
+        return isolation.plan(isolation.detect(), str(self.dir), denied, [os.path.dirname(grader.__file__)])
 
     def _spawn(self) -> isolation.Policy | None:
         self._close_channel()  # a worker that died between requests left its channel open

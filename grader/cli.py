@@ -15,6 +15,7 @@ from pathlib import Path
 from grader import __version__
 from grader.data import DataError
 from grader.report.model import Report
+from grader.sandbox.isolation import IsolationUnavailable
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
-    except (UsageError, DataError) as exc:
+    except (UsageError, DataError, IsolationUnavailable) as exc:
         print(f"grader: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -164,6 +165,11 @@ def _grading_options(parser: argparse.ArgumentParser) -> None:
         "--memory-mb", type=int, default=3072, help="memory limit of the sandbox (default 3072)"
     )
     parser.add_argument("--all-cells", action="store_true", help=ALL_CELLS_HELP)
+    parser.add_argument(
+        "--require-isolation",
+        action="store_true",
+        help="refuse to grade unless the kernel isolates the sandbox (Landlock files and TCP; see README)",
+    )
 
 
 def _options(args: argparse.Namespace, **extra: object):
@@ -177,6 +183,7 @@ def _options(args: argparse.Namespace, **extra: object):
         keras=args.keras,
         limits=SandboxLimits(memory_mb=args.memory_mb),
         all_cells=args.all_cells,
+        require_isolation=args.require_isolation,
         **extra,
     )
 

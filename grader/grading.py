@@ -30,6 +30,7 @@ from grader.functions import all_inputs
 from grader.keras_version import keras2_reasons, load_error_suggests_keras2
 from grader.report.model import ItemResult, Report
 from grader.rubric import Item, Rubric, list_rubrics, load_rubric
+from grader.sandbox import isolation
 from grader.sandbox.supervisor import Sandbox, SandboxLimits, WorkerFailure
 from grader.session import ProbeResult, ProbeSession
 from grader.submission import Submission, SubmissionError, load_submission
@@ -63,6 +64,7 @@ class GradeOptions:
     calibrated: bool = True  # False while calibrating: thresholds from the rubric only
     artifact_cache: Path | None = None
     protected: tuple[str, ...] = ()  # more folders the submission may not open (batch: the class, the output)
+    require_isolation: bool = False  # refuse to grade without kernel isolation (isolation.require)
 
 
 class UnknownAssignment(Exception):
@@ -80,6 +82,8 @@ def grade(
     if "keep_all_cells" in overrides:  # the old name of all_cells
         overrides["all_cells"] = overrides.pop("keep_all_cells")
     options = replace(options or GradeOptions(), **overrides)
+    if options.require_isolation:
+        isolation.require(isolation.detect())
     started = time.monotonic()
     path = Path(path)
     try:
@@ -124,6 +128,7 @@ def grade(
     try:
         sandbox, load, keras, why = _start(submission, data, keras, why, options, rubric, progress)
         base.keras = f"{keras} ({why})"
+        base.isolation = sandbox.isolation
         base.load_errors = load.get("errors", [])
         if load.get("failure"):
             failure: WorkerFailure = load["failure"]

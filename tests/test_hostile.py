@@ -11,8 +11,10 @@ exactly as an instructor would grade it:
   beside the reference, which must still earn full marks under the short time limits.
 
 Both rubrics are copies with short time limits, so that hangs cost seconds, not minutes.
-Submissions may name ``__REPO__``, ``__OUT_DIR__``, ``__MARKER_DIR__`` and ``__RUBRIC__``:
-a cheat with full knowledge of where the grader keeps its files.
+Submissions may name ``__REPO__``, ``__OUT_DIR__``, ``__MARKER_DIR__``, ``__RUBRIC__``,
+``__CLASS_DIR__``, ``__CACHE__`` (the grader's cache), ``__PORT__`` (a TCP listener on
+127.0.0.1 that the test opens) and ``__GRADER_PID__``: a cheat with full knowledge of where the
+grader keeps its files.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -33,10 +36,11 @@ import pytest
 from rubric_tools import anchored
 
 from grader.batch.runner import BatchConfig, run_batch
+from grader.data import user_cache_dir
 from grader.grading import GradeOptions
 from grader.report.model import Report
 from grader.report.writer import read_report
-from grader.sandbox import protocol
+from grader.sandbox import isolation, protocol
 from grader.sandbox.supervisor import SandboxLimits, enforceable_paths
 
 try:
@@ -62,6 +66,7 @@ KNOWN_KEYS = {
     "notebook_cells",
     "process_gone",
     "planted",
+    "marker_absent",
 }
 # One set of limits per class (a batch has one): low enough that the limits are reached fast.
 TC_LIMITS = SandboxLimits(memory_mb=512, processes=8, output_file_mb=16)
@@ -148,7 +153,20 @@ def grade_class(
     return messages
 
 
-def build_transposed_conv_class(root: Path) -> Graded:
+def placeholders(classroom: Path, out: Path, marker: Path, rubric: Path, port: int) -> dict[str, str]:
+    return {
+        "__REPO__": str(REPO),
+        "__OUT_DIR__": str(out),
+        "__MARKER_DIR__": str(marker),
+        "__RUBRIC__": str(rubric),
+        "__CLASS_DIR__": str(classroom),
+        "__CACHE__": str(user_cache_dir()),
+        "__PORT__": str(port),
+        "__GRADER_PID__": str(os.getpid()),
+    }
+
+
+def build_transposed_conv_class(root: Path, port: int) -> Graded:
     classroom, out, marker = root / "class", root / "out", root / "marker"
     for folder in (classroom, marker):
         folder.mkdir(parents=True)
@@ -159,12 +177,7 @@ def build_transposed_conv_class(root: Path) -> Graded:
     grade_class(classroom, rubric, out, options, workers=1)
     files = [path for path in out.rglob("*") if path.is_file() and VICTIM in str(path.relative_to(out))]
     victim = {str(path.relative_to(out)): path.read_bytes() for path in files}
-    places = {
-        "__REPO__": str(REPO),
-        "__OUT_DIR__": str(out),
-        "__MARKER_DIR__": str(marker),
-        "__RUBRIC__": str(rubric),
-    }
+    places = placeholders(classroom, out, marker, rubric, port)
     for entry in ENTRIES:
         if expected(entry)["rubric"] == "transposed_conv":
             copy_entry(entry, classroom, places)
@@ -172,18 +185,13 @@ def build_transposed_conv_class(root: Path) -> Graded:
     return Graded(out, marker, victim, messages)
 
 
-def build_autoencoders_class(root: Path) -> Graded:
+def build_autoencoders_class(root: Path, port: int) -> Graded:
     classroom, out, marker = root / "class", root / "out", root / "marker"
     for folder in (classroom, marker):
         folder.mkdir(parents=True)
     rubric = autoencoders_rubric(root)
     (classroom / "reference_autoencoders.py").write_text((REPO / "reference" / "autoencoders.py").read_text())
-    places = {
-        "__REPO__": str(REPO),
-        "__OUT_DIR__": str(out),
-        "__MARKER_DIR__": str(marker),
-        "__RUBRIC__": str(rubric),
-    }
+    places = placeholders(classroom, out, marker, rubric, port)
     for entry in ENTRIES:
         if expected(entry)["rubric"] == "autoencoders":
             copy_entry(entry, classroom, places)
@@ -191,14 +199,50 @@ def build_autoencoders_class(root: Path) -> Graded:
     return Graded(out, marker, {}, messages)
 
 
+@dataclass
+class Listener:
+    """A TCP server on 127.0.0.1 that records every connection a cheat makes to it."""
+
+    server: socket.socket
+    connections: list[str]
+
+    @property
+    def port(self) -> int:
+        return self.server.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
-def classes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
+def listener() -> Any:
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.5)
+    found = Listener(server, [])
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, peer = server.accept()
+            except (TimeoutError, OSError):
+                continue
+            found.connections.append(str(peer))
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield found
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory: pytest.TempPathFactory, listener: Listener) -> dict[str, Graded]:
     """Both classes, graded at the same time (the TensorFlow one takes longest)."""
     results: dict[str, Any] = {}
 
     def run(name: str, build: Any) -> None:
         try:
-            results[name] = build(tmp_path_factory.mktemp(name))
+            results[name] = build(tmp_path_factory.mktemp(name), listener.port)
         except BaseException as exc:  # re-raised below, in the test's thread
             results[name] = exc
 
@@ -300,6 +344,25 @@ def test_files_a_cheat_tries_to_plant_in_the_output_folder_do_not_exist(classes:
         want = expected(entry)
         for relative in want.get("planted", []):
             assert not os.path.lexists(classes[want["rubric"]].out / relative), relative
+        for relative in want.get("marker_absent", []):
+            assert not os.path.lexists(classes[want["rubric"]].marker / relative), relative
+
+
+def test_no_cheat_reached_the_test_s_tcp_listener(classes: dict[str, Graded], listener: Listener) -> None:
+    assert classes and listener.connections == []
+
+
+KERNEL_ISOLATION = isolation.kernel_enforced(isolation.detect().abi)
+
+
+@pytest.mark.skipif(not KERNEL_ISOLATION, reason="this kernel has no Landlock with TCP rules")
+def test_every_report_records_kernel_isolation(classes: dict[str, Graded]) -> None:
+    for graded in classes.values():
+        for path in (graded.out / "reports").glob("*.json"):
+            report = read_report(path)
+            if report.status != "error" or report.isolation:  # an error row may have no sandbox
+                assert report.isolation.startswith("landlock-abi"), (path.name, report.isolation)
+        assert "Isolation of the student code: landlock-abi" in (graded.out / "summary.md").read_text()
 
 
 def test_a_background_process_does_not_outlive_the_grading(classes: dict[str, Graded]) -> None:
@@ -308,9 +371,10 @@ def test_a_background_process_does_not_outlive_the_grading(classes: dict[str, Gr
         want = expected(entry)
         if "process_gone" not in want:
             continue
-        pid_file = classes[want["rubric"]].marker / want["process_gone"]
-        assert pid_file.is_file(), "the cheat's background process started (else this test proves nothing)"
-        pid = int(pid_file.read_text())
+        output = classes[want["rubric"]].report(entry).item(want["process_gone"]).output
+        found = re.search(r"background pid (\d+)", output)
+        assert found, "the cheat's background process started (else this test proves nothing)"
+        pid = int(found.group(1))
         checked += 1
         deadline = time.monotonic() + 5
         while _alive(pid) and time.monotonic() < deadline:

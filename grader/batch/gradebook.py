@@ -135,12 +135,30 @@ def summary_markdown(classes: ClassReports) -> str:
     ]
     if classes.unreadable:
         lines += ["", f"Unreadable reports (left out): {', '.join(classes.unreadable)}."]
+    lines += _isolation_line(reports)
     if not reports:
         return "\n".join(lines) + "\n"
     lines += ["", "## Totals", "", *_stats_table("total", totals, maximum), ""]
     lines += ["Distribution of totals:", "", *_histogram_table(totals, maximum)]
     lines += ["", *_items_section(reports), *_messages_section(reports), *_errors_section(reports)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _isolation_line(reports: dict[str, Report]) -> list[str]:
+    """How the submissions were isolated (the README's threat model): one level, or each with its count."""
+    levels = Counter(report.isolation for report in reports.values() if report.isolation)
+    if not levels:
+        return []
+    text = ", ".join(f"{level} ({n})" for level, n in sorted(levels.items()))
+    if len(levels) == 1:
+        text = f"{next(iter(levels))} (every graded submission)"
+    weak = [level for level in levels if level.startswith("python-guards")]
+    warn = (
+        " Without kernel isolation a determined student can read other files: see the threat model."
+        if weak
+        else ""
+    )
+    return ["", f"Isolation of the student code: {text}.{warn}"]
 
 
 def _stats_table(label: str, values: list[float], maximum: float) -> list[str]:

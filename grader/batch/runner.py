@@ -27,6 +27,7 @@ from grader.batch.task import build_task
 from grader.grading import GradeOptions
 from grader.report.model import Report
 from grader.rubric import Rubric
+from grader.sandbox import isolation
 
 EXECUTORS = ("local", "dask")
 
@@ -68,6 +69,8 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         raise BatchError(f"unknown executor '{config.executor}' (choose local or dask)")
     if config.executor == "dask" and not config.scheduler:
         raise BatchError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    if config.options.require_isolation:  # once, before any grading (each grade would refuse too)
+        isolation.require(isolation.detect())
     started = time.monotonic()
     rubric = load_rubric(config.rubric)
     budget = rubric.budget_named(config.options.budget)

@@ -33,7 +33,8 @@ def setup_line(report: Report) -> str:
     budget = report.budget
     return (
         f"grader {report.grader_version}, budget '{budget.get('name')}' (seed {report.seed}), "
-        f"data '{report.data.get('name')}', Keras {report.keras or '-'}, {report.seconds:.1f} s"
+        f"data '{report.data.get('name')}', Keras {report.keras or '-'}, "
+        f"isolation {report.isolation or '-'}, {report.seconds:.1f} s"
     )
 
 

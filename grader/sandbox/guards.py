@@ -141,6 +141,8 @@ def _make_hook(roots: tuple[str, ...]):
             real = os.path.realpath(text)
         except (TypeError, ValueError):
             return False
+        except OSError:  # a link the kernel does not resolve for this worker (Landlock: another process's)
+            return True
         # Another process's memory, environment or folders (/proc/<ppid>/cwd leads to the grader's).
         for candidate in (os.path.abspath(text), real):
             other = OTHER_PROCESS.match(candidate)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from grader.sandbox import protocol
+from grader.sandbox import isolation, protocol
 
 OUTPUT_KEEP_BYTES = 8 * 1024
 WORKER_COMMAND = ("-I", "-m", "grader.sandbox.worker")  # -I: no user site, no PYTHON* variables
@@ -93,7 +93,7 @@ class Sandbox:
 
     def __post_init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
-        for name in ("results", "output", "work", "home"):
+        for name in ("results", "output", "work", "home", "tmp"):
             (self.dir / name).mkdir()
         (self.dir / "submission.json").write_text(json.dumps({"cells": self.cells, "dropped": self.dropped}))
         np.savez(self.dir / "inputs.npz", **self.inputs)
@@ -108,13 +108,24 @@ class Sandbox:
         self._monitor: threading.Thread | None = None
         self._stop_monitor = threading.Event()
         self.peak_rss_mb = 0.0
+        self.isolation = "trusted" if self.trusted else ""  # set when a worker has started
+        self._netns_seen: set[int] = set()  # workers the monitor saw in their own network namespace
 
     # -- life cycle -------------------------------------------------------
 
     def start(self) -> dict[str, Any]:
         """Start a worker and load the submission; returns the worker's load report."""
-        self._spawn()
-        reply = self._receive(0, time.monotonic() + self.load_timeout_s, "load", protocol.LOAD_DATA_SCHEMA)
+        policy = self._spawn()
+        deadline = time.monotonic() + self.load_timeout_s
+        try:
+            reply = self._receive(0, deadline, "load", protocol.LOAD_DATA_SCHEMA)
+        finally:  # also when the load failed: student code ran under the same isolation
+            if policy is not None and self.process is not None:
+                # Landlock as ordered (the worker runs no student code unless it applied it); the
+                # network namespace seen from outside (student code cannot leave one it is in).
+                pid = self.process.pid
+                netns = pid in self._netns_seen or _own_network(pid) is False
+                self.isolation = isolation.label(policy.abi, netns)
         self.load_info = reply.data
         return reply.data | {"output": reply.output}
 
@@ -190,7 +201,16 @@ class Sandbox:
 
     # -- process management ----------------------------------------------
 
-    def _spawn(self) -> None:
+    def _policy(self) -> isolation.Policy | None:
+        """The worker's kernel isolation: none for the trusted worker (the grader's own reference)."""
+        if self.trusted:
+            return None
+        import grader
+
+        denied = enforceable_paths(self.protected, self.dir)
+        return isolation.plan(isolation.detect(), str(self.dir), denied, [os.path.dirname(grader.__file__)])
+
+    def _spawn(self) -> isolation.Policy | None:
         self._close_channel()  # a worker that died between requests left its channel open
         self._join_monitor()  # its kill loop scans by token: it would kill the new worker too
         cmd_r, cmd_w = os.pipe()
@@ -217,7 +237,9 @@ class Sandbox:
         self._reply_fd = reply_r
         self._reader = protocol.LineReader(reply_r)
         self._kill_reason = None
+        policy = self._policy()
         init = {
+            "isolation": policy.as_dict() if policy is not None else None,
             "threads": self.limits.threads,
             "keras": self.keras,
             "protected": enforceable_paths(self.protected, self.dir),
@@ -234,6 +256,7 @@ class Sandbox:
             target=self._watch, args=(self.process, self._stop_monitor), daemon=True
         )
         self._monitor.start()
+        return policy
 
     def _watch(self, process: subprocess.Popen, stop: threading.Event) -> None:
         """Poll the worker's process tree: memory and process-count caps."""
@@ -244,6 +267,8 @@ class Sandbox:
         ticks = 0
         while not stop.wait(0.1):
             ticks += 1
+            if process.pid not in self._netns_seen and _own_network(process.pid) is False:
+                self._netns_seen.add(process.pid)
             # Processes that left the tree (setsid, double fork) still carry the token.
             if ticks % 10 == 0 and len(sandbox_processes(self.token, process.pid)) > self.limits.processes:
                 self._kill("processes", process)
@@ -391,12 +416,21 @@ def _worker_env(sandbox: Sandbox, token: str) -> dict[str, str]:
         "CUDA_VISIBLE_DEVICES": "",
         "GRADER_SANDBOX_TOKEN": token,
     }
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH", "TMPDIR"):
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH"):
         if name in os.environ:
             env[name] = os.environ[name]
+    env["TMPDIR"] = str(sandbox.dir / "tmp")  # the worker may write only beneath its own folder
     if sandbox.keras == "2":
         env["TF_USE_LEGACY_KERAS"] = "1"
     return env
+
+
+def _own_network(pid: int) -> bool | None:
+    """Whether the process shares this process's network namespace (None: cannot tell)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net")
+    except OSError:
+        return None
 
 
 def _tree_memory(tree: list[psutil.Process]) -> int:

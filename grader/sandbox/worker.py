@@ -22,6 +22,8 @@ import types
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox import isolation
+
 _loads = json.loads  # bound before student code runs, which may patch the json module
 # The parent refuses longer strings (protocol.ERROR_SCHEMA): clip a student's long line here.
 ERROR_FIELD_LIMITS = {"name": 200, "type": 200, "message": 4000, "advice": 2000}
@@ -32,9 +34,12 @@ def main(argv: list[str]) -> int:
     _die_with_parent()
     commands = os.fdopen(cmd_fd, "rb", buffering=0)
     init = json.loads(_read_line(commands))
-    _set_limits(init)
     try:
+        policy = _isolation_policy(init)
+        isolation.enter(policy)  # first: a network namespace needs a single-threaded process
+        _set_limits(init)
         worker = Worker(init, sandbox, reply_fd)
+        isolation.seal(policy)  # the grader's own code is read: close it before student code
     except BaseException:  # a grader bug before any student code ran: say so on the channel
         _send_raw(reply_fd, {"id": 0, "ok": False, "internal": traceback.format_exc()[-20000:]})
         return 1
@@ -168,6 +173,12 @@ def _clip_error(error: dict[str, Any]) -> dict[str, Any]:
     if "traceback" in error:
         clipped["traceback"] = [line[:1000] for line in error["traceback"][-20:]]
     return clipped
+
+
+def _isolation_policy(init: dict[str, Any]) -> isolation.Policy | None:
+    """The kernel isolation the parent asked for (None: the trusted worker, or an old parent)."""
+    raw = init.get("isolation")
+    return isolation.Policy.from_dict(raw) if raw and not init["trusted"] else None
 
 
 def _die_with_parent() -> None:

@@ -1,0 +1,348 @@
+"""Kernel-enforced isolation of the sandboxed worker (Linux): Landlock and a network namespace.
+
+Python-level guards (``guards.py``) stop ordinary cheats; C calls through ``ctypes`` get past
+them. Here the kernel enforces the rules, for every route into it:
+
+* **files** (Landlock): read only the Python installation, the system folders, the worker's own
+  ``/proc`` entry and its own folder, write only its own folder. Landlock allows by folder (a
+  rule covers everything beneath it), so folders that hold something denied (site-packages
+  holding ``reference``, a prefix holding the class's submissions) are split into their entries
+  (:func:`readable`);
+* **TCP** (Landlock ABI >= 4): no connect, no bind;
+* **signals and abstract unix sockets** (Landlock ABI >= 6): nothing outside the worker's own
+  domain, so it cannot kill the grader or other workers;
+* **network** (a user + network namespace, where the kernel allows it): no interface but an
+  unconfigured loopback, so no UDP either.
+
+The parent (trusted) decides: :func:`detect` the kernel's Landlock ABI and :func:`plan` the
+rules. The worker applies them in two layers (Landlock rules stack; a layer can only take
+rights away): :func:`enter` as its first action, while it is single-threaded (a network
+namespace needs that, and Landlock covers only threads created after it), still allowing the
+grader's own code so that the worker can import it; :func:`seal` after those imports, before
+the first line of student code, without the grader's code. A worker that cannot apply what
+the parent asked for stops before any student code runs.
+
+Test hooks (the parent's environment): ``GRADER_LANDLOCK_ABI=N`` uses at most ABI N (0: as if
+the kernel had no Landlock); ``GRADER_NETNS=0``: no network namespace.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import sys
+import sysconfig
+from dataclasses import dataclass
+from typing import Any
+
+# Landlock's syscalls have the same numbers on every architecture but alpha (new-style table).
+SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
+ARCHITECTURES = frozenset({"x86_64", "aarch64", "arm64", "riscv64", "ppc64le", "s390x", "armv7l"})
+CREATE_RULESET_VERSION = 1 << 0
+RULE_PATH_BENEATH = 1
+PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+
+# Filesystem access rights (include/uapi/linux/landlock.h) and the ABI that introduced each.
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+FS_REFER, FS_TRUNCATE, FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+FS_ABI1 = (1 << 13) - 1  # execute .. make_sym
+NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
+FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV  # all a file may take
+
+# System folders a Python process reads (libraries, certificates, fonts, CPU topology).
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/sys")
+# /proc: the worker's own entry and system-wide facts, not other processes' (Landlock lets a
+# process read another one's environ and maps). Opened by the worker: "self" is the worker.
+PROC_READ = tuple(
+    f"/proc/{name}"
+    for name in ("self", "thread-self", "cpuinfo", "meminfo", "stat", "loadavg", "uptime", "version", "sys")
+)
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+
+
+class IsolationError(Exception):
+    """The worker could not apply the isolation the parent asked for."""
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """What the kernel offers: Landlock's ABI (0: none) and why there is none."""
+
+    abi: int
+    why_not: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules of one worker: plain data, sent to it in its init message."""
+
+    abi: int  # Landlock ABI to use; 0: no Landlock
+    netns: bool  # try a user + network namespace
+    read: tuple[str, ...] = ()  # read and execute beneath these
+    imports: tuple[str, ...] = ()  # readable only until the worker has imported the grader
+    write: tuple[str, ...] = ()  # everything beneath these (the worker's own folder)
+    devices: tuple[str, ...] = ()  # read and write these device files
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            name: list(value) if isinstance(value, tuple) else value for name, value in vars(self).items()
+        }
+
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> Policy:
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+        return Policy(**fields)
+
+
+def label(abi: int, netns: bool) -> str:
+    """The isolation in force, as the report records it: e.g. ``landlock-abi7+netns``."""
+    if abi:
+        return f"landlock-abi{abi}" + ("+netns" if netns else "")
+    return "python-guards+netns" if netns else "python-guards-only"
+
+
+def kernel_enforced(abi: int) -> bool:
+    """Files and TCP closed by the kernel (what ``--require-isolation`` asks for): Landlock ABI >= 4."""
+    return abi >= 4
+
+
+class IsolationUnavailable(Exception):
+    """Kernel isolation was required and this machine does not offer it (one line for the user)."""
+
+
+def require(kernel: Kernel) -> None:
+    """Raise :class:`IsolationUnavailable` unless the kernel closes files and TCP (--require-isolation)."""
+    if kernel_enforced(kernel.abi):
+        return
+    why = kernel.why_not or f"its Landlock ABI {kernel.abi} has no TCP rules: Linux 6.7 or newer is needed"
+    raise IsolationUnavailable(
+        f"--require-isolation: no kernel isolation on this machine ({why}); "
+        "grade in a container, or without --require-isolation"
+    )
+
+
+# -- the parent: detect and plan ----------------------------------------------------------------------
+
+
+def detect(environ: dict[str, str] | None = None) -> Kernel:
+    """The Landlock ABI of this kernel (a harmless query: it restricts nothing)."""
+    environ = os.environ if environ is None else environ
+    if sys.platform != "linux":
+        return Kernel(0, f"Landlock is a Linux feature (this is {sys.platform})")
+    if platform.machine() not in ARCHITECTURES:
+        return Kernel(0, f"Landlock's system calls are not known on {platform.machine()}")
+    libc = _libc()
+    abi = libc.syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(CREATE_RULESET_VERSION))
+    if abi < 0:
+        code = ctypes.get_errno()
+        why = {
+            38: "the kernel has no Landlock (Linux 5.13 or newer, built with CONFIG_SECURITY_LANDLOCK)",
+            95: "Landlock is built into the kernel but not enabled (add 'landlock' to the lsm= boot option)",
+        }.get(code, f"landlock_create_ruleset failed ({os.strerror(code)})")
+        return Kernel(0, why)
+    cap = environ.get("GRADER_LANDLOCK_ABI", "")
+    if cap.isdigit() and int(cap) < abi:
+        return Kernel(int(cap), "" if int(cap) else "simulated: GRADER_LANDLOCK_ABI=0")
+    return Kernel(abi)
+
+
+def plan(
+    kernel: Kernel,
+    sandbox: str,
+    denied: list[str] | tuple[str, ...],
+    grader_code: list[str] | tuple[str, ...],
+    environ: dict[str, str] | None = None,
+) -> Policy:
+    """The worker's rules: read Python and the system minus ``denied``; write ``sandbox`` only.
+
+    ``grader_code``: folders of the grader's own modules, readable only while the worker imports.
+    """
+    environ = os.environ if environ is None else environ
+    netns = environ.get("GRADER_NETNS", "1") != "0" and sys.platform == "linux"
+    if not kernel.abi:
+        return Policy(0, netns)
+    denied_real = [os.path.realpath(path) for path in denied]
+    return Policy(
+        abi=kernel.abi,
+        netns=netns,
+        read=tuple(readable([*SYSTEM_READ, *python_roots()], denied_real)) + PROC_READ,
+        imports=tuple(os.path.realpath(path) for path in grader_code),
+        write=(os.path.realpath(sandbox),),
+        devices=DEVICES,
+    )
+
+
+def python_roots() -> list[str]:
+    """The Python installation: its prefixes (a venv's and the base one) and its library folders."""
+    paths = sysconfig.get_paths()
+    roots = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix]
+    roots += [paths[name] for name in ("stdlib", "platstdlib", "purelib", "platlib") if name in paths]
+    roots.append(os.path.dirname(os.path.realpath(sys.executable)))
+    return roots
+
+
+def readable(roots: list[str] | tuple[str, ...], denied: list[str]) -> list[str]:
+    """Folders and files to allow so that everything beneath ``roots`` is readable except ``denied``.
+
+    A root that holds a denied path is replaced by its entries, recursively, leaving out the
+    denied ones (Landlock has allow rules only).
+    """
+    allowed: list[str] = []
+    seen: set[str] = set()
+    for root in roots:
+        real = os.path.realpath(root)
+        if real not in seen and os.path.exists(real):
+            seen.add(real)
+            _split(real, denied, allowed)
+    # A path beneath another allowed one adds nothing (e.g. the venv's site-packages in the venv).
+    return [path for path in allowed if not any(_inside(path, other) and path != other for other in allowed)]
+
+
+def _split(path: str, denied: list[str], allowed: list[str]) -> None:
+    if any(_inside(path, d) for d in denied):
+        return
+    if not any(_inside(d, path) for d in denied):
+        allowed.append(path)
+        return
+    try:
+        entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        real = os.path.realpath(entry.path)
+        if entry.is_symlink():  # a link is allowed where it leads, unless that holds a denied path
+            if not any(_inside(real, d) or _inside(d, real) for d in denied):
+                allowed.append(real)
+        else:
+            _split(real, denied, allowed)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+# -- the worker: apply ------------------------------------------------------------------------------
+
+
+def enter(policy: Policy | None) -> bool:
+    """First layer, before any thread exists: a network namespace, then Landlock with the grader's code.
+
+    Returns whether the network namespace is in force (the parent checks it itself).
+    """
+    if policy is None:
+        return False
+    netns = policy.netns and enter_network_namespace()
+    if policy.abi:
+        _restrict(policy, policy.read + policy.imports)
+    return netns
+
+
+def seal(policy: Policy | None) -> None:
+    """Second layer, after the imports, before student code: the grader's code is no longer readable."""
+    if policy is not None and policy.abi:
+        _restrict(policy, policy.read)
+
+
+def enter_network_namespace() -> bool:
+    """A new user and network namespace (only a single-threaded process may enter one).
+
+    The user keeps its id inside (identity map), so process limits and the parent's view of
+    the worker's processes are unchanged. False where the kernel refuses (e.g. in a container).
+    """
+    uid, gid = os.getuid(), os.getgid()
+    libc = _libc()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        return False
+    try:
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{uid} {uid} 1"),
+            ("gid_map", f"{gid} {gid} 1"),
+        ):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    except OSError:
+        pass  # unmapped ids read as 65534 inside; the namespace still holds
+    return True
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1  # the kernel's struct is packed: 12 bytes
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def handled_fs(abi: int) -> int:
+    """Every filesystem right the ABI knows: an unhandled right would stay allowed."""
+    rights = FS_ABI1
+    rights |= FS_REFER if abi >= 2 else 0
+    rights |= FS_TRUNCATE if abi >= 3 else 0
+    rights |= FS_IOCTL_DEV if abi >= 5 else 0
+    return rights
+
+
+def _restrict(policy: Policy, read: tuple[str, ...]) -> None:
+    libc = _libc()
+    abi = policy.abi
+    attr = _RulesetAttr(handled_fs(abi), 0, 0)
+    size = 8
+    if abi >= 4:
+        attr.handled_access_net, size = NET_BIND_TCP | NET_CONNECT_TCP, 16  # no rule: no TCP at all
+    if abi >= 6:
+        attr.scoped, size = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL, 24
+    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if ruleset < 0:
+        raise IsolationError(f"landlock_create_ruleset failed: {os.strerror(ctypes.get_errno())}")
+    try:
+        everything = handled_fs(abi)
+        rules = [(path, READ) for path in read] + [(path, everything) for path in policy.write]
+        rules += [(path, FS_READ_FILE | FS_WRITE_FILE | FS_IOCTL_DEV) for path in policy.devices]
+        for path, rights in rules:
+            _add_rule(libc, ruleset, path, rights & everything)
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise IsolationError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
+        if libc.syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+            raise IsolationError(f"landlock_restrict_self failed: {os.strerror(ctypes.get_errno())}")
+    finally:
+        os.close(ruleset)
+
+
+def _add_rule(libc: Any, ruleset: int, path: str, rights: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return  # a folder this machine lacks (e.g. /lib32)
+    try:
+        if not os.path.isdir(path):
+            rights &= FILE_RIGHTS  # a file takes file rights only (else EINVAL)
+        attr = _PathBeneathAttr(rights, fd)
+        if (
+            libc.syscall(
+                SYS_ADD_RULE,
+                ctypes.c_int(ruleset),
+                ctypes.c_int(RULE_PATH_BENEATH),
+                ctypes.byref(attr),
+                ctypes.c_uint32(0),
+            )
+            != 0
+        ):
+            raise IsolationError(f"landlock_add_rule({path}) failed: {os.strerror(ctypes.get_errno())}")
+    finally:
+        os.close(fd)
+
+
+def _libc() -> Any:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return libc

@@ -31,15 +31,13 @@ from grader.report.model import ItemResult, Report
 from grader.rubric import Item, Rubric, list_rubrics, load_rubric
 from grader.sandbox.supervisor import Sandbox, SandboxLimits, WorkerFailure
 from grader.session import ProbeResult, ProbeSession
+from grader.stages import Stages, declared_stages
 from grader.submission import Submission, SubmissionError, load_submission
 
-# What the student wrote that each probe runs, for messages about hangs and crashes.
+# What the student wrote that each probe runs, for messages about hangs and crashes (a training
+# stage's probe says it in its declaration, ``Stage.runs``).
 PROBE_FUNCTIONS = {
     "ae_models": "build_encoder, build_decoder and build_autoencoder",
-    "train:autoencoder": "the training of your autoencoder",
-    "train:classifier": "build_classifier and train_classifier",
-    "train:vae": "the training of your VAE",
-    "train:dense": "the training of your dense autoencoder",
     "classifier_structure": "build_classifier",
     "train_classifier_call": "train_classifier (on the grader's classifier)",
     "vae_models": "build_vae_encoder, build_vae_decoder and build_vae",
@@ -130,7 +128,9 @@ def grade(
             return _finish(base, results, started, load_error=failure.message)
         # While calibrating there are no thresholds yet: the retry rule uses only its structural part.
         retry_thresholds = _thresholds_by_check(rubric, thresholds) if options.calibrated else {}
-        session = ProbeSession(sandbox, budget, data.expected, retry_thresholds, probe_args)
+        session = ProbeSession(
+            sandbox, budget, data.expected, retry_thresholds, probe_args, declared=declared_stages()
+        )
         results = []
         for item in items:
             if progress:
@@ -315,7 +315,7 @@ def _grade_item(
         if result.output and result.origin == item.id:  # shown once, with the item that ran it
             outputs.append(result.output)
         if result.failure is not None:
-            verdict = _failure_verdict(item, probe, result)
+            verdict = _failure_verdict(item, _running(probe, session.declared), result)
             break
         if result.error is not None:
             verdict = _student_error_verdict(StudentError.from_dict(result.error), report)
@@ -384,10 +384,17 @@ def _student_error_verdict(error: StudentError, report: Report) -> Verdict:
     return Verdict(0.0, feedback, status=error.status)
 
 
-def _failure_verdict(item: Item, probe: str, result: ProbeResult) -> Verdict:
+def _running(probe: str, stages: Stages) -> str:
+    """What of the student's code ``probe`` runs, in words."""
+    stage = stages.trained_by(probe)
+    if stage is not None:
+        return stage.runs
+    return PROBE_FUNCTIONS.get(probe, probe.replace("_", " "))
+
+
+def _failure_verdict(item: Item, doing: str, result: ProbeResult) -> Verdict:
     failure = result.failure
     assert failure is not None
-    doing = PROBE_FUNCTIONS.get(probe, probe.replace("_", " "))
     if failure.reason == "dependency":
         return Verdict.skipped(f"skipped: {failure.message}.")
     if result.origin != item.id:

@@ -140,7 +140,6 @@ class CheckSpec:
     function: CheckFunction
     probes: ProbeList  # the probes whose data the check reads (may depend on the item's params)
     required_params: tuple[str, ...] = ()
-    calibrated: tuple[str, ...] = ()  # threshold names that `grader calibrate` sets
 
     def probes_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(self.probes(params)) if callable(self.probes) else self.probes
@@ -153,14 +152,13 @@ def check(
     name: str,
     probes: ProbeList,
     required_params: tuple[str, ...] = (),
-    calibrated: tuple[str, ...] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check under ``name``; the rubric refers to it by that name."""
 
     def register(function: CheckFunction) -> CheckFunction:
         if name in CHECKS:
             raise ValueError(f"check '{name}' registered twice")
-        CHECKS[name] = CheckSpec(name, function, probes, tuple(required_params), tuple(calibrated))
+        CHECKS[name] = CheckSpec(name, function, probes, tuple(required_params))
         return function
 
     return register

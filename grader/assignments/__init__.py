@@ -1,0 +1,1 @@
+"""What the grader knows about each assignment, one package per assignment."""

@@ -18,6 +18,12 @@ load, and ``tests/test_stages.py`` checks them against the worker's registry.
 dimension, a NaN loss, a metric beyond its calibrated threshold) is retrained with the next
 seed, up to the budget's ``retries``; the attempt with the lowest badness is kept. Seeds
 derive from the rubric seed, so a re-run makes the same attempts and keeps the same one.
+
+**Adding a stage.** Register its trainer in the worker (``@trainer("name")``), write the
+check that grades it (it reads the probe ``train:name``), declare the :class:`Stage` in the
+assignment's ``stages.py`` (``STAGES``), list that module in :func:`declared_stages` if the
+assignment had no stage yet, and give the stage ``epochs`` and ``batch_size`` in the
+rubric's budget. ``grader calibrate`` then sets its thresholds.
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 ``grader calibrate --rubric NAME --seeds K`` grades the reference K times under the
 rubric's budget (grading seeds seed..seed+K-1, with the same retry rule as grading)
 and writes ``NAME.calibration.json`` beside the rubric (for a rubric installed in
-site-packages, or in a folder the user cannot write, into the user cache instead). For
-every threshold item it records the reference's values (min, median, max) and a
-threshold a documented margin beyond the worst one:
+site-packages, or in a folder the user cannot write, into the user cache instead). The
+items it calibrates are those of the checks that grade a training stage; the stage declares
+each threshold (``Threshold`` in ``grader/stages.py``: the metric, its direction, a default
+margin and a floor). For every such item it records the reference's values (min, median,
+max) and a threshold the margin beyond the worst one:
 
-* lower-is-better metrics (MSE, BCE): ``threshold = worst * (1 + margin)``, margin 0.3;
-* higher-is-better metrics (accuracy): ``threshold = max(worst - margin, 0.10)``, margin 0.10
-  (never below chance).
+* lower-is-better metrics (MSE, BCE): ``threshold = worst * (1 + margin)``;
+* higher-is-better metrics (accuracy): ``threshold = max(worst - margin, floor)`` (the floor
+  is chance, for instance).
 
 An item may set ``margin`` in its params. Grading reads an item's threshold from the file
 when the item's key (a sha of its check and params, the budget, the data and the
@@ -30,21 +32,11 @@ from collections.abc import Callable
 from typing import Any
 
 from grader import __version__
-from grader.checks import CHECKS
+from grader.assignments.registry import declared_stages
 from grader.data import Dataset
 from grader.fileio import write_atomic
 from grader.rubric import Budget, Item, Rubric
-
-# threshold name -> (metric the check reports, direction, default margin)
-RULES: dict[str, tuple[str, str, float]] = {
-    "test_mse_max": ("test_mse", "upper", 0.3),
-    "recon_mse_max": ("recon_mse", "upper", 0.3),
-    "test_bce_max": ("test_bce", "upper", 0.3),
-    "accuracy_min": ("accuracy", "lower", 0.10),
-}
-# A lower bound never goes below chance (10 balanced digits): a tiny budget whose reference
-# reaches only 18% would otherwise calibrate a negative threshold that accepts a guessing model.
-FLOORS: dict[str, float] = {"accuracy_min": 0.10}
+from grader.stages import Stage
 
 
 def threshold_rule(
@@ -81,8 +73,11 @@ def _reference_sha(rubric: Rubric) -> str:
     return hashlib.sha256(reference_path(rubric).read_bytes()).hexdigest()
 
 
-def _threshold_items(rubric: Rubric) -> list[Item]:
-    return [item for item in rubric.items if not item.is_manual and CHECKS[item.check].calibrated]
+def _threshold_items(rubric: Rubric) -> list[tuple[Item, Stage]]:
+    """The rubric's items that grade a stage with calibrated thresholds, with the stage."""
+    stages = declared_stages()
+    graded = [(item, stages.graded_by(item.check)) for item in rubric.items if not item.is_manual]
+    return [(item, stage) for item, stage in graded if stage is not None and stage.thresholds]
 
 
 def thresholds_for(
@@ -111,7 +106,7 @@ def thresholds_for(
         ]
     reference_sha = _reference_sha(rubric)
     thresholds, stale = {}, []
-    for item in needs:
+    for item, _ in needs:
         record = calibrated.get(item.id, {})
         if record.get("key") == item_key(item, budget, dataset, reference_sha):
             thresholds[item.id] = dict(record["thresholds"])
@@ -155,17 +150,17 @@ def calibrate(
             progress(index + 1, seeds)
     items: dict[str, Any] = {}
     reference_sha = _reference_sha(rubric)
-    for item in _threshold_items(rubric):
+    for item, stage in _threshold_items(rubric):
         key = item_key(item, budget, dataset, reference_sha)
         items[item.id] = {"check": item.check, "key": key, "thresholds": {}, "reference": {}}
-        for name in CHECKS[item.check].calibrated:
-            metric, direction, default_margin = RULES[name]
+        for declared in stage.thresholds:
+            metric = declared.metric
             values = per_item.get(item.id, {}).get(metric, [])
             if not values:
                 raise RuntimeError(f"calibrating {item.id}: the reference produced no '{metric}' values")
-            margin = float(item.params.get("margin", default_margin))
-            threshold, rule = threshold_rule(values, direction, margin, FLOORS.get(name))
-            items[item.id]["thresholds"][name] = round(threshold, 6)
+            margin = float(item.params.get("margin", declared.margin))
+            threshold, rule = threshold_rule(values, declared.direction, margin, declared.floor)
+            items[item.id]["thresholds"][declared.name] = round(threshold, 6)
             items[item.id]["reference"][metric] = {
                 "min": min(values),
                 "median": statistics.median(values),

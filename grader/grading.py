@@ -24,6 +24,7 @@ from grader.assignment_match import (
     shipped_contracts,
     wrong_assignment,
 )
+from grader.assignments.registry import declared_stages
 from grader.checks import CHECKS, CheckInputs, StudentCallFailed, StudentError, Verdict
 from grader.data import Dataset, load_dataset
 from grader.functions import all_inputs
@@ -33,15 +34,13 @@ from grader.rubric import Item, Rubric, list_rubrics, load_rubric
 from grader.sandbox import isolation
 from grader.sandbox.supervisor import Sandbox, SandboxLimits, WorkerFailure
 from grader.session import ProbeResult, ProbeSession
+from grader.stages import Stages
 from grader.submission import Submission, SubmissionError, load_submission
 
-# What the student wrote that each probe runs, for messages about hangs and crashes.
+# What the student wrote that each probe runs, for messages about hangs and crashes (a training
+# stage's probe says it in its declaration, ``Stage.runs``).
 PROBE_FUNCTIONS = {
     "ae_models": "build_encoder, build_decoder and build_autoencoder",
-    "train:autoencoder": "the training of your autoencoder",
-    "train:classifier": "build_classifier and train_classifier",
-    "train:vae": "the training of your VAE",
-    "train:dense": "the training of your dense autoencoder",
     "classifier_structure": "build_classifier",
     "train_classifier_call": "train_classifier (on the grader's classifier)",
     "vae_models": "build_vae_encoder, build_vae_decoder and build_vae",
@@ -137,7 +136,9 @@ def grade(
             return _finish(base, results, started, load_error=failure.message)
         # While calibrating there are no thresholds yet: the retry rule uses only its structural part.
         retry_thresholds = _thresholds_by_check(rubric, thresholds) if options.calibrated else {}
-        session = ProbeSession(sandbox, budget, data.expected, retry_thresholds, probe_args)
+        session = ProbeSession(
+            sandbox, budget, data.expected, retry_thresholds, probe_args, declared=declared_stages()
+        )
         results = []
         for item in items:
             if progress:
@@ -323,7 +324,7 @@ def _grade_item(
         if result.output and result.origin == item.id:  # shown once, with the item that ran it
             outputs.append(result.output)
         if result.failure is not None:
-            verdict = _failure_verdict(item, probe, result)
+            verdict = _failure_verdict(item, _running(probe, session.declared), result)
             break
         if result.error is not None:
             verdict = _student_error_verdict(StudentError.from_dict(result.error), report)
@@ -392,11 +393,19 @@ def _student_error_verdict(error: StudentError, report: Report) -> Verdict:
     return Verdict(0.0, feedback, status=error.status)
 
 
-def _failure_verdict(item: Item, probe: str, result: ProbeResult) -> Verdict:
+def _running(probe: str, stages: Stages) -> str:
+    """What of the student's code ``probe`` runs, in words."""
+    stage = stages.trained_by(probe)
+    if stage is not None:
+        return stage.runs
+    if probe.startswith("calls:"):  # a function exercise: the function's own name
+        return probe.partition(":")[2]
+    return PROBE_FUNCTIONS.get(probe, probe.replace("_", " "))
+
+
+def _failure_verdict(item: Item, doing: str, result: ProbeResult) -> Verdict:
     failure = result.failure
     assert failure is not None
-    doing = PROBE_FUNCTIONS.get(probe) or (probe.partition(":")[2] if probe.startswith("calls:") else "")
-    doing = doing or probe.replace("_", " ")
     if failure.reason == "dependency":
         return Verdict.skipped(f"skipped: {failure.message}.")
     if result.origin != item.id:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from grader.assignments.registry import declared_stages, register_diagnoses
 from grader.functions import FunctionSpec, FunctionSpecError, parse_functions
+from grader.stages import Stages
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,7 +27,6 @@ else:  # pragma: no cover - Python 3.10
 KINDS = ("auto", "manual")
 VISIBILITIES = ("public", "hidden")
 ITEM_FIELDS = ("id", "exercise", "title", "points", "check", "kind", "visibility", "timeout_s")
-STAGES = ("autoencoder", "classifier", "vae", "dense")
 
 
 class RubricError(Exception):
@@ -189,10 +190,11 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         constants=tuple(_field(contract_raw, "constants", list, f"{where} [contract]")),
         answers=tuple(_field(contract_raw, "answers", list, f"{where} [contract]")),
     )
-    budgets = {"default": _parse_budget("default", _field(raw, "budget", dict, where), where)}
+    stages = declared_stages()
+    budgets = {"default": _parse_budget("default", _field(raw, "budget", dict, where), where, stages)}
     for budget_name, table in raw.get("budgets", {}).items():
         merged = _merge(raw["budget"], table)
-        budgets[budget_name] = _parse_budget(budget_name, merged, where)
+        budgets[budget_name] = _parse_budget(budget_name, merged, where, stages)
     try:
         functions = parse_functions(raw.get("functions", {}))
     except FunctionSpecError as exc:
@@ -210,6 +212,8 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         if item.id in seen:
             raise RubricError(f"{where}: item '{item.id}': field 'id': duplicate id")
         seen.add(item.id)
+    for budget in budgets.values():
+        _validate_trained_stages(items, budget, stages, where)
     return Rubric(
         name=name,
         title=str(raw.get("title", name)),
@@ -244,15 +248,19 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _parse_budget(name: str, table: dict[str, Any], where: str) -> Budget:
-    where = f"{where} [budget{'' if name == 'default' else 's.' + name}]"
+def _budget_label(where: str, name: str) -> str:
+    return f"{where} [budget{'' if name == 'default' else 's.' + name}]"
+
+
+def _parse_budget(name: str, table: dict[str, Any], where: str, stages: Stages) -> Budget:
+    where = _budget_label(where, name)
     epochs = _field(table, "epochs", dict, where)
     batch_size = _field(table, "batch_size", dict, where)
     for label, mapping in (("epochs", epochs), ("batch_size", batch_size)):
         for stage, value in mapping.items():
-            if stage not in STAGES:
+            if stage not in stages.names:
                 raise RubricError(
-                    f"{where}: field '{label}.{stage}': unknown stage (known: {', '.join(STAGES)})"
+                    f"{where}: field '{label}.{stage}': unknown stage (known: {', '.join(stages.names)})"
                 )
             if not isinstance(value, int) or value < 1:
                 raise RubricError(f"{where}: field '{label}.{stage}': must be a positive integer")
@@ -269,6 +277,23 @@ def _parse_budget(name: str, table: dict[str, Any], where: str) -> Budget:
         if getattr(budget, label) < (0 if label == "retries" else 1):
             raise RubricError(f"{where}: field '{label}': must not be negative or zero")
     return budget
+
+
+def _validate_trained_stages(items: tuple[Item, ...], budget: Budget, stages: Stages, where: str) -> None:
+    """Every stage an automatic item needs trained (with what it starts from) is in the budget."""
+    from grader.checks import CHECKS
+
+    for item in items:
+        if item.is_manual:
+            continue
+        for probe in CHECKS[item.check].probes_for(item.params):
+            for stage in stages.needed_by(probe):
+                for label, mapping in (("epochs", budget.epochs), ("batch_size", budget.batch_size)):
+                    if stage.name not in mapping:
+                        raise RubricError(
+                            f"{_budget_label(where, budget.name)}: field '{label}.{stage.name}': missing "
+                            f"(item '{item.id}' needs {stage.what})"
+                        )
 
 
 def _parse_item(entry: Any, index: int, where: str, functions: dict[str, FunctionSpec]) -> Item:
@@ -316,7 +341,7 @@ def _parse_item(entry: Any, index: int, where: str, functions: dict[str, Functio
 def _validate_check(
     check: str, kind: str, params: dict[str, Any], label: str, functions: dict[str, FunctionSpec]
 ) -> None:
-    import grader.assignments  # noqa: F401  (registers the assignments' diagnosis hooks)
+    register_diagnoses()
     from grader.checks import CHECKS  # the registry; importing it registers every check
 
     if kind == "manual":

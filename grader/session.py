@@ -1,7 +1,7 @@
 """A probe session: fetch raw probe data for one submission from its sandbox, once each.
 
-It caches each probe's reply, runs training stages under the retry rule
-(``grader/training.py``), remembers which probe failed in which item (so later items
+It caches each probe's reply, trains the stages the assignments declare under the retry
+rule (``grader/stages.py``), remembers which probe failed in which item (so later items
 that need it are marked as depending on it, not re-run into the same hang), and
 re-selects the chosen training attempts when a fresh worker replaces a dead one.
 """
@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from grader.assignments.registry import declared_stages
 from grader.rubric import Budget
 from grader.sandbox.supervisor import Sandbox, WorkerFailure
-from grader.training import BUILDER_PROBES, DEPENDS_ON, PROBE_STAGES, RULES, attempt_seeds
+from grader.stages import Stage, Stages, attempt_seeds
 
 
 @dataclass
@@ -45,17 +46,19 @@ class ProbeSession:
     expected: Mapping[str, Any]  # parent-only data the retry rule judges with
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # per check name
     probe_args: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    declared: Stages = field(default_factory=declared_stages)
     results: dict[str, ProbeResult] = field(default_factory=dict)
-    stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> attempts and selection
+    trained: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> attempts and selection
     _synced_restarts: int = 0
 
     def fetch(self, probe: str, item: str, deadline: float) -> ProbeResult:
         if probe in self.results:
             return self.results[probe]
-        if probe.startswith("train:"):
-            result = self._train(probe.partition(":")[2], item, deadline)
+        stage = self.declared.trained_by(probe)
+        if stage is not None:
+            result = self._train(stage, item, deadline)
         else:
-            blocked = self._stages_ready(PROBE_STAGES.get(probe, ()), item, deadline)
+            blocked = self._stages_ready(self.declared.used_by(probe), item, deadline)
             result = blocked or self._request(probe, self.probe_args.get(probe, {}), item, deadline)
         self.results[probe] = result
         return result
@@ -87,7 +90,7 @@ class ProbeSession:
         self.sandbox.ensure_started()  # a dead worker is replaced here, which counts a restart
         if self.sandbox.restarts == self._synced_restarts:
             return
-        for stage, record in self.stages.items():
+        for stage, record in self.trained.items():
             if record.get("selected") is not None:
                 self.sandbox.request(
                     "select", self._selection(stage), item, max(1.0, deadline - time.monotonic())
@@ -95,7 +98,7 @@ class ProbeSession:
         self._synced_restarts = self.sandbox.restarts
 
     def _selection(self, stage: str) -> dict[str, Any]:
-        record = self.stages[stage]
+        record = self.trained[stage]
         return {
             "stage": stage,
             "attempt": record["selected"],
@@ -104,44 +107,44 @@ class ProbeSession:
 
     # -- training stages --------------------------------------------------------
 
-    def _stages_ready(self, stages: tuple[str, ...], item: str, deadline: float) -> ProbeResult | None:
+    def _stages_ready(self, stages: tuple[Stage, ...], item: str, deadline: float) -> ProbeResult | None:
         """None when every stage is trained and selected, else the failure to report."""
         for stage in stages:
-            result = self.fetch(f"train:{stage}", item, deadline)
+            result = self.fetch(stage.probe, item, deadline)
             if not result.ok:
                 return _dependency_failure(stage, result)
         return None
 
-    def _train(self, stage: str, item: str, deadline: float) -> ProbeResult:
-        blocked = self._stages_ready(DEPENDS_ON.get(stage, ()), item, deadline)
+    def _train(self, stage: Stage, item: str, deadline: float) -> ProbeResult:
+        dependencies = tuple(self.declared.get(name) for name in stage.depends_on)
+        blocked = self._stages_ready(dependencies, item, deadline)
         if blocked:
             return blocked
-        builder = self.results.get(BUILDER_PROBES.get(stage, ""))
+        builder = self.results.get(stage.builder_probe)
         if builder is not None and builder.failure is not None:
             return builder  # the builders already hung or crashed: training would only repeat it
-        rule = RULES[stage]
-        thresholds = self.thresholds.get(rule.threshold_item_check, {})
+        thresholds = self.thresholds.get(stage.check, {})
         attempts: list[dict[str, Any]] = []
         results: list[ProbeResult] = []
         for attempt, seed in enumerate(attempt_seeds(self.budget.seed, self.budget.retries)):
-            result = self._request(f"train:{stage}", {"attempt": attempt, "seed": seed}, item, deadline)
+            result = self._request(stage.probe, {"attempt": attempt, "seed": seed}, item, deadline)
             if not result.ok:
                 if not results:  # the student's code fails: retrying with a seed will not help
                     return result
                 break
-            metrics = rule.metrics(result.data, result.arrays, self.expected)
-            reason = rule.degenerate(metrics, thresholds)
+            metrics = stage.metrics(result.data, result.arrays, self.expected)
+            reason = stage.degenerate(metrics, thresholds)
             attempts.append(
-                {"seed": seed, "reason": reason, "badness": rule.badness(metrics), "seconds": result.seconds}
+                {"seed": seed, "reason": reason, "badness": stage.badness(metrics), "seconds": result.seconds}
             )
             results.append(result)
             if reason is None:
                 break
         best = min(range(len(attempts)), key=lambda index: attempts[index]["badness"])
-        self.stages[stage] = {"attempts": attempts, "selected": best}
+        self.trained[stage.name] = {"attempts": attempts, "selected": best}
         try:
             self.sandbox.request(
-                "select", self._selection(stage), item, max(1.0, deadline - time.monotonic())
+                "select", self._selection(stage.name), item, max(1.0, deadline - time.monotonic())
             )
         except WorkerFailure as failure:
             return ProbeResult(failure=failure, origin=item, output=failure.output)
@@ -161,20 +164,12 @@ class ProbeSession:
                 ],
                 "selected_seed": record["attempts"][record["selected"]]["seed"],
             }
-            for stage, record in self.stages.items()
+            for stage, record in self.trained.items()
         }
 
 
-STAGE_ITEMS = {
-    "autoencoder": "training your autoencoder",
-    "classifier": "training your classifier",
-    "vae": "training your VAE",
-    "dense": "training your dense autoencoder",
-}
-
-
-def _dependency_failure(stage: str, result: ProbeResult) -> ProbeResult:
-    what = STAGE_ITEMS.get(stage, stage)
+def _dependency_failure(stage: Stage, result: ProbeResult) -> ProbeResult:
+    what = stage.what  # in the student's words: "training your autoencoder failed ..."
     if result.failure is not None:
         reason = f"{what} failed: {result.failure.message}"
     else:

@@ -1,6 +1,6 @@
-"""What the grader knows about each assignment beyond its rubric: diagnosis hooks of its function
-exercises. Importing this package registers them (``grader.rubric`` does it, before it validates a rubric)."""
+"""What the grader knows about each assignment, one package per assignment: its training stages
+(``<name>/stages.py``, listed in ``registry.py``) and the diagnosis hooks of its
+function exercises (``<name>/diagnoses.py``, registered by ``registry.py``).
 
-from grader.assignments.autoencoders import diagnoses as _autoencoders  # noqa: F401
-from grader.assignments.sheet10 import diagnoses as _sheet10  # noqa: F401
-from grader.assignments.transposed_conv import diagnoses as _transposed_conv  # noqa: F401
+Nothing is imported here: the engine imports what it needs, so no import circle passes through
+this package."""

@@ -142,7 +142,6 @@ class CheckSpec:
     function: CheckFunction
     probes: ProbeList  # the probes whose data the check reads (may depend on the item's params)
     required_params: tuple[str, ...] = ()
-    calibrated: tuple[str, ...] = ()  # threshold names that `grader calibrate` sets
     validate: ParamsValidator | None = None  # checked when the rubric loads
 
     def probes_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
@@ -156,7 +155,6 @@ def check(
     name: str,
     probes: ProbeList,
     required_params: tuple[str, ...] = (),
-    calibrated: tuple[str, ...] = (),
     validate: ParamsValidator | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check under ``name``; the rubric refers to it by that name."""
@@ -164,7 +162,7 @@ def check(
     def register(function: CheckFunction) -> CheckFunction:
         if name in CHECKS:
             raise ValueError(f"check '{name}' registered twice")
-        CHECKS[name] = CheckSpec(name, function, probes, tuple(required_params), tuple(calibrated), validate)
+        CHECKS[name] = CheckSpec(name, function, probes, tuple(required_params), validate)
         return function
 
     return register

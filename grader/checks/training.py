@@ -1,95 +1,18 @@
-"""Checks on models the grader trained under the rubric's budget, and their metrics.
+"""Checks on models the grader trained under the rubric's budget.
 
-The metrics are pure functions of the raw training data (losses, predictions on the
-test images) and the test data the parent keeps. They serve three users: these
-checks, the retry rule (``grader/training.py``) and ``grader calibrate``.
+The metrics come from the stages' declarations (``grader/assignments/<name>/stages.py``):
+pure functions of the raw training data and the test data the parent keeps, shared by
+these checks, the retry rule and ``grader calibrate``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
+from grader.assignments.autoencoders.stages import autoencoder_metrics, classifier_metrics, vae_metrics
+from grader.assignments.sheet10.stages import dense_metrics
 from grader.checks.base import CheckInputs, Verdict, check, sentences
-from grader.data import to_float_images
-
-DEAD_STD = 1e-5  # a latent dimension whose std over the training set is below this is dead
-
-
-def _finite(values: list[Any]) -> bool:
-    return bool(values) and all(v is not None and math.isfinite(v) for v in values)
-
-
-def _loss_fell(losses: list[Any]) -> bool:
-    return _finite(losses) and len(losses) >= 2 and losses[-1] < losses[0]
-
-
-def _mse(x_rec: np.ndarray, x: np.ndarray) -> float:
-    if x_rec.shape != x.shape:
-        return math.inf
-    value = float(np.mean((x_rec.astype(np.float64) - x) ** 2))
-    return value if math.isfinite(value) else math.inf
-
-
-def autoencoder_metrics(
-    data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray
-) -> dict[str, Any]:
-    x = to_float_images(x_test, int(data.get("image_size", 32)))[..., 0]
-    stds = data.get("latent_std", [])
-    return {
-        "test_mse": _mse(arrays["x_rec"], x),
-        "loss_fell": _loss_fell(data.get("loss", [])),
-        "finite": _finite(data.get("loss", [])),
-        "dead_dims": [i + 1 for i, s in enumerate(stds) if s is None or s < DEAD_STD],
-        # Every test image reconstructed as the same picture: the decoder ignores its input.
-        "constant_output": bool(
-            arrays["x_rec"].shape[0] > 1 and float(np.max(np.std(arrays["x_rec"], axis=0))) < 1e-4
-        ),
-    }
-
-
-def classifier_metrics(
-    data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], y_test: np.ndarray
-) -> dict[str, Any]:
-    scores = arrays["scores"]
-    ok = scores.ndim == 2 and scores.shape == (len(y_test), 10) and np.all(np.isfinite(scores))
-    accuracy = float(np.mean(scores.argmax(axis=1) == y_test)) if ok else 0.0
-    losses = data.get("history", {}).get("loss", [])
-    return {"accuracy": accuracy, "finite": _finite(losses) and bool(ok)}
-
-
-def vae_metrics(
-    data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray
-) -> dict[str, Any]:
-    x = to_float_images(x_test, int(data.get("image_size", 32)))[..., 0]
-    z_mean = arrays["z_mean"].astype(np.float64)
-    finite_codes = bool(np.all(np.isfinite(z_mean)))
-    return {
-        "recon_mse": _mse(arrays["x_rec"], x),
-        "loss_fell": _loss_fell(data.get("loss", [])),
-        "finite": _finite(data.get("loss", [])) and finite_codes,
-        "prior_mean": float(np.max(np.abs(z_mean.mean(axis=0)))) if finite_codes else math.inf,
-        "prior_std": float(np.max(z_mean.std(axis=0))) if finite_codes else math.inf,
-    }
-
-
-def dense_metrics(
-    data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], x_test: np.ndarray
-) -> dict[str, Any]:
-    x = (x_test.reshape(len(x_test), -1) / 255.0).astype(np.float64)
-    x_rec = arrays["x_rec"].astype(np.float64)
-    bce = math.inf
-    if x_rec.shape == x.shape and np.all(np.isfinite(x_rec)):
-        p = np.clip(x_rec, 1e-7, 1 - 1e-7)
-        bce = float(-np.mean(x * np.log(p) + (1 - x) * np.log(1 - p)))
-    return {
-        "test_bce": bce,
-        "loss_fell": _loss_fell(data.get("loss", [])),
-        "finite": _finite(data.get("loss", [])),
-    }
 
 
 def attempts_text(data: Mapping[str, Any]) -> str:
@@ -130,11 +53,10 @@ def _budget_text(inputs: CheckInputs, stage: str) -> str:
     "ae_training",
     probes=("train:autoencoder",),
     required_params=("test_mse_max",),
-    calibrated=("test_mse_max",),
 )
 def ae_training(inputs: CheckInputs) -> Verdict:
     data = inputs.probes["train:autoencoder"]
-    metrics = autoencoder_metrics(data, inputs.arrays["train:autoencoder"], inputs.expected["x_test"])
+    metrics = autoencoder_metrics(data, inputs.arrays["train:autoencoder"], inputs.expected)
     limit = inputs.threshold("test_mse_max")
     retries = attempts_text(data)
     measured = {"test_mse": metrics["test_mse"]}
@@ -169,11 +91,10 @@ def ae_training(inputs: CheckInputs) -> Verdict:
     "classifier_accuracy",
     probes=("train:classifier",),
     required_params=("accuracy_min",),
-    calibrated=("accuracy_min",),
 )
 def classifier_accuracy(inputs: CheckInputs) -> Verdict:
     data = inputs.probes["train:classifier"]
-    metrics = classifier_metrics(data, inputs.arrays["train:classifier"], inputs.expected["y_test"])
+    metrics = classifier_metrics(data, inputs.arrays["train:classifier"], inputs.expected)
     limit = inputs.threshold("accuracy_min")
     note = attempts_text(data)
     if data.get("train_classifier_error"):
@@ -193,12 +114,11 @@ def classifier_accuracy(inputs: CheckInputs) -> Verdict:
     "vae_training",
     probes=("train:vae",),
     required_params=("recon_mse_max", "prior_mean_max", "prior_std_max"),
-    calibrated=("recon_mse_max",),
 )
 def vae_training(inputs: CheckInputs) -> Verdict:
     """The loss falls, the reconstructions are good, and the latent means lie near the prior."""
     data = inputs.probes["train:vae"]
-    metrics = vae_metrics(data, inputs.arrays["train:vae"], inputs.expected["x_test"])
+    metrics = vae_metrics(data, inputs.arrays["train:vae"], inputs.expected)
     measured = {key: metrics[key] for key in ("recon_mse", "prior_mean", "prior_std")}
     note = attempts_text(data)
     if not metrics["finite"]:
@@ -234,12 +154,10 @@ def vae_training(inputs: CheckInputs) -> Verdict:
     )
 
 
-@check(
-    "dense_training", probes=("train:dense",), required_params=("test_bce_max",), calibrated=("test_bce_max",)
-)
+@check("dense_training", probes=("train:dense",), required_params=("test_bce_max",))
 def dense_training(inputs: CheckInputs) -> Verdict:
     data = inputs.probes["train:dense"]
-    metrics = dense_metrics(data, inputs.arrays["train:dense"], inputs.expected["x_test"])
+    metrics = dense_metrics(data, inputs.arrays["train:dense"], inputs.expected)
     limit = inputs.threshold("test_bce_max")
     note = attempts_text(data)
     measured = {"test_bce": metrics["test_bce"]}

@@ -110,10 +110,16 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
         help="grade a class: every submission in a folder, in parallel, resumable",
         description="Grade every .py/.ipynb in DIR (or the one in each student's sub-folder) into OUT: "
         "reports/, gradescope/, gradebook.csv, summary.md, summary.png. "
-        "A student id is the file or folder name.",
+        "A student id is the file or folder name; LMS downloads (Moodle folders, Canvas file names, "
+        "or a .zip of either) give the participant or user id instead.",
         conflict_handler="resolve",  # --rubric below replaces the optional one of _grading_options
     )
-    batch.add_argument("directory", type=Path, metavar="DIR", help="the submissions: files, or a folder each")
+    batch.add_argument(
+        "directory",
+        type=Path,
+        metavar="DIR",
+        help="the submissions: files, a folder each, an LMS download, or a .zip of these",
+    )
     batch.add_argument("--out", type=Path, required=True, help="output folder")
     batch.add_argument(
         "--workers",

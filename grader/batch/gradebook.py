@@ -1,6 +1,7 @@
 """A class's outputs, rebuilt from the JSON reports on disk (the source of truth).
 
-* ``gradebook.csv``: one row per student; status, total, auto, manual_pending, one column per item.
+* ``gradebook.csv``: one row per student; status, total, auto, manual_pending, the roster's columns
+  (LMS name, lateness, chosen file: :mod:`grader.batch.roster`) when known, one column per item.
 * ``summary.md``: totals and per-item statistics, the most common failure messages, the errors.
 * ``summary.png``: a histogram of totals and the pass rate of each automatic item.
 * ``manual_scores_template.csv``: the rows ``grader merge-manual`` expects, points left empty.
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.output import OutputFolder
+from grader.batch.roster import COLUMNS as ROSTER_COLUMNS
+from grader.batch.roster import read_roster
 from grader.report.model import ItemResult, Report
 
 GRADEBOOK = "gradebook.csv"
@@ -88,12 +91,18 @@ def format_points(value: float) -> str:
 # -- gradebook.csv --------------------------------------------------------------------
 
 
-def gradebook_csv(reports: dict[str, Report]) -> str:
-    """One row per student. A manual item not graded yet is an empty cell, not a zero."""
+def gradebook_csv(reports: dict[str, Report], students: dict[str, dict[str, str]] | None = None) -> str:
+    """One row per student. A manual item not graded yet is an empty cell, not a zero.
+
+    ``students``: the roster (LMS name, lateness, chosen file); its columns that hold a value
+    for some student follow the fixed ones.
+    """
+    students = students or {}
     columns = [item.id for item in item_columns(reports.values())]
+    extra = [c for c in ROSTER_COLUMNS if any(students.get(s, {}).get(c) for s in reports)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*FIXED_COLUMNS, *columns])
+    writer.writerow([*FIXED_COLUMNS, *extra, *columns])
     for student, report in reports.items():
         scores = {item.id: item for item in report.items if item.status != "manual"}
         cells = [format_points(scores[item_id].score) if item_id in scores else "" for item_id in columns]
@@ -104,7 +113,8 @@ def gradebook_csv(reports: dict[str, Report]) -> str:
             format_points(report.auto_score),
             format_points(report.manual_pending),
         ]
-        writer.writerow(fixed + cells)
+        known = [students.get(student, {}).get(column, "") for column in extra]
+        writer.writerow(fixed + known + cells)
     return buffer.getvalue()
 
 
@@ -272,7 +282,7 @@ def rebuild(out: Path) -> dict[str, Path]:
     out = Path(out)
     classes = load_reports(out)
     contents = {
-        GRADEBOOK: gradebook_csv(classes.reports).encode(),
+        GRADEBOOK: gradebook_csv(classes.reports, read_roster(out)).encode(),
         SUMMARY_MD: summary_markdown(classes).encode(),
         SUMMARY_PNG: summary_png(classes.reports),
         TEMPLATE: manual_template_csv(classes.reports).encode(),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.batch import gradebook
+from grader.batch import archive, gradebook, roster
 from grader.batch.discovery import Entry, discover
 from grader.batch.errors import BatchError
 from grader.batch.executors import DaskExecutor, LocalExecutor
@@ -29,6 +29,7 @@ from grader.report.model import Report
 from grader.rubric import Rubric
 
 EXECUTORS = ("local", "dask")
+UNPACKED = "submissions"  # OUT/submissions/<zip name>/: a zip's contents
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,10 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
     budget = rubric.budget_named(config.options.budget)
     if config.options.seed is not None:
         budget = budget.with_seed(config.options.seed)
-    found = discover(config.directory, rubric.name, exclude=config.out)
     folder = OutputFolder(config.out)
     with folder.lock():
+        directory = _submissions_folder(config, echo)
+        found = discover(directory, rubric.name, exclude=config.out, contract=rubric.contract.functions)
         folder.remove_stale_temp_files()
         existing = {entry.student: folder.read_report(entry.student) for entry in found.entries}
         _check_output_folder(folder, config.resume, rubric, existing)
@@ -86,6 +88,10 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         if found.ignored:
             names = ", ".join(found.ignored[:5])
             echo(f"ignored {len(found.ignored)} file(s) that are not .py or .ipynb: {names}")
+        for entry in found.entries:
+            if entry.chosen:
+                echo(f"{entry.student}: {entry.chosen}")
+        folder.write(roster.ROSTER, roster.roster_csv(found.entries, directory).encode())
         todo = plan(found.entries, existing, key, echo)
         result = BatchResult(skipped=len(found.entries) - len(todo))
         if todo:
@@ -93,6 +99,18 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         result.files = gradebook.rebuild(config.out)
     result.seconds = round(time.monotonic() - started, 1)
     return result
+
+
+def _submissions_folder(config: BatchConfig, echo: Callable[[str], None]) -> Path:
+    """DIR itself, or for a zip file the folder it is unpacked into (OUT/submissions/<zip name>)."""
+    directory = Path(config.directory)
+    if not (directory.is_file() and directory.suffix.lower() == ".zip"):
+        return directory
+    target = config.out / UNPACKED / directory.stem
+    unpacked = archive.unpack(directory, target)
+    for problem in unpacked.skipped:
+        echo(f"skipped in {directory.name}: {problem}")
+    return unpacked.root
 
 
 def _grade_all(

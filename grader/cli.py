@@ -153,6 +153,31 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
     merge.add_argument("scores", type=Path, metavar="SCORES_CSV", help="the instructor's scores (CSV)")
     merge.set_defaults(run=run_merge_manual)
 
+    export = commands.add_parser(
+        "export",
+        help="fill the LMS's grade upload files (Moodle worksheet, Canvas gradebook) from a batch",
+        description="Fill the files downloaded from the LMS with the batch's grades (scaled to the LMS's "
+        "maximum) into OUT/exports/, keeping their columns, order and encoding. Students found on one "
+        "side only are listed, never dropped silently.",
+    )
+    export.add_argument("out", type=Path, metavar="OUT", help="the output folder of grader batch")
+    export.add_argument(
+        "--moodle",
+        type=Path,
+        metavar="WORKSHEET_CSV",
+        help="Moodle's offline grading worksheet (by participant)",
+    )
+    export.add_argument(
+        "--canvas", type=Path, metavar="GRADEBOOK_CSV", help="a Canvas gradebook export (by user id)"
+    )
+    export.add_argument(
+        "--canvas-column",
+        default="",
+        metavar="NAME",
+        help="the Canvas assignment column, e.g. 'Autoencoders (12345)' (default: named like the rubric)",
+    )
+    export.set_defaults(run=run_export)
+
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -366,6 +391,26 @@ def run_merge_manual(args: argparse.Namespace) -> int:
     pending = f"; {result.left_empty} row(s) without points left pending" if result.left_empty else ""
     print(f"merged {result.merged} score(s) for {result.students} student(s){pending}")
     print("outputs: " + ", ".join(str(path) for path in result.files.values()))
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from grader.batch.errors import BatchError
+    from grader.batch.gradebook import GradebookError
+    from grader.batch.lms_export import ExportError, export_grades
+
+    try:
+        exports = export_grades(args.out, args.moodle, args.canvas, args.canvas_column)
+    except (ExportError, BatchError, GradebookError) as exc:
+        raise UsageError(str(exc)) from None
+    for export in exports:
+        print(f"wrote {export.path}: {export.filled} student(s) filled")
+        for note in export.notes:
+            print(f"  {note}")
+        if export.not_in_lms:
+            print(f"  graded but not in the LMS file (left out): {', '.join(export.not_in_lms)}")
+        if export.no_report:
+            print(f"  in the LMS file but not graded (row kept as it was): {', '.join(export.no_report)}")
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@
     OUT/gradebook.csv, summary.md, summary.png, manual_scores_template.csv   (grader.batch.gradebook)
     OUT/roster.csv                 LMS name, lateness, chosen file per student (grader.batch.roster)
     OUT/submissions/<zip name>/    a zip of submissions, unpacked (grader.batch.archive)
+    OUT/exports/                   the LMS's grade files, filled by grader export (grader.batch.lms_export)
     OUT/.batch.lock                held by the one process writing to OUT
 
 A report on disk means a finished submission: every file is written atomically, the JSON

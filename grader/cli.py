@@ -376,6 +376,13 @@ def run_batch(args: argparse.Namespace) -> int:
         f"skipped {result.skipped} in {result.seconds:.1f} s ({result.per_hour:.0f} submissions per hour)"
     )
     print("outputs: " + ", ".join(str(path) for path in result.files.values()))
+    if result.flagged:
+        print(
+            f"integrity: {result.flagged} of {result.total} submissions flagged "
+            f"(the integrity column of gradebook.csv; summary.md lists them)"
+        )
+    else:
+        print(f"integrity: none of the {result.total} submissions flagged")
     return EXIT_OK
 
 

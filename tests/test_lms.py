@@ -12,18 +12,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_batch import REFERENCE, TEMPLATE, fast_rubric, write_class
+from test_batch import REFERENCE, REPO, TEMPLATE, fast_rubric, write_class
 
 from grader.batch import archive
 from grader.batch.discovery import discover
 from grader.batch.errors import BatchError
 from grader.batch.lms import LmsName, lms_file, moodle_folder
-from grader.batch.runner import BatchConfig, run_batch
 from grader.cli import main
 from grader.rubric import load_rubric
 
 CONTRACT = load_rubric("transposed_conv").contract.functions
 HELPER = "def plot_things():\n    pass\n"
+LYING_OBJECT = (REPO / "tests" / "hostile" / "lying_object" / "submission.py").read_text()
 
 
 def gradebook(out: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
@@ -177,28 +177,46 @@ def test_a_zip_that_is_too_large_or_not_a_zip_is_one_clear_error(
 # -- graded end to end ---------------------------------------------------------------------------
 
 
-def test_a_moodle_class_is_graded_under_participant_ids_with_names(tmp_path: Path) -> None:
-    out, lines = tmp_path / "out", []
-    config = BatchConfig(moodle_class(tmp_path / "subs"), fast_rubric(tmp_path), out, workers=1)
-    run_batch(config, echo=lines.append)
+def test_a_moodle_class_is_graded_under_participant_ids_with_names_and_integrity_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subs = moodle_class(tmp_path / "subs")
+    write_class(subs, {"Eve Cheat_1004_assignsubmission_file_/transposed_conv.py": LYING_OBJECT})
+    out = tmp_path / "out"
+    assert main(["batch", str(subs), "--rubric", str(fast_rubric(tmp_path)), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
     header, rows = gradebook(out)
-    assert header[:8] == [
+    assert header[:9] == [
         "student",
         "status",
         "total",
         "auto",
         "manual_pending",
+        "integrity",
         "full_name",
         "file",
         "tc1-example",
     ]
-    assert list(rows) == ["1001", "1002", "1003"]
+    assert list(rows) == ["1001", "1002", "1003", "1004"]
     assert rows["1002"]["full_name"] == "Bob O'Brien-Smith"
     assert rows["1002"]["file"] == "Bob O'Brien-Smith_1002_assignsubmission_file_/my_solution.py"
     assert rows["1001"]["file"] == ""
     assert float(rows["1002"]["total"]) == float(rows["1001"]["total"]) > float(rows["1003"]["total"])
-    assert "1002: graded my_solution.py: it defines" in "\n".join(lines)
+    assert "1002: graded my_solution.py: it defines" in printed
     assert "my_solution.py" in (out / "reports" / "1002.md").read_text()  # the report names the file
+    # The __eq__ cheat earns nothing and is named in the gradebook, the summary and the last line.
+    assert rows["1004"]["total"] == "0"
+    assert (
+        rows["1004"]["integrity"]
+        == "defines __eq__ x2; defines __bool__; defines __float__; defines __array__"
+    )
+    assert [rows[s]["integrity"] for s in ("1001", "1002", "1003")] == ["", "", ""]
+    summary = (out / "summary.md").read_text()
+    assert "## Integrity findings\n\n1 of 4 submissions flagged." in summary
+    assert "| 1004 | defines __eq__ x2; defines __bool__; defines __float__; defines __array__ |" in summary
+    assert printed.splitlines()[-1] == (
+        "integrity: 1 of 4 submissions flagged (the integrity column of gradebook.csv; summary.md lists them)"
+    )
 
 
 def test_a_zipped_canvas_class_is_graded_under_user_ids_with_lateness(
@@ -211,7 +229,7 @@ def test_a_zipped_canvas_class_is_graded_under_user_ids_with_lateness(
     assert main(argv) == 0
     capsys.readouterr()
     header, rows = gradebook(out)
-    assert header[5:8] == ["full_name", "late", "file"]
+    assert header[5:9] == ["integrity", "full_name", "late", "file"]
     assert list(rows) == ["4101", "4102", "4103"]
     assert [rows[s]["late"] for s in rows] == ["on time", "late", "on time"]
     assert rows["4103"]["file"] == "ngcarol_4103_90004_transposed_conv-1.py"
@@ -219,4 +237,6 @@ def test_a_zipped_canvas_class_is_graded_under_user_ids_with_lateness(
         out / "submissions" / "submissions" / "submissions" / "examplealice_4101_90001_transposed_conv.py"
     ).is_file()
     assert main([*argv, "--resume"]) == 0  # the zip is unpacked again, nothing is regraded
-    assert capsys.readouterr().out.count(": skipped (already graded") == 3
+    printed = capsys.readouterr().out
+    assert printed.count(": skipped (already graded") == 3
+    assert printed.splitlines()[-1] == "integrity: none of the 3 submissions flagged"

@@ -1,8 +1,10 @@
 """A class's outputs, rebuilt from the JSON reports on disk (the source of truth).
 
-* ``gradebook.csv``: one row per student; status, total, auto, manual_pending, the roster's columns
+* ``gradebook.csv``: one row per student; status, total, auto, manual_pending, integrity (the
+  integrity scan's findings, short), the roster's columns
   (LMS name, lateness, chosen file: :mod:`grader.batch.roster`) when known, one column per item.
-* ``summary.md``: totals and per-item statistics, the most common failure messages, the errors.
+* ``summary.md``: totals and per-item statistics, the most common failure messages, the errors,
+  the students the integrity scan flagged.
 * ``summary.png``: a histogram of totals and the pass rate of each automatic item.
 * ``manual_scores_template.csv``: the rows ``grader merge-manual`` expects, points left empty.
 
@@ -31,7 +33,7 @@ GRADEBOOK = "gradebook.csv"
 SUMMARY_MD = "summary.md"
 SUMMARY_PNG = "summary.png"
 TEMPLATE = "manual_scores_template.csv"
-FIXED_COLUMNS = ("student", "status", "total", "auto", "manual_pending")
+FIXED_COLUMNS = ("student", "status", "total", "auto", "manual_pending", "integrity")
 MANUAL_COLUMNS = ("student", "item", "points", "comment")
 NOT_AN_ITEM = "integrity"  # the integrity scan: a note for the instructor, worth no points
 TOP_MESSAGES = 3
@@ -112,10 +114,22 @@ def gradebook_csv(reports: dict[str, Report], students: dict[str, dict[str, str]
             format_points(report.score),
             format_points(report.auto_score),
             format_points(report.manual_pending),
+            integrity_findings(report),
         ]
         known = [students.get(student, {}).get(column, "") for column in extra]
         writer.writerow(fixed + known + cells)
     return buffer.getvalue()
+
+
+def integrity_findings(report: Report) -> str:
+    """The integrity scan's findings, short: "defines __eq__ x2; network access (socket)"."""
+    heads = Counter(flag.get("message", "").split(":")[0].strip() for flag in report.integrity)
+    return "; ".join(head + (f" x{count}" if count > 1 else "") for head, count in heads.items())
+
+
+def flagged(reports: dict[str, Report]) -> list[str]:
+    """The students whose submission the integrity scan flagged."""
+    return [student for student, report in reports.items() if report.integrity]
 
 
 def manual_template_csv(reports: dict[str, Report]) -> str:
@@ -150,6 +164,7 @@ def summary_markdown(classes: ClassReports) -> str:
     lines += ["", "## Totals", "", *_stats_table("total", totals, maximum), ""]
     lines += ["Distribution of totals:", "", *_histogram_table(totals, maximum)]
     lines += ["", *_items_section(reports), *_messages_section(reports), *_errors_section(reports)]
+    lines += _integrity_section(reports)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -238,6 +253,22 @@ def _errors_section(reports: dict[str, Report]) -> list[str]:
         text = report.load_error or report.wrong_assignment
         message = (text.splitlines() or [""])[0][:200].replace("|", "\\|")
         lines.append(f"| {student} | {report.status} | {message} |")
+    return lines + [""]
+
+
+def _integrity_section(reports: dict[str, Report]) -> list[str]:
+    students = flagged(reports)
+    lines = ["## Integrity findings", ""]
+    if not students:
+        return lines + ["None: the integrity scan flagged no submission.", ""]
+    lines += [
+        f"{len(students)} of {len(reports)} submissions flagged. A flag is where to look, not a verdict: "
+        "each report lists the lines.",
+        "",
+        "| student | findings |",
+        "|---|---|",
+    ]
+    lines += [f"| {s} | {integrity_findings(reports[s]).replace('|', chr(92) + '|')} |" for s in students]
     return lines + [""]
 
 

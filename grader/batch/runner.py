@@ -50,6 +50,8 @@ class BatchResult:
     skipped: int = 0
     errors: int = 0
     timeouts: int = 0
+    flagged: int = 0  # submissions with integrity findings
+    total: int = 0
     seconds: float = 0.0
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -97,6 +99,8 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         if todo:
             _grade_all(config, folder, rubric, budget, dataset, todo, existing, result, echo)
         result.files = gradebook.rebuild(config.out)
+        reports = gradebook.load_reports(config.out).reports
+        result.flagged, result.total = len(gradebook.flagged(reports)), len(reports)
     result.seconds = round(time.monotonic() - started, 1)
     return result
 

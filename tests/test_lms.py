@@ -23,6 +23,8 @@ from grader.rubric import load_rubric
 
 CONTRACT = load_rubric("transposed_conv").contract.functions
 HELPER = "def plot_things():\n    pass\n"
+# A copy with a comment added, a variable renamed and the spacing changed.
+NEAR_COPY = "# my own work\n" + REFERENCE.replace("kernel", "k_matrix").replace("    ", "  ")
 LYING_OBJECT = (REPO / "tests" / "hostile" / "lying_object" / "submission.py").read_text()
 
 
@@ -38,7 +40,7 @@ def moodle_class(folder: Path) -> Path:
         {
             "Alice Example_1001_assignsubmission_file_/transposed_conv.py": REFERENCE,
             "Bob O'Brien-Smith_1002_assignsubmission_file_/helpers.py": HELPER,
-            "Bob O'Brien-Smith_1002_assignsubmission_file_/my_solution.py": REFERENCE,
+            "Bob O'Brien-Smith_1002_assignsubmission_file_/my_solution.py": NEAR_COPY,
             "Carol Ng_1003_assignsubmission_file_/attempt/work.ipynb": "{}",
             "Carol Ng_1003_assignsubmission_file_/attempt/work.py": TEMPLATE,
         },
@@ -212,8 +214,26 @@ def test_a_moodle_class_is_graded_under_participant_ids_with_names_and_integrity
     )
     assert [rows[s]["integrity"] for s in ("1001", "1002", "1003")] == ["", "", ""]
     summary = (out / "summary.md").read_text()
-    assert "## Integrity findings\n\n1 of 4 submissions flagged." in summary
+    assert "\n1 of 4 submissions flagged." in summary
     assert "| 1004 | defines __eq__ x2; defines __bool__; defines __float__; defines __array__ |" in summary
+    # The near copies are the most similar pair; the template's code makes nobody alike.
+    similar = list(csv.DictReader(io.StringIO((out / "similarity.csv").read_text())))
+    assert list(similar[0]) == [
+        "student_a",
+        "student_b",
+        "similarity",
+        "share_of_a",
+        "share_of_b",
+        "tokens_shared",
+    ]
+    assert (similar[0]["student_a"], similar[0]["student_b"]) == ("1001", "1002")
+    assert float(similar[0]["similarity"]) > 0.9
+    assert len(similar) == 6 and all(float(row["similarity"]) < 0.5 for row in similar[1:])
+    values = [float(row["similarity"]) for row in similar]
+    assert values == sorted(values, reverse=True)
+    assert "| 1001 | 1002 | " in summary.split("## Integrity findings")[1]
+    page = (out / "similarity.html").read_text()
+    assert "<h2>1001 and 1002: " in page and "<mark>" in page and "1003 and" not in page
     assert printed.splitlines()[-1] == (
         "integrity: 1 of 4 submissions flagged (the integrity column of gradebook.csv; summary.md lists them)"
     )

@@ -16,5 +16,6 @@ One module per concern, from the folder of submissions to the class's gradebook:
 * :mod:`grader.batch.runner`: the orchestration, :func:`~grader.batch.runner.run_batch`;
 * :mod:`grader.batch.gradebook` and :mod:`grader.batch.manual`: the gradebook and summary
   rebuilt from the reports on disk, and ``grader merge-manual``;
+* :mod:`grader.batch.similarity`: similar pairs of submissions (``copydetect``);
 * :mod:`grader.batch.lms_export`: ``grader export``, the grades into the LMS's upload files.
 """

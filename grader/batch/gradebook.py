@@ -27,6 +27,8 @@ from pathlib import Path
 from grader.batch.output import OutputFolder
 from grader.batch.roster import COLUMNS as ROSTER_COLUMNS
 from grader.batch.roster import read_roster
+from grader.batch.similarity import THRESHOLD as SIMILAR
+from grader.batch.similarity import read_similar_pairs
 from grader.report.model import ItemResult, Report
 
 GRADEBOOK = "gradebook.csv"
@@ -147,7 +149,8 @@ def manual_template_csv(reports: dict[str, Report]) -> str:
 # -- summary.md -----------------------------------------------------------------------
 
 
-def summary_markdown(classes: ClassReports) -> str:
+def summary_markdown(classes: ClassReports, similar: list[tuple[str, str, float]] | None = None) -> str:
+    """``similar``: the pairs of similarity.csv above the threshold (student, student, similarity)."""
     reports = classes.reports
     statuses = Counter(report.status for report in reports.values())
     totals = [report.score for report in reports.values()]
@@ -164,7 +167,7 @@ def summary_markdown(classes: ClassReports) -> str:
     lines += ["", "## Totals", "", *_stats_table("total", totals, maximum), ""]
     lines += ["Distribution of totals:", "", *_histogram_table(totals, maximum)]
     lines += ["", *_items_section(reports), *_messages_section(reports), *_errors_section(reports)]
-    lines += _integrity_section(reports)
+    lines += _integrity_section(reports, similar or [])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -256,9 +259,9 @@ def _errors_section(reports: dict[str, Report]) -> list[str]:
     return lines + [""]
 
 
-def _integrity_section(reports: dict[str, Report]) -> list[str]:
+def _integrity_section(reports: dict[str, Report], similar: list[tuple[str, str, float]]) -> list[str]:
     students = flagged(reports)
-    lines = ["## Integrity findings", ""]
+    lines = ["## Integrity findings", "", *_similar_pairs(similar)]
     if not students:
         return lines + ["None: the integrity scan flagged no submission.", ""]
     lines += [
@@ -269,6 +272,20 @@ def _integrity_section(reports: dict[str, Report]) -> list[str]:
         "|---|---|",
     ]
     lines += [f"| {s} | {integrity_findings(reports[s]).replace('|', chr(92) + '|')} |" for s in students]
+    return lines + [""]
+
+
+def _similar_pairs(similar: list[tuple[str, str, float]]) -> list[str]:
+    if not similar:
+        return []
+    lines = [
+        f"Similar pairs (at least {SIMILAR:.0%} of one's code found in the other; side by side in "
+        "similarity.html):",
+        "",
+        "| student | student | similarity |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {value:.0%} |" for a, b, value in similar]
     return lines + [""]
 
 
@@ -314,7 +331,7 @@ def rebuild(out: Path) -> dict[str, Path]:
     classes = load_reports(out)
     contents = {
         GRADEBOOK: gradebook_csv(classes.reports, read_roster(out)).encode(),
-        SUMMARY_MD: summary_markdown(classes).encode(),
+        SUMMARY_MD: summary_markdown(classes, read_similar_pairs(out)).encode(),
         SUMMARY_PNG: summary_png(classes.reports),
         TEMPLATE: manual_template_csv(classes.reports).encode(),
     }

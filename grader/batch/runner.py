@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.batch import archive, gradebook, roster
+from grader.batch import archive, gradebook, roster, similarity
 from grader.batch.discovery import Entry, discover
 from grader.batch.errors import BatchError
 from grader.batch.executors import DaskExecutor, LocalExecutor
@@ -98,11 +98,22 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         result = BatchResult(skipped=len(found.entries) - len(todo))
         if todo:
             _grade_all(config, folder, rubric, budget, dataset, todo, existing, result, echo)
+        _write_similarity(folder, found.entries, rubric)
         result.files = gradebook.rebuild(config.out)
         reports = gradebook.load_reports(config.out).reports
         result.flagged, result.total = len(gradebook.flagged(reports)), len(reports)
     result.seconds = round(time.monotonic() - started, 1)
     return result
+
+
+def _write_similarity(folder: OutputFolder, entries: list[Entry], rubric: Rubric) -> None:
+    """similarity.csv and similarity.html over the whole class (resumed rows included)."""
+    template = (
+        rubric.template.read_text(encoding="utf-8") if rubric.template and rubric.template.is_file() else ""
+    )
+    pairs, prints = similarity.compare(similarity.sources_of(entries), template)
+    folder.write(similarity.SIMILARITY_CSV, similarity.similarity_csv(pairs).encode())
+    folder.write(similarity.SIMILARITY_HTML, similarity.similarity_html(pairs, prints).encode())
 
 
 def _submissions_folder(config: BatchConfig, echo: Callable[[str], None]) -> Path:

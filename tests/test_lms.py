@@ -237,12 +237,22 @@ def test_a_moodle_class_is_graded_under_participant_ids_with_names_and_integrity
     assert printed.splitlines()[-1] == (
         "integrity: 1 of 4 submissions flagged (the integrity column of gradebook.csv; summary.md lists them)"
     )
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_text(
+        '"Identifier","Full name","Grade","Maximum Grade","Feedback comments"\n'
+        + "".join(f'"Participant {n}","X","","10.00",""\n' for n in (1001, 1002, 1003, 1004))
+    )
+    assert main(["export", str(out), "--moodle", str(worksheet)]) == 0
+    filled = list(csv.reader(io.StringIO((out / "exports" / "moodle_grading_worksheet.csv").read_text())))
+    assert [row[2] for row in filled[1:]] == ["10.00", "10.00", "0.00", "0.00"]
+    assert filled[4][4].endswith("Full report: reports/1004.md")
 
 
-def test_a_zipped_canvas_class_is_graded_under_user_ids_with_lateness(
+def test_a_zipped_canvas_class_is_graded_under_user_ids_with_lateness_and_exported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     subs = canvas_class(tmp_path / "subs")
+    write_class(subs, {"cheateve_4104_90006_transposed_conv.py": LYING_OBJECT})
     download = zip_folder(subs, tmp_path / "submissions.zip", prefix="submissions/")
     out = tmp_path / "out"
     argv = ["batch", str(download), "--rubric", str(fast_rubric(tmp_path)), "--out", str(out)]
@@ -250,13 +260,30 @@ def test_a_zipped_canvas_class_is_graded_under_user_ids_with_lateness(
     capsys.readouterr()
     header, rows = gradebook(out)
     assert header[5:9] == ["integrity", "full_name", "late", "file"]
-    assert list(rows) == ["4101", "4102", "4103"]
-    assert [rows[s]["late"] for s in rows] == ["on time", "late", "on time"]
+    assert list(rows) == ["4101", "4102", "4103", "4104"]
+    assert [rows[s]["late"] for s in rows] == ["on time", "late", "on time", "on time"]
     assert rows["4103"]["file"] == "ngcarol_4103_90004_transposed_conv-1.py"
+    assert [bool(rows[s]["integrity"]) for s in rows] == [False, False, False, True]
     assert (
         out / "submissions" / "submissions" / "submissions" / "examplealice_4101_90001_transposed_conv.py"
     ).is_file()
+    similar = list(csv.DictReader(io.StringIO((out / "similarity.csv").read_text())))
+    assert (similar[0]["student_a"], similar[0]["student_b"], similar[0]["similarity"]) == (
+        "4101",
+        "4102",
+        "1.0000",
+    )
     assert main([*argv, "--resume"]) == 0  # the zip is unpacked again, nothing is regraded
     printed = capsys.readouterr().out
-    assert printed.count(": skipped (already graded") == 3
-    assert printed.splitlines()[-1] == "integrity: none of the 3 submissions flagged"
+    assert printed.count(": skipped (already graded") == 4
+    assert printed.splitlines()[-1].startswith("integrity: 1 of 4 submissions flagged")
+    canvas = tmp_path / "grades.csv"
+    canvas.write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section,Transposed Conv (777),Current Score\n"
+        "    Points Possible,,,,,10.00,(read only)\n"
+        '"Example, Alice",4101,,,S1,,\n"Obriensmith, Bob",4102,,,S1,,\n"Ng, Carol",4103,,,S1,,\n'
+    )
+    assert main(["export", str(out), "--canvas", str(canvas)]) == 0
+    assert "graded but not in the LMS file (left out): 4104" in capsys.readouterr().out
+    exported = list(csv.reader(io.StringIO((out / "exports" / "canvas_gradebook.csv").read_text())))
+    assert [row[5] for row in exported[2:]] == ["10.00", "10.00", "0.00"]

@@ -111,10 +111,16 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
         help="grade a class: every submission in a folder, in parallel, resumable",
         description="Grade every .py/.ipynb in DIR (or the one in each student's sub-folder) into OUT: "
         "reports/, gradescope/, gradebook.csv, summary.md, summary.png. "
-        "A student id is the file or folder name.",
+        "A student id is the file or folder name; LMS downloads (Moodle folders, Canvas file names, "
+        "or a .zip of either) give the participant or user id instead.",
         conflict_handler="resolve",  # --rubric below replaces the optional one of _grading_options
     )
-    batch.add_argument("directory", type=Path, metavar="DIR", help="the submissions: files, or a folder each")
+    batch.add_argument(
+        "directory",
+        type=Path,
+        metavar="DIR",
+        help="the submissions: files, a folder each, an LMS download, or a .zip of these",
+    )
     batch.add_argument("--out", type=Path, required=True, help="output folder")
     batch.add_argument(
         "--workers",
@@ -147,6 +153,31 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
     merge.add_argument("out", type=Path, metavar="OUT", help="the output folder of grader batch")
     merge.add_argument("scores", type=Path, metavar="SCORES_CSV", help="the instructor's scores (CSV)")
     merge.set_defaults(run=run_merge_manual)
+
+    export = commands.add_parser(
+        "export",
+        help="fill the LMS's grade upload files (Moodle worksheet, Canvas gradebook) from a batch",
+        description="Fill the files downloaded from the LMS with the batch's grades (scaled to the LMS's "
+        "maximum) into OUT/exports/, keeping their columns, order and encoding. Students found on one "
+        "side only are listed, never dropped silently.",
+    )
+    export.add_argument("out", type=Path, metavar="OUT", help="the output folder of grader batch")
+    export.add_argument(
+        "--moodle",
+        type=Path,
+        metavar="WORKSHEET_CSV",
+        help="Moodle's offline grading worksheet (by participant)",
+    )
+    export.add_argument(
+        "--canvas", type=Path, metavar="GRADEBOOK_CSV", help="a Canvas gradebook export (by user id)"
+    )
+    export.add_argument(
+        "--canvas-column",
+        default="",
+        metavar="NAME",
+        help="the Canvas assignment column, e.g. 'Autoencoders (12345)' (default: named like the rubric)",
+    )
+    export.set_defaults(run=run_export)
 
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
@@ -352,6 +383,13 @@ def run_batch(args: argparse.Namespace) -> int:
         f"skipped {result.skipped} in {result.seconds:.1f} s ({result.per_hour:.0f} submissions per hour)"
     )
     print("outputs: " + ", ".join(str(path) for path in result.files.values()))
+    if result.flagged:
+        print(
+            f"integrity: {result.flagged} of {result.total} submissions flagged "
+            f"(the integrity column of gradebook.csv; summary.md lists them)"
+        )
+    else:
+        print(f"integrity: none of the {result.total} submissions flagged")
     return EXIT_OK
 
 
@@ -367,6 +405,26 @@ def run_merge_manual(args: argparse.Namespace) -> int:
     pending = f"; {result.left_empty} row(s) without points left pending" if result.left_empty else ""
     print(f"merged {result.merged} score(s) for {result.students} student(s){pending}")
     print("outputs: " + ", ".join(str(path) for path in result.files.values()))
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from grader.batch.errors import BatchError
+    from grader.batch.gradebook import GradebookError
+    from grader.batch.lms_export import ExportError, export_grades
+
+    try:
+        exports = export_grades(args.out, args.moodle, args.canvas, args.canvas_column)
+    except (ExportError, BatchError, GradebookError) as exc:
+        raise UsageError(str(exc)) from None
+    for export in exports:
+        print(f"wrote {export.path}: {export.filled} student(s) filled")
+        for note in export.notes:
+            print(f"  {note}")
+        if export.not_in_lms:
+            print(f"  graded but not in the LMS file (left out): {', '.join(export.not_in_lms)}")
+        if export.no_report:
+            print(f"  in the LMS file but not graded (row kept as it was): {', '.join(export.no_report)}")
     return EXIT_OK
 
 

@@ -40,6 +40,7 @@ HEADER = [
     "total",
     "auto",
     "manual_pending",
+    "integrity",
     "tc1-example",
     "tc1-random",
     "tc2-example",

@@ -118,7 +118,18 @@ def write_csv(path: Path, text: str) -> Path:
 
 def test_gradebook_has_one_row_per_student_and_a_column_per_item(out: Path) -> None:
     header = (out / "gradebook.csv").read_text().splitlines()[0].split(",")
-    assert header == ["student", "status", "total", "auto", "manual_pending", "shape", "train", "2b", "2c"]
+    assert header == [
+        "student",
+        "status",
+        "total",
+        "auto",
+        "manual_pending",
+        "integrity",
+        "shape",
+        "train",
+        "2b",
+        "2c",
+    ]
     rows = {row["student"]: row for row in read_gradebook(out)}
     assert list(rows) == ["alice", "bob", "carol", "dave"]
     assert rows["alice"] | {} == {
@@ -127,6 +138,7 @@ def test_gradebook_has_one_row_per_student_and_a_column_per_item(out: Path) -> N
         "total": "3",
         "auto": "3",
         "manual_pending": "1.5",
+        "integrity": "",
         "shape": "1",
         "train": "2",
         "2b": "",
@@ -284,3 +296,43 @@ def test_merge_manual_on_the_command_line_exits_2_with_the_problems(
     good = write_csv(tmp_path / "good.csv", "student,item,points,comment\nbob,2b,0.5,\n")
     assert main(["merge-manual", str(out), str(good)]) == 0
     assert "merged 1 score(s) for 1 student(s)" in capsys.readouterr().out
+
+
+def test_integrity_findings_are_a_short_column_and_a_summary_section(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    flags = [
+        {"rule": "system", "where": "x.py, line 2", "message": "network access (socket): may not reach out"},
+        {
+            "rule": "lying-object",
+            "where": "x.py, line 5",
+            "message": "defines __eq__: an object that may ...",
+        },
+        {
+            "rule": "lying-object",
+            "where": "x.py, line 9",
+            "message": "defines __eq__: an object that may ...",
+        },
+    ]
+    reports = {"alice": make_report("alice", {}), "zed": make_report("zed", {})}
+    reports["zed"].integrity = flags
+    for student, report in reports.items():
+        write_report(report, Layout(folder, batch=True), student, ("json",))
+    rebuild(folder)
+    rows = {row["student"]: row for row in read_gradebook(folder)}
+    assert (rows["alice"]["integrity"], rows["zed"]["integrity"]) == (
+        "",
+        "network access (socket); defines __eq__ x2",
+    )
+    summary = (folder / "summary.md").read_text()
+    assert (
+        "## Integrity findings\n\n1 of 2 submissions flagged. A flag is where to look, not a verdict"
+        in summary
+    )
+    assert "| zed | network access (socket); defines __eq__ x2 |" in summary
+    reports["zed"].integrity = []
+    write_report(reports["zed"], Layout(folder, batch=True), "zed", ("json",))
+    rebuild(folder)
+    assert (
+        "## Integrity findings\n\nNone: the integrity scan flagged no submission."
+        in (folder / "summary.md").read_text()
+    )

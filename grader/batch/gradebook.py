@@ -1,7 +1,10 @@
 """A class's outputs, rebuilt from the JSON reports on disk (the source of truth).
 
-* ``gradebook.csv``: one row per student; status, total, auto, manual_pending, one column per item.
-* ``summary.md``: totals and per-item statistics, the most common failure messages, the errors.
+* ``gradebook.csv``: one row per student; status, total, auto, manual_pending, integrity (the
+  integrity scan's findings, short), the roster's columns
+  (LMS name, lateness, chosen file: :mod:`grader.batch.roster`) when known, one column per item.
+* ``summary.md``: totals and per-item statistics, the most common failure messages, the errors,
+  the students the integrity scan flagged.
 * ``summary.png``: a histogram of totals and the pass rate of each automatic item.
 * ``manual_scores_template.csv``: the rows ``grader merge-manual`` expects, points left empty.
 
@@ -22,13 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.output import OutputFolder
+from grader.batch.roster import COLUMNS as ROSTER_COLUMNS
+from grader.batch.roster import read_roster
+from grader.batch.similarity import THRESHOLD as SIMILAR
+from grader.batch.similarity import read_similar_pairs
 from grader.report.model import ItemResult, Report
 
 GRADEBOOK = "gradebook.csv"
 SUMMARY_MD = "summary.md"
 SUMMARY_PNG = "summary.png"
 TEMPLATE = "manual_scores_template.csv"
-FIXED_COLUMNS = ("student", "status", "total", "auto", "manual_pending")
+FIXED_COLUMNS = ("student", "status", "total", "auto", "manual_pending", "integrity")
 MANUAL_COLUMNS = ("student", "item", "points", "comment")
 NOT_AN_ITEM = "integrity"  # the integrity scan: a note for the instructor, worth no points
 TOP_MESSAGES = 3
@@ -88,12 +95,18 @@ def format_points(value: float) -> str:
 # -- gradebook.csv --------------------------------------------------------------------
 
 
-def gradebook_csv(reports: dict[str, Report]) -> str:
-    """One row per student. A manual item not graded yet is an empty cell, not a zero."""
+def gradebook_csv(reports: dict[str, Report], students: dict[str, dict[str, str]] | None = None) -> str:
+    """One row per student. A manual item not graded yet is an empty cell, not a zero.
+
+    ``students``: the roster (LMS name, lateness, chosen file); its columns that hold a value
+    for some student follow the fixed ones.
+    """
+    students = students or {}
     columns = [item.id for item in item_columns(reports.values())]
+    extra = [c for c in ROSTER_COLUMNS if any(students.get(s, {}).get(c) for s in reports)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*FIXED_COLUMNS, *columns])
+    writer.writerow([*FIXED_COLUMNS, *extra, *columns])
     for student, report in reports.items():
         scores = {item.id: item for item in report.items if item.status != "manual"}
         cells = [format_points(scores[item_id].score) if item_id in scores else "" for item_id in columns]
@@ -103,9 +116,22 @@ def gradebook_csv(reports: dict[str, Report]) -> str:
             format_points(report.score),
             format_points(report.auto_score),
             format_points(report.manual_pending),
+            integrity_findings(report),
         ]
-        writer.writerow(fixed + cells)
+        known = [students.get(student, {}).get(column, "") for column in extra]
+        writer.writerow(fixed + known + cells)
     return buffer.getvalue()
+
+
+def integrity_findings(report: Report) -> str:
+    """The integrity scan's findings, short: "defines __eq__ x2; network access (socket)"."""
+    heads = Counter(flag.get("message", "").split(":")[0].strip() for flag in report.integrity)
+    return "; ".join(head + (f" x{count}" if count > 1 else "") for head, count in heads.items())
+
+
+def flagged(reports: dict[str, Report]) -> list[str]:
+    """The students whose submission the integrity scan flagged."""
+    return [student for student, report in reports.items() if report.integrity]
 
 
 def manual_template_csv(reports: dict[str, Report]) -> str:
@@ -123,7 +149,8 @@ def manual_template_csv(reports: dict[str, Report]) -> str:
 # -- summary.md -----------------------------------------------------------------------
 
 
-def summary_markdown(classes: ClassReports) -> str:
+def summary_markdown(classes: ClassReports, similar: list[tuple[str, str, float]] | None = None) -> str:
+    """``similar``: the pairs of similarity.csv above the threshold (student, student, similarity)."""
     reports = classes.reports
     statuses = Counter(report.status for report in reports.values())
     totals = [report.score for report in reports.values()]
@@ -141,6 +168,7 @@ def summary_markdown(classes: ClassReports) -> str:
     lines += ["", "## Totals", "", *_stats_table("total", totals, maximum), ""]
     lines += ["Distribution of totals:", "", *_histogram_table(totals, maximum)]
     lines += ["", *_items_section(reports), *_messages_section(reports), *_errors_section(reports)]
+    lines += _integrity_section(reports, similar or [])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -249,6 +277,36 @@ def _errors_section(reports: dict[str, Report]) -> list[str]:
     return lines + [""]
 
 
+def _integrity_section(reports: dict[str, Report], similar: list[tuple[str, str, float]]) -> list[str]:
+    students = flagged(reports)
+    lines = ["## Integrity findings", "", *_similar_pairs(similar)]
+    if not students:
+        return lines + ["None: the integrity scan flagged no submission.", ""]
+    lines += [
+        f"{len(students)} of {len(reports)} submissions flagged. A flag is where to look, not a verdict: "
+        "each report lists the lines.",
+        "",
+        "| student | findings |",
+        "|---|---|",
+    ]
+    lines += [f"| {s} | {integrity_findings(reports[s]).replace('|', chr(92) + '|')} |" for s in students]
+    return lines + [""]
+
+
+def _similar_pairs(similar: list[tuple[str, str, float]]) -> list[str]:
+    if not similar:
+        return []
+    lines = [
+        f"Similar pairs (at least {SIMILAR:.0%} of one's code found in the other; side by side in "
+        "similarity.html):",
+        "",
+        "| student | student | similarity |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {value:.0%} |" for a, b, value in similar]
+    return lines + [""]
+
+
 # -- summary.png ----------------------------------------------------------------------
 
 
@@ -290,8 +348,8 @@ def rebuild(out: Path) -> dict[str, Path]:
     out = Path(out)
     classes = load_reports(out)
     contents = {
-        GRADEBOOK: gradebook_csv(classes.reports).encode(),
-        SUMMARY_MD: summary_markdown(classes).encode(),
+        GRADEBOOK: gradebook_csv(classes.reports, read_roster(out)).encode(),
+        SUMMARY_MD: summary_markdown(classes, read_similar_pairs(out)).encode(),
         SUMMARY_PNG: summary_png(classes.reports),
         TEMPLATE: manual_template_csv(classes.reports).encode(),
     }

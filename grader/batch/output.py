@@ -6,6 +6,10 @@
     OUT/reports/<student>.md       and its figures in OUT/reports/figures/<student>/
     OUT/gradescope/<student>/results.json
     OUT/gradebook.csv, summary.md, summary.png, manual_scores_template.csv   (grader.batch.gradebook)
+    OUT/similarity.csv, similarity.html   similar pairs of submissions (grader.batch.similarity)
+    OUT/roster.csv                 LMS name, lateness, chosen file per student (grader.batch.roster)
+    OUT/submissions/<zip name>/    a zip of submissions, unpacked (grader.batch.archive)
+    OUT/exports/                   the LMS's grade files, filled by grader export (grader.batch.lms_export)
     OUT/.batch.lock                held by the one process writing to OUT
 
 A report on disk means a finished submission: every file is written atomically, the JSON

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.batch import gradebook
+from grader.batch import archive, gradebook, roster, similarity
 from grader.batch.discovery import Entry, discover
 from grader.batch.errors import BatchError
 from grader.batch.executors import DaskExecutor, LocalExecutor
@@ -30,6 +30,7 @@ from grader.rubric import Rubric
 from grader.sandbox import isolation
 
 EXECUTORS = ("local", "dask")
+UNPACKED = "submissions"  # OUT/submissions/<zip name>/: a zip's contents
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class BatchResult:
     skipped: int = 0
     errors: int = 0
     timeouts: int = 0
+    flagged: int = 0  # submissions with integrity findings
+    total: int = 0
     seconds: float = 0.0
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -76,9 +79,10 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
     budget = rubric.budget_named(config.options.budget)
     if config.options.seed is not None:
         budget = budget.with_seed(config.options.seed)
-    found = discover(config.directory, rubric.name, exclude=config.out)
     folder = OutputFolder(config.out)
     with folder.lock():
+        directory = _submissions_folder(config, echo)
+        found = discover(directory, rubric.name, exclude=config.out, contract=rubric.contract.functions)
         folder.remove_stale_temp_files()
         existing = {entry.student: folder.read_report(entry.student) for entry in found.entries}
         _check_output_folder(folder, config.resume, rubric, existing)
@@ -89,13 +93,42 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         if found.ignored:
             names = ", ".join(found.ignored[:5])
             echo(f"ignored {len(found.ignored)} file(s) that are not .py or .ipynb: {names}")
+        for entry in found.entries:
+            if entry.chosen:
+                echo(f"{entry.student}: {entry.chosen}")
+        folder.write(roster.ROSTER, roster.roster_csv(found.entries, directory).encode())
         todo = plan(found.entries, existing, key, echo)
         result = BatchResult(skipped=len(found.entries) - len(todo))
         if todo:
             _grade_all(config, folder, rubric, budget, dataset, todo, existing, result, echo)
+        _write_similarity(folder, found.entries, rubric)
         result.files = gradebook.rebuild(config.out)
+        reports = gradebook.load_reports(config.out).reports
+        result.flagged, result.total = len(gradebook.flagged(reports)), len(reports)
     result.seconds = round(time.monotonic() - started, 1)
     return result
+
+
+def _write_similarity(folder: OutputFolder, entries: list[Entry], rubric: Rubric) -> None:
+    """similarity.csv and similarity.html over the whole class (resumed rows included)."""
+    template = (
+        rubric.template.read_text(encoding="utf-8") if rubric.template and rubric.template.is_file() else ""
+    )
+    pairs, prints = similarity.compare(similarity.sources_of(entries), template)
+    folder.write(similarity.SIMILARITY_CSV, similarity.similarity_csv(pairs).encode())
+    folder.write(similarity.SIMILARITY_HTML, similarity.similarity_html(pairs, prints).encode())
+
+
+def _submissions_folder(config: BatchConfig, echo: Callable[[str], None]) -> Path:
+    """DIR itself, or for a zip file the folder it is unpacked into (OUT/submissions/<zip name>)."""
+    directory = Path(config.directory)
+    if not (directory.is_file() and directory.suffix.lower() == ".zip"):
+        return directory
+    target = config.out / UNPACKED / directory.stem
+    unpacked = archive.unpack(directory, target)
+    for problem in unpacked.skipped:
+        echo(f"skipped in {directory.name}: {problem}")
+    return unpacked.root
 
 
 def _grade_all(

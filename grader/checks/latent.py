@@ -81,8 +81,8 @@ def decode_grid_reference(inputs: CheckInputs) -> Verdict:
     return _mosaic_verdict(expected, inputs.array("decode_grid", "mosaic"), n, "the reference decoder")
 
 
-# Only "vae_grid": it needs the trained VAE (PROBE_STAGES), so when that training fails 6c is
-# skipped with the reason instead of repeating 6a-training's error.
+# Only "vae_grid": it needs the trained VAE (the vae stage lists it in used_by), so when that
+# training fails 6c is skipped with the reason instead of repeating 6a-training's error.
 @check("vae_grid", probes=("vae_grid",))
 def vae_grid(inputs: CheckInputs) -> Verdict:
     """6c: the mosaic of the student's VAE decoder over [-3, 3]^2 equals decoding each grid point."""

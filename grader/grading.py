@@ -485,7 +485,11 @@ def _unreadable_report(path: Path, message: str, options: GradeOptions, started:
     return _finish(report, [], started, load_error=message)
 
 
-def _unreadable_item(item: Item, message: str) -> ItemResult:
+def ungraded_item(
+    item: Item, status: str, feedback: str, manual_feedback: str = "graded by your instructor."
+) -> ItemResult:
+    """Zero points for an item the grader could not grade (``status``, ``feedback``); a manual
+    item stays manual, with ``manual_feedback`` and no answer."""
     if item.is_manual:
         return ItemResult(
             item.id,
@@ -494,55 +498,28 @@ def _unreadable_item(item: Item, message: str) -> ItemResult:
             0.0,
             item.points,
             "manual",
-            "your submission could not be read.",
+            manual_feedback,
             item.visibility,
             kind="manual",
             answer="",
         )
-    return ItemResult(
-        item.id,
-        item.exercise,
-        item.title,
-        0.0,
-        item.points,
-        "error",
-        f"your submission could not be read: {message}.",
-        item.visibility,
+    return ItemResult(item.id, item.exercise, item.title, 0.0, item.points, status, feedback, item.visibility)
+
+
+def _unreadable_item(item: Item, message: str) -> ItemResult:
+    return ungraded_item(
+        item, "error", f"your submission could not be read: {message}.", "your submission could not be read."
     )
 
 
 def _load_failed_item(item: Item, failure: WorkerFailure, timeout: float) -> ItemResult:
-    if item.is_manual:
-        return ItemResult(
-            item.id,
-            item.exercise,
-            item.title,
-            0.0,
-            item.points,
-            "manual",
-            "graded by your instructor.",
-            item.visibility,
-            kind="manual",
-            answer="",
-        )
     if failure.reason == "timeout":
         text = (
             f"loading your submission timed out after {timeout:g} s: "
             "code at module level runs too long (an endless loop?)."
         )
-        return ItemResult(
-            item.id, item.exercise, item.title, 0.0, item.points, "timeout", text, item.visibility
-        )
-    return ItemResult(
-        item.id,
-        item.exercise,
-        item.title,
-        0.0,
-        item.points,
-        "error",
-        f"loading your submission failed: {failure.message}.",
-        item.visibility,
-    )
+        return ungraded_item(item, "timeout", text)
+    return ungraded_item(item, "error", f"loading your submission failed: {failure.message}.")
 
 
 def _finish(report: Report, results: list[ItemResult], started: float, load_error: str = "") -> Report:

@@ -21,8 +21,8 @@ from grader import __version__, grading
 from grader.batch.discovery import Entry
 from grader.batch.output import OutputFolder
 from grader.batch.resume import carry_scores, scores_to_carry
-from grader.grading import GradeOptions
-from grader.report.model import ItemResult, Report
+from grader.grading import GradeOptions, ungraded_item
+from grader.report.model import Report
 from grader.report.writer import write_report
 from grader.rubric import Rubric
 
@@ -140,29 +140,7 @@ def error_report(task: BatchTask, message: str, internal: str = "", status: str 
     if task.options.seed is not None:
         budget = budget.with_seed(task.options.seed)
     items = [
-        ItemResult(
-            item.id,
-            item.exercise,
-            item.title,
-            0.0,
-            item.points,
-            "manual",
-            "graded by your instructor.",
-            item.visibility,
-            kind="manual",
-            answer="",
-        )
-        if item.is_manual
-        else ItemResult(
-            item.id,
-            item.exercise,
-            item.title,
-            0.0,
-            item.points,
-            status,
-            f"your submission could not be graded: {message}.",
-            item.visibility,
-        )
+        ungraded_item(item, status, f"your submission could not be graded: {message}.")
         for item in rubric.items
     ]
     report = Report(

@@ -21,8 +21,8 @@ from grader.report.writer import Layout, write_report
 from grader.rubric import load_rubric
 
 HOSTILE = (
-    "<script>window.__pwned = 1</script></textarea><img src=x onerror=\"window.__pwned=2\">"
-    "{{ 7 * 7 }} <a href=\"javascript:window.__pwned=3\">click</a>"
+    '<script>window.__pwned = 1</script></textarea><img src=x onerror="window.__pwned=2">'
+    '{{ 7 * 7 }} <a href="javascript:window.__pwned=3">click</a>'
 )
 ANSWERS_2B = {
     "alice": "0 and 1 form clear clusters; 4 and 9 overlap because they look alike.",
@@ -42,7 +42,12 @@ def png(width: int = 4, height: int = 3, shade: int = 128) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def notebook(answer: str) -> dict:
@@ -53,13 +58,33 @@ def notebook(answer: str) -> dict:
         "nbformat_minor": 5,
         "metadata": {},
         "cells": [
-            {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "plot_latent(z, y)",
-             "outputs": [{"output_type": "display_data", "metadata": {},
-                          "data": {"image/png": image, "text/plain": "<Figure>"}}]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": 1,
+                "source": "plot_latent(z, y)",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"image/png": image, "text/plain": "<Figure>"},
+                    }
+                ],
+            },
             {"cell_type": "markdown", "metadata": {}, "source": f"### Answer 2b\n{answer}"},
-            {"cell_type": "code", "metadata": {}, "execution_count": 2, "source": "show()",
-             "outputs": [{"output_type": "display_data", "metadata": {},
-                          "data": {"text/html": "<script>window.__pwned=4</script>"}}]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": 2,
+                "source": "show()",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"text/html": "<script>window.__pwned=4</script>"},
+                    }
+                ],
+            },
             {"cell_type": "markdown", "metadata": {}, "source": "### Answer 2c\nReLU clips at zero."},
         ],
     }
@@ -72,22 +97,50 @@ def make_report(student: str, submission: Path, answers: dict[str, str]) -> Repo
         if item.is_manual:
             key = item.exercise
             items.append(
-                ItemResult(item.id, item.exercise, item.title, 0.0, item.points, "manual",
-                           "graded by your instructor.", item.visibility, kind="manual",
-                           answer=answers.get(key, f"{student}'s answer to {key}"))
+                ItemResult(
+                    item.id,
+                    item.exercise,
+                    item.title,
+                    0.0,
+                    item.points,
+                    "manual",
+                    "graded by your instructor.",
+                    item.visibility,
+                    kind="manual",
+                    answer=answers.get(key, f"{student}'s answer to {key}"),
+                )
             )
         else:
             items.append(
-                ItemResult(item.id, item.exercise, item.title, item.points, item.points, "passed", "ok",
-                           item.visibility, check=item.check)
+                ItemResult(
+                    item.id,
+                    item.exercise,
+                    item.title,
+                    item.points,
+                    item.points,
+                    "passed",
+                    "ok",
+                    item.visibility,
+                    check=item.check,
+                )
             )
     report = Report(
         assignment="autoencoders",
         submission=str(submission),
         submission_sha256=hashlib.sha256(submission.read_bytes()).hexdigest(),
-        score=0, max_score=0, auto_score=0, auto_max=0, manual_pending=0,
-        grader_version="0.1.0", rubric_sha256=rubric.sha256, budget={"name": "smoke"},
-        data={"name": "default", "fingerprint": "f"}, seed=0, seconds=1.0, items=items, student=student,
+        score=0,
+        max_score=0,
+        auto_score=0,
+        auto_max=0,
+        manual_pending=0,
+        grader_version="0.1.0",
+        rubric_sha256=rubric.sha256,
+        budget={"name": "smoke"},
+        data={"name": "default", "fingerprint": "f"},
+        seed=0,
+        seconds=1.0,
+        items=items,
+        student=student,
     )
     report.recompute_totals()
     return report

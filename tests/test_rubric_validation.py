@@ -337,7 +337,7 @@ def test_shipped_rubrics_name_their_reference_and_template():
 # -- criteria of written answers (grader review) ----------------------------------------------------
 
 CRITERIA = (
-    'timeout_s = 1\ncriteria = [{ points = 0.75, text = "names it" }, { points = 0.25, text = "explains it" }]'
+    'timeout_s = 1\ncriteria = [{ points = 0.75, text = "names it" }, { points = 0.25, text = "says why" }]'
 )
 
 

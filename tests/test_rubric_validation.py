@@ -349,7 +349,7 @@ def test_a_manual_item_lists_criteria_that_add_up_to_its_points(tmp_path):
     rubric = load_rubric(write(tmp_path, with_criteria(CRITERIA)))
     assert [(c.points, c.text) for c in rubric.item("q1").criteria] == [
         (0.75, "names it"),
-        (0.25, "explains it"),
+        (0.25, "says why"),
     ]
     assert rubric.item("tc1").criteria == ()
 

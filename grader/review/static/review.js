@@ -149,6 +149,7 @@ async function gradeGroup(group, zero) {
     message(card, "saved with the group");
   });
   showProgress(result.data.progress);
+  if (!current || current.classList.contains("graded")) select(nextUngraded(current) || current);
 }
 
 function setupQuestion() {

@@ -363,7 +363,7 @@ def _parse_criteria(entry: dict[str, Any], points: float, label: str) -> tuple[C
     for number, criterion in enumerate(raw, start=1):
         where = f"{label}: field 'criteria', criterion {number}"
         if not isinstance(criterion, dict):
-            raise RubricError(f"{where}: must be a table {{ points = ..., text = \"...\" }}")
+            raise RubricError(f'{where}: must be a table {{ points = ..., text = "..." }}')
         unknown = sorted(set(criterion) - {"points", "text"})
         if unknown:
             raise RubricError(f"{where}: field '{unknown[0]}': unknown field (use points and text)")

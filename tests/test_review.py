@@ -10,6 +10,7 @@ import io
 import json
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -395,3 +396,38 @@ def test_store_survives_a_reopen(tmp_path: Path) -> None:
     again = Store.open(tmp_path).grades()[("a", "2b")]
     assert (again.points, again.criteria, again.version, again.grader) == (0.5, [0, 1], 1, "ann")
     assert Store.open(tmp_path).saved_comments("2b") == ["ok"]
+
+
+# -- a real batch, reviewed, then resumed -------------------------------------------------
+
+
+def test_batch_resume_after_review_keeps_the_scores_and_criteria(tmp_path: Path) -> None:
+    """Graded for real (the NumPy-only transposed_conv rubric, fast), reviewed, then --resume twice:
+    unchanged reports are kept, and a changed rubric regrades but carries the reviewed scores over."""
+    from test_batch import MANUAL_ITEM, REFERENCE, fast_rubric, write_class
+
+    from grader.batch.runner import BatchConfig, run_batch
+
+    rubric = fast_rubric(tmp_path, manual=True)
+    criteria = (
+        'criteria = [{ points = 0.5, text = "C maps x to y" }, { points = 0.5, text = "so C^T maps back" }]\n'
+    )
+    rubric.write_text(rubric.read_text().replace(MANUAL_ITEM, MANUAL_ITEM + criteria))
+    subs = write_class(tmp_path / "subs", {"ann.py": REFERENCE, "ben.py": REFERENCE + "\n# mine\n"})
+    out = tmp_path / "out"
+    config = BatchConfig(subs, rubric, out, workers=1)
+    run_batch(config, echo=lambda line: None)
+
+    prepared = prepare(out, rubric=rubric, token=TOKEN)
+    client = TestClient(prepared.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN})
+    assert grade(client, "ann", item="tc-why", criteria=[1], comment="half")["status"] == 200
+    prepared.review.syncer.flush()
+    assert gradebook(out)["ann"]["tc-why"] == "0.5"
+
+    run_batch(replace(config, resume=True), echo=lambda line: None)  # nothing changed: kept
+    assert gradebook(out)["ann"]["tc-why"] == "0.5"
+    rubric.write_text(rubric.read_text() + "\n# a comment: the rubric's hash changes\n")
+    run_batch(replace(config, resume=True), echo=lambda line: None)  # regraded, scores carried
+    item = read_report(out / "reports" / "ann.json").item("tc-why")
+    assert (item.score, item.comment, item.criteria) == (0.5, "half", ["so C^T maps back (+0.5)"])
+    assert gradebook(out)["ann"]["tc-why"] == "0.5" and gradebook(out)["ben"]["manual_pending"] == "1"

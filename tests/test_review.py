@@ -8,8 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -431,3 +436,43 @@ def test_batch_resume_after_review_keeps_the_scores_and_criteria(tmp_path: Path)
     item = read_report(out / "reports" / "ann.json").item("tc-why")
     assert (item.score, item.comment, item.criteria) == (0.5, "half", ["so C^T maps back (+0.5)"])
     assert gradebook(out)["ann"]["tc-why"] == "0.5" and gradebook(out)["ben"]["manual_pending"] == "1"
+
+
+# -- the real command: URL, token, SIGKILL ------------------------------------------------
+
+
+def _start(out: Path) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "review", str(out), "--no-browser"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    for line in process.stdout:
+        if line.startswith("open "):
+            return process, line.split()[1]
+    raise AssertionError(f"no URL printed (exit {process.wait()})")
+
+
+def test_the_command_prints_a_loopback_url_with_a_token_and_a_kill_loses_nothing(out: Path) -> None:
+    process, url = _start(out)
+    try:
+        base, token = url.split("/?token=")
+        assert base.startswith("http://127.0.0.1:") and len(token) >= 30
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/q/2b")
+        assert refused.value.code == 401
+        request = urllib.request.Request(
+            base + "/api/grade",
+            data=json.dumps({"student": "bob", "item": "2b", "criteria": [0]}).encode(),
+            headers={"Content-Type": "application/json", "X-Review-Token": token},
+        )
+        assert json.loads(urllib.request.urlopen(request).read())["grade"]["points"] == 0.25
+    finally:
+        process.kill()  # SIGKILL, right after the confirmation
+        process.wait()
+    process, _ = _start(out)  # the next start writes what the database holds
+    try:
+        assert read_report(out / "reports" / "bob.json").item("2b").score == 0.25
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import signal
 import socket
+import sys
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -17,6 +20,7 @@ from grader.review.store import Store
 from grader.review.syncer import Syncer
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class ReviewError(Exception):
@@ -81,19 +85,28 @@ def serve(
         sock.bind((host, port))
     except OSError as exc:
         raise ReviewError(f"cannot listen on {host}:{port} ({exc.strerror}); try another --port") from None
+    sock.listen(128)  # connections wait in the backlog until uvicorn accepts them: the URL works at once
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound}/?token={review.token}"
+    server = uvicorn.Server(uvicorn.Config(prepared.app, log_level="warning", access_log=False))
+    # Ctrl-C and SIGTERM are how the server is meant to stop: shut down gracefully, exit 0 (uvicorn's own
+    # handlers re-raise the signal afterwards, which would end in "interrupted").
+    server.capture_signals = contextlib.nullcontext
+    stop = lambda *_: setattr(server, "should_exit", True)  # noqa: E731
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     questions = len(review.classroom.questions)
     echo(f"grader review: {len(review.classroom.reports)} students, {questions} written question(s) in {out}")
     echo(f"open {url}")
     echo("every action is saved in " + str(review.store.path) + "; Ctrl-C stops the server")
+    sys.stdout.flush()  # the URL reaches a pipe (a script, a test) before the server blocks
     review.syncer.start()
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    server = uvicorn.Server(uvicorn.Config(prepared.app, log_level="warning", access_log=False))
     try:
         server.run(sockets=[sock])
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         review.syncer.stop()
         echo("reports, Gradescope files and gradebook.csv are up to date")

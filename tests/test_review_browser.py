@@ -184,3 +184,34 @@ def test_an_instructor_grades_every_written_answer_of_five_students(server, page
     for student, row in gradebook(out).items():
         assert float(row["total"]) == pytest.approx(sum(float(row[i] or 0) for i in items)), student
     assert gradebook(out)["alice"]["total"] == "25.5" and gradebook(out)["carol"]["2b"] == "0"
+
+
+def test_two_graders_in_two_browsers_lose_neither_s_work(server, page: Page) -> None:
+    url, out, review = server
+    other = page.context.browser.new_context().new_page()  # a second browser profile: its own cookie
+    for tab, name in ((page, "ann"), (other, "ben")):
+        tab.goto(f"{url}/q/2b?token={TOKEN}")
+        tab.wait_for_selector("section.card.current")
+        tab.fill("#grader-name", name)
+        tab.press("#grader-name", "Tab")
+    first = current_student(page)
+    assert current_student(other) == first  # both loaded the page with the same first ungraded answer
+    page.click("section.card.current")  # ann grades it
+    page.keyboard.press("f")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'section.card.graded[data-student="{first}"]')
+    other.click("section.card.current")  # ben, from his stale page, grades the same answer: refused
+    other.keyboard.press("0")
+    other.keyboard.press("Enter")
+    expect(other.locator("section.card.current .message")).to_contain_text("ann graded this answer meanwhile")
+    other.keyboard.press("j")  # ben moves on and grades the next answer
+    second = current_student(other)
+    other.keyboard.press("0")
+    other.keyboard.press("Enter")
+    other.wait_for_selector(f'section.card.graded[data-student="{second}"]')
+    page.keyboard.press("f")  # ann grades the next ungraded answer on her page meanwhile
+    page.keyboard.press("Enter")
+    stored = review.store.grades("2b")
+    assert stored[first, "2b"].grader == "ann" and stored[first, "2b"].points == 0.5
+    assert stored[second, "2b"].grader == "ben" and stored[second, "2b"].points == 0
+    wait_for(lambda: gradebook(out)[first]["2b"] == "0.5" and gradebook(out)[second]["2b"] == "0")

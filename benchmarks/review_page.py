@@ -136,12 +136,16 @@ def main() -> int:
         while not server.started:
             time.sleep(0.05)
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        _, warmed = timed(
+            prepared.review.classroom.warm
+        )  # grader review does this at start-up, in the background
         page, first = timed(get, f"{url}/q/{args.item}")
         _, warm = timed(get, f"{url}/q/{args.item}")
         cards = page.count(b'<section class="card')
         groups = page.count(b'<h2 class="group"')
         print(f"question {args.item}: {cards} answers in {groups} groups, {len(page) / 1024:.0f} KiB")
-        print(f"  first load (groups, notebooks read): {first:.2f} s; warm load: {warm:.2f} s")
+        print(f"  start-up warm-up in the background (notebooks, scikit-learn): {warmed:.2f} s")
+        print(f"  question page over HTTP (grouped, rendered): first {first:.2f} s, again {warm:.2f} s")
         saved, seconds = timed(
             post, f"{url}/api/grade", {"student": "s001", "item": args.item, "points": 0.25}
         )

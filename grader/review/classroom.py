@@ -92,6 +92,13 @@ class Classroom:
         ]
         return list(dict.fromkeys(same or report.figures.values()))
 
+    def warm(self) -> None:
+        """Read every notebook and import the clustering now (at start-up), not on the first page load."""
+        import sklearn.cluster  # noqa: F401 - the import is the slow part of the first grouping
+
+        for student in list(self.reports):
+            self.notebook_images(student, "")
+
     def notebook_images(self, student: str, item_id: str) -> list[bytes]:
         """The PNGs stored in the student's notebook near their answer to ``item_id`` (cached per student)."""
         if student not in self._images:

@@ -101,6 +101,7 @@ def serve(
     echo("every action is saved in " + str(review.store.path) + "; Ctrl-C stops the server")
     sys.stdout.flush()  # the URL reaches a pipe (a script, a test) before the server blocks
     review.syncer.start()
+    threading.Thread(target=review.classroom.warm, name="review-warm", daemon=True).start()
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     try:

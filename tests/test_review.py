@@ -476,3 +476,20 @@ def test_the_command_prints_a_loopback_url_with_a_token_and_a_kill_loses_nothing
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+
+
+def test_a_grade_for_an_earlier_submission_is_not_applied_to_a_resubmission(served, out: Path) -> None:
+    review, client = served
+    assert grade(client, "bob", points=0.5)["status"] == 200
+    review.syncer.flush()
+    report = read_report(out / "reports" / "bob.json")  # the batch regraded a new file from bob
+    report.submission_sha256 = "c" * 64
+    report.item("2b").status, report.item("2b").score = "manual", 0.0
+    report.recompute_totals()
+    (out / "reports" / "bob.json").write_text(report.to_json(), encoding="utf-8")
+    again = prepare(out, token=TOKEN)
+    assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
+    page = (
+        TestClient(again.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN}).get("/q/2b").text
+    )
+    assert "0 / 5</span> graded" in page

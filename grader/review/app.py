@@ -356,8 +356,17 @@ def _report_graded(review: Review, student: str, item: str) -> bool:
     return review.classroom.answer(student, item).status != "manual"
 
 
+def _is_current(review: Review, grade: Grade | None) -> bool:
+    """A grade given to the submission now in the report (not to one replaced since, then regraded)."""
+    report = review.classroom.reports.get(grade.student) if grade else None
+    return report is not None and grade.submission_sha256 in ("", report.submission_sha256)
+
+
 def _graded_count(review: Review, item: str, grades: dict[tuple[str, str], Grade]) -> int:
-    return sum((s, item) in grades or _report_graded(review, s, item) for s in review.classroom.reports)
+    return sum(
+        _is_current(review, grades.get((s, item))) or _report_graded(review, s, item)
+        for s in review.classroom.reports
+    )
 
 
 def _progress(review: Review, item: str) -> dict[str, int]:
@@ -380,7 +389,8 @@ def _question_view(review: Review, item: str) -> dict[str, Any]:
     cards = []
     for group in groups:
         for name in group.students:
-            result, grade = classroom.answer(name, item), grades.get((name, item))
+            result, stored = classroom.answer(name, item), grades.get((name, item))
+            grade = stored if _is_current(review, stored) else None  # a resubmission is graded afresh
             cards.append(
                 {
                     "student": name,
@@ -394,7 +404,7 @@ def _question_view(review: Review, item: str) -> dict[str, Any]:
                     else (result.score if result.status != "manual" else None),
                     "comment": grade.comment if grade else result.comment,
                     "ticked": set(grade.criteria) if grade else set(),
-                    "version": grade.version if grade else 0,
+                    "version": stored.version if stored else 0,
                     "images": len(classroom.notebook_images(name, item)),
                     "figures": [
                         "/img/figures/" + quote(path.removeprefix("figures/"))

@@ -215,3 +215,22 @@ def test_two_graders_in_two_browsers_lose_neither_s_work(server, page: Page) -> 
     assert stored[first, "2b"].grader == "ann" and stored[first, "2b"].points == 0.5
     assert stored[second, "2b"].grader == "ben" and stored[second, "2b"].points == 0
     wait_for(lambda: gradebook(out)[first]["2b"] == "0.5" and gradebook(out)[second]["2b"] == "0")
+
+
+def test_an_override_through_the_student_page(server, page: Page) -> None:
+    url, out, review = server
+    page.goto(f"{url}/student/bob?token={TOKEN}")
+    row = page.locator('tr[data-item="2a-scatter"]')
+    row.locator("input.override-points").fill("1.5")
+    row.locator("button.override").click()
+    expect(row.locator(".message")).to_have_text(
+        "reason: say why the score changes (e.g. the regrade request)"
+    )
+    row.locator("input.override-reason").fill("regrade request: <b>legend</b> was there")
+    row.locator("button.override").click()
+    expect(row.locator(".message")).to_have_text("saved")
+    wait_for(lambda: gradebook(out)["bob"]["2a-scatter"] == "1.5")
+    page.reload()
+    assert "regrade request: <b>legend</b> was there" in page.locator("table.log").text_content()
+    feedback = read_report(out / "reports" / "bob.json").item("2a-scatter").feedback
+    assert feedback.endswith("from 2 to 1.5 / 2: regrade request: <b>legend</b> was there")

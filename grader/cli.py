@@ -154,6 +154,20 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
     merge.add_argument("scores", type=Path, metavar="SCORES_CSV", help="the instructor's scores (CSV)")
     merge.set_defaults(run=run_merge_manual)
 
+    review = commands.add_parser(
+        "review",
+        help="a web app to grade a batch's written answers by question (needs the review extra)",
+        description="Serve OUT's written answers in the browser: by question, each student's answer "
+        "with their figures, rubric criteria, answer groups and overrides. Every action is saved in "
+        "OUT/review.sqlite at once; the reports, Gradescope files and gradebook.csv follow.",
+    )
+    review.add_argument("out", type=Path, metavar="OUT", help="the output folder of grader batch")
+    review.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    review.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    review.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
+    review.add_argument("--rubric", default=None, help="rubric name or TOML file (default: the reports' own)")
+    review.set_defaults(run=run_review)
+
     export = commands.add_parser(
         "export",
         help="fill the LMS's grade upload files (Moodle worksheet, Canvas gradebook) from a batch",
@@ -405,6 +419,21 @@ def run_merge_manual(args: argparse.Namespace) -> int:
     pending = f"; {result.left_empty} row(s) without points left pending" if result.left_empty else ""
     print(f"merged {result.merged} score(s) for {result.students} student(s){pending}")
     print("outputs: " + ", ".join(str(path) for path in result.files.values()))
+    return EXIT_OK
+
+
+def run_review(args: argparse.Namespace) -> int:
+    try:
+        from grader.review.server import ReviewError, serve
+    except ImportError as exc:
+        raise UsageError(
+            f"grader review needs the review extra ({exc.name} is missing): "
+            'pip install "dl-autograder[review]"'
+        ) from None
+    try:
+        serve(args.out, args.host, args.port, not args.no_browser, args.rubric)
+    except ReviewError as exc:
+        raise UsageError(str(exc)) from None
     return EXIT_OK
 
 

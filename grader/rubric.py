@@ -27,10 +27,19 @@ else:  # pragma: no cover - Python 3.10
 KINDS = ("auto", "manual")
 VISIBILITIES = ("public", "hidden")
 ITEM_FIELDS = ("id", "exercise", "title", "points", "check", "kind", "visibility", "timeout_s")
+OPTIONAL_ITEM_FIELDS = ("params", "criteria")
 
 
 class RubricError(Exception):
     """A rubric file is invalid; the message names the file, the item and the field."""
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One thing a written answer earns points for; the reviewer ticks it (grader review)."""
+
+    points: float
+    text: str
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class Item:
     visibility: str
     timeout_s: float
     params: dict[str, Any] = field(default_factory=dict)
+    criteria: tuple[Criterion, ...] = ()  # manual items only: their points add up to `points`
 
     @property
     def is_manual(self) -> bool:
@@ -303,7 +313,7 @@ def _parse_item(entry: Any, index: int, where: str, functions: dict[str, Functio
     for name in ITEM_FIELDS:
         if name not in entry:
             raise RubricError(f"{label}: field '{name}': missing")
-    unknown = set(entry) - set(ITEM_FIELDS) - {"params"}
+    unknown = set(entry) - set(ITEM_FIELDS) - set(OPTIONAL_ITEM_FIELDS)
     if unknown:
         raise RubricError(f"{label}: field '{sorted(unknown)[0]}': unknown field")
     points = entry["points"]
@@ -325,6 +335,7 @@ def _parse_item(entry: Any, index: int, where: str, functions: dict[str, Functio
         if not isinstance(entry[name], str) or not entry[name]:
             raise RubricError(f"{label}: field '{name}': must be a non-empty string")
     _validate_check(entry["check"], entry["kind"], params, label, functions)
+    criteria = _parse_criteria(entry, float(points), label)
     return Item(
         id=entry["id"],
         exercise=entry["exercise"],
@@ -335,7 +346,40 @@ def _parse_item(entry: Any, index: int, where: str, functions: dict[str, Functio
         visibility=entry["visibility"],
         timeout_s=float(timeout),
         params=params,
+        criteria=criteria,
     )
+
+
+def _parse_criteria(entry: dict[str, Any], points: float, label: str) -> tuple[Criterion, ...]:
+    """A manual item's ``criteria = [{ points = 0.25, text = "..." }, ...]``, adding up to its points."""
+    if "criteria" not in entry:
+        return ()
+    raw = entry["criteria"]
+    if entry["kind"] != "manual":
+        raise RubricError(f"{label}: field 'criteria': only a manual item lists criteria")
+    if not isinstance(raw, list) or not raw:
+        raise RubricError(f"{label}: field 'criteria': must be a non-empty list of {{ points, text }} tables")
+    criteria = []
+    for number, criterion in enumerate(raw, start=1):
+        where = f"{label}: field 'criteria', criterion {number}"
+        if not isinstance(criterion, dict):
+            raise RubricError(f'{where}: must be a table {{ points = ..., text = "..." }}')
+        unknown = sorted(set(criterion) - {"points", "text"})
+        if unknown:
+            raise RubricError(f"{where}: field '{unknown[0]}': unknown field (use points and text)")
+        value, text = criterion.get("points"), criterion.get("text")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise RubricError(f"{where}: field 'points': must be a positive number")
+        if not isinstance(text, str) or not text.strip():
+            raise RubricError(f"{where}: field 'text': must be a non-empty string")
+        criteria.append(Criterion(float(value), text.strip()))
+    total = sum(c.points for c in criteria)
+    if abs(total - points) > 1e-9:
+        raise RubricError(
+            f"{label}: field 'criteria': the criteria's points add up to {total:g}, "
+            f"the item is worth {points:g}"
+        )
+    return tuple(criteria)
 
 
 def _validate_check(

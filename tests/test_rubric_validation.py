@@ -332,3 +332,65 @@ def test_shipped_rubrics_name_their_reference_and_template():
         rubric = load_rubric(name)
         assert rubric.reference.is_file() and rubric.reference.name == f"{name}.py"
         assert rubric.template is not None and rubric.template.is_file()
+
+
+# -- criteria of written answers (grader review) ----------------------------------------------------
+
+CRITERIA = (
+    'timeout_s = 1\ncriteria = [{ points = 0.75, text = "names it" }, { points = 0.25, text = "says why" }]'
+)
+
+
+def with_criteria(text: str) -> str:
+    return VALID.replace("timeout_s = 1", text)
+
+
+def test_a_manual_item_lists_criteria_that_add_up_to_its_points(tmp_path):
+    rubric = load_rubric(write(tmp_path, with_criteria(CRITERIA)))
+    assert [(c.points, c.text) for c in rubric.item("q1").criteria] == [
+        (0.75, "names it"),
+        (0.25, "says why"),
+    ]
+    assert rubric.item("tc1").criteria == ()
+
+
+@pytest.mark.parametrize(
+    "criteria, expected",
+    [
+        (
+            '[{ points = 0.5, text = "names it" }]',
+            "field 'criteria': the criteria's points add up to 0.5, the item is worth 1",
+        ),
+        ("[]", "field 'criteria': must be a non-empty list of { points, text } tables"),
+        ('["names it"]', "field 'criteria', criterion 1: must be a table { points = ..., text = \"...\" }"),
+        (
+            '[{ points = 0, text = "x" }, { points = 1, text = "y" }]',
+            "criterion 1: field 'points': must be a positive number",
+        ),
+        ('[{ points = 1, text = " " }]', "criterion 1: field 'text': must be a non-empty string"),
+        (
+            '[{ points = 1, text = "x", weight = 2 }]',
+            "criterion 1: field 'weight': unknown field (use points and text)",
+        ),
+    ],
+)
+def test_bad_criteria_name_the_item_and_the_criterion(tmp_path, criteria, expected):
+    message = rubric_error(tmp_path, with_criteria(f"timeout_s = 1\ncriteria = {criteria}"))
+    assert message.startswith("bad.toml: item 'q1': ") and message.endswith(expected)
+
+
+def test_an_automatic_item_lists_no_criteria(tmp_path):
+    text = VALID.replace("timeout_s = 60", 'timeout_s = 60\ncriteria = [{ points = 1.5, text = "x" }]')
+    assert (
+        rubric_error(tmp_path, text)
+        == "bad.toml: item 'tc1': field 'criteria': only a manual item lists criteria"
+    )
+
+
+@pytest.mark.parametrize("name", ["autoencoders", "sheet10"])
+def test_every_shipped_written_answer_has_criteria(name):
+    manual = [item for item in load_rubric(name).items if item.is_manual]
+    assert manual and all(item.criteria for item in manual)
+    assert len({c.text for item in manual for c in item.criteria}) == sum(
+        len(item.criteria) for item in manual
+    )

@@ -58,14 +58,24 @@ def merge_manual(out: Path, csv_path: Path) -> MergeResult:
         scores, left_empty = read_manual_scores(csv_path, classes.reports)
         changed = apply_manual_scores(classes.reports, scores)
         for student in changed:
-            _rewrite_report(folder, student, classes.reports[student])
+            rewrite_report(folder, student, classes.reports[student])
         files = rebuild(out)
     return MergeResult(len(scores), len(changed), left_empty, files)
 
 
 def read_manual_scores(csv_path: Path, reports: dict[str, Report]) -> tuple[list[ManualScore], int]:
     """(valid rows, rows left empty) of ``csv_path``; a MergeError lists every problem."""
-    rows, problems = _read_rows(csv_path), []
+    return validate_manual_rows(_read_rows(csv_path), reports, csv_path.name)
+
+
+def validate_manual_rows(
+    rows: list[tuple[int, dict[str, str]]], reports: dict[str, Report], source: str
+) -> tuple[list[ManualScore], int]:
+    """(valid rows, rows left empty) of ``(line, {student, item, points, comment})`` rows from ``source``.
+
+    The one validation of instructor scores: merge-manual's CSV and grader review's database both use it.
+    """
+    problems = []
     scores, seen, left_empty = [], {}, 0
     for line, row in rows:
         student, item_id = row.get("student", "").strip(), row.get("item", "").strip()
@@ -94,7 +104,7 @@ def read_manual_scores(csv_path: Path, reports: dict[str, Report]) -> tuple[list
             scores.append(ManualScore(line, student, item_id, points, comment))
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
-        raise MergeError(f"{csv_path.name}: {count}, nothing was merged:\n  " + "\n  ".join(problems))
+        raise MergeError(f"{source}: {count}, nothing was merged:\n  " + "\n  ".join(problems))
     return scores, left_empty
 
 
@@ -170,7 +180,7 @@ def apply_manual_scores(reports: dict[str, Report], scores: list[ManualScore]) -
     return list(changed)
 
 
-def _rewrite_report(folder: OutputFolder, student: str, report: Report) -> None:
+def rewrite_report(folder: OutputFolder, student: str, report: Report) -> None:
     """Re-render the formats this student already has (JSON last, each file atomic)."""
     layout = folder.layout
     formats = [fmt for fmt in ("md", "html", "gradescope") if layout.path(student, fmt).exists()] + ["json"]

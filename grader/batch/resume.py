@@ -74,7 +74,13 @@ def scores_to_carry(previous: Report | None, source: bytes) -> dict[str, dict[st
     if previous is None or not source or previous.submission_sha256 != hashlib.sha256(source).hexdigest():
         return {}
     return {
-        i.id: {"score": i.score, "status": i.status, "comment": i.comment, "max_score": i.max_score}
+        i.id: {
+            "score": i.score,
+            "status": i.status,
+            "comment": i.comment,
+            "criteria": list(i.criteria),
+            "max_score": i.max_score,
+        }
         for i in previous.items
         if i.kind == "manual" and i.status != "manual"
     }
@@ -86,4 +92,5 @@ def carry_scores(report: Report, carry: dict[str, dict[str, Any]]) -> None:
         kept = carry.get(item.id)
         if item.kind == "manual" and kept and kept["max_score"] == item.max_score:
             item.score, item.status, item.comment = kept["score"], kept["status"], kept["comment"]
+            item.criteria = list(kept.get("criteria", []))
     report.recompute_totals()

@@ -28,6 +28,7 @@ class ItemResult:
     probes: list[str] = field(default_factory=list)
     answer: str | None = None  # manual items: the student's written answer
     comment: str = ""  # manual items: the instructor's comment after merge-manual
+    criteria: list[str] = field(default_factory=list)  # manual items: the rubric criteria ticked in review
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

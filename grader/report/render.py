@@ -91,6 +91,7 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
             )
             lines += [f"### {item.exercise}: {item.title} ({score})", ""]
             lines += ["> " + line for line in (item.answer or "(no answer)").splitlines()] + [""]
+            lines += [f"- met: {criterion}" for criterion in item.criteria] + ([""] if item.criteria else [])
             if item.comment:
                 lines += [f"Instructor: {item.comment}", ""]
     dropped = report.debug.get("dropped", [])
@@ -120,6 +121,9 @@ def gradescope(report: Report) -> dict[str, Any]:
         output = item.feedback + (
             f"\n\nYour code printed:\n{item.output[:4000]}" if item.output.strip() else ""
         )
+        if item.kind == "manual":  # what the instructor ticked and wrote (grader review, merge-manual)
+            output += "".join(f"\n- met: {c}" for c in item.criteria)
+            output += f"\n\nInstructor: {item.comment}" if item.comment else ""
         tests.append(
             {
                 "name": f"{item.id}: {item.title}",

@@ -1,0 +1,495 @@
+"""grader review without a browser: token, CSRF, the store, sync into the reports, groups, overrides.
+
+The class is written like a batch writes it (tests/review_fixtures.py): nothing is graded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette", reason="grader review needs the review extra (starlette, uvicorn)")
+
+from review_fixtures import HOSTILE, make_class  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+from grader.batch.resume import carry_scores, scores_to_carry  # noqa: E402
+from grader.cli import main  # noqa: E402
+from grader.report.writer import read_report  # noqa: E402
+from grader.review.groups import BLANK, group_answers  # noqa: E402
+from grader.review.images import notebook_images  # noqa: E402
+from grader.review.server import prepare  # noqa: E402
+from grader.review.store import Store  # noqa: E402
+
+TOKEN = "test-token"
+AUTH = {"X-Review-Token": TOKEN}
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return make_class(tmp_path)
+
+
+@pytest.fixture
+def served(out: Path):
+    prepared = prepare(out, token=TOKEN)
+    client = TestClient(prepared.app, base_url="http://127.0.0.1")
+    client.cookies.set("review_token", TOKEN)
+    yield prepared.review, client
+
+
+def grade(client: TestClient, student: str, item: str = "2b", **body) -> dict:
+    response = client.post("/api/grade", json={"student": student, "item": item, **body}, headers=AUTH)
+    return {"status": response.status_code, **response.json()}
+
+
+def gradebook(out: Path) -> dict[str, dict[str, str]]:
+    rows = csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8")))
+    return {row["student"]: row for row in rows}
+
+
+# -- access -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/q/2b",
+        "/student/alice",
+        "/log",
+        "/api/question/2b",
+        "/img/notebook/alice/2b/0.png",
+        "/static/review.js",
+    ],
+)
+def test_every_page_needs_the_token(out: Path, path: str) -> None:
+    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
+    assert client.get(path).status_code == 401
+    assert "token" in client.get(path).text
+    assert client.get(path, cookies={"review_token": "wrong"}).status_code == 403
+
+
+def test_the_token_in_the_url_becomes_a_cookie_and_leaves_the_address_bar(out: Path) -> None:
+    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
+    first = client.get(f"/q/2b?token={TOKEN}", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/q/2b"
+    assert "HttpOnly" in first.headers["set-cookie"] and "SameSite=strict" in first.headers["set-cookie"]
+    assert client.get("/q/2b").status_code == 200
+
+
+def test_state_changes_need_the_header_not_the_cookie(served) -> None:
+    review, client = served
+    body = {"student": "alice", "item": "2b", "points": 0.5}
+    assert client.post("/api/grade", json=body).status_code == 401  # the cookie alone: a forged form
+    assert client.post("/api/grade", json=body, headers={"X-Review-Token": "x"}).status_code == 403
+    form = client.post("/api/grade", content="student=alice", headers={**AUTH, "Content-Type": "text/plain"})
+    assert form.status_code == 415
+    assert review.store.grades() == {}
+
+
+def test_a_foreign_host_name_is_refused(served) -> None:
+    _, client = served
+    assert client.get("/", headers={"Host": "evil.example:80"}).status_code == 403
+
+
+def test_pages_forbid_inline_scripts(served) -> None:
+    _, client = served
+    policy = client.get("/q/2b").headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+# -- student text is text ---------------------------------------------------------------
+
+
+def test_hostile_answers_are_escaped_on_the_question_page(served) -> None:
+    _, client = served
+    page = client.get("/q/2b").text
+    assert "<script>window.__pwned" not in page
+    assert 'href="javascript:' not in page and "onerror=" not in page.replace("onerror=&#34;", "")
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;&lt;/textarea&gt;" in page
+    assert "{{ 7 * 7 }}" in page and "49" not in page
+
+
+def test_a_hostile_comment_is_stored_and_rendered_as_text(served, out: Path) -> None:
+    review, client = served
+    assert grade(client, "dave", points=0, comment=HOSTILE)["status"] == 200
+    review.syncer.flush()
+    html = (out / "reports" / "dave.html").read_text(encoding="utf-8")
+    assert "<script>window.__pwned" not in html and "&lt;script&gt;" in html
+    assert "<script>window.__pwned" not in client.get("/q/2b").text
+
+
+# -- grading and the reports ------------------------------------------------------------
+
+
+def test_ticked_criteria_make_the_score_and_the_students_feedback(served, out: Path) -> None:
+    review, client = served
+    saved = grade(client, "alice", criteria=[0, 1], comment="Well observed.")
+    assert saved["status"] == 200 and saved["grade"]["points"] == 0.5
+    assert saved["progress"] == {"graded": 1, "total": 5}
+    half = grade(client, "bob", criteria=[1])
+    assert half["grade"]["points"] == 0.25
+    review.syncer.flush()
+    report = read_report(out / "reports" / "alice.json")
+    item = report.item("2b")
+    assert (item.score, item.status, item.comment) == (0.5, "passed", "Well observed.")
+    assert item.criteria[0].startswith("Names the digits that form clear clusters")
+    html = (out / "reports" / "alice.html").read_text(encoding="utf-8")
+    assert "met: Explains the overlap" in html and "Instructor: Well observed." in html
+    markdown = (out / "reports" / "alice.md").read_text(encoding="utf-8")
+    assert "- met: Names the digits" in markdown
+    gradescope = json.loads((out / "gradescope" / "alice" / "results.json").read_text(encoding="utf-8"))
+    assert gradescope["score"] == report.score
+    assert any("met: Explains the overlap" in test["output"] for test in gradescope["tests"])
+    assert gradebook(out)["bob"]["2b"] == "0.25"
+
+
+def test_gradebook_totals_equal_the_sum_of_the_items(served, out: Path) -> None:
+    review, client = served
+    for number, student in enumerate(["alice", "bob", "carol", "dave", "erin"]):
+        for item in review.classroom.questions:
+            maximum = review.classroom.questions[item].max_score
+            assert grade(client, student, item, points=maximum * number / 4)["status"] == 200
+    review.syncer.flush()
+    book = gradebook(out)
+    items = [
+        q
+        for q in book["alice"]
+        if q
+        not in (
+            "student",
+            "status",
+            "total",
+            "auto",
+            "manual_pending",
+            "integrity",
+            "file",
+            "full_name",
+            "late",
+        )
+    ]
+    for student, row in book.items():
+        assert float(row["manual_pending"] or 0) == 0
+        assert float(row["total"]) == pytest.approx(sum(float(row[i] or 0) for i in items)), student
+    assert book["erin"]["total"] == "25.5"
+
+
+def test_a_bad_score_is_refused_with_merge_manuals_message(served) -> None:
+    review, client = served
+    refused = grade(client, "bob", points=3)
+    assert refused["status"] == 400
+    assert (
+        refused["error"]
+        == "student 'bob', item '2b': 3 points is outside the allowed range (allowed: 0 to 0.5)"
+    )
+    assert grade(client, "bob", item="1-relu", points=0)["error"] == "unknown question '1-relu'"
+    assert grade(client, "nobody", points=0)["error"] == "unknown student 'nobody'"
+    assert "criteria: indices from 0 to 1" in grade(client, "bob", criteria=[5])["error"]
+    assert review.store.grades() == {}
+
+
+def test_two_graders_lose_neither_s_work(served, out: Path) -> None:
+    review, client = served
+    second = TestClient(client.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN})
+    results = {}
+
+    def work(name: str, browser: TestClient, students: list[str]) -> None:
+        results[name] = [
+            grade(browser, s, points=0.5, grader=name, comment=f"by {name}")["status"] for s in students
+        ]
+
+    threads = [
+        threading.Thread(target=work, args=("ann", client, ["alice", "bob"])),
+        threading.Thread(target=work, args=("ben", second, ["carol", "dave", "erin"])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {"ann": [200, 200], "ben": [200, 200, 200]}
+    review.syncer.flush()
+    stored = review.store.grades("2b")
+    assert {s: g.grader for (s, _), g in stored.items()} == {
+        "alice": "ann",
+        "bob": "ann",
+        "carol": "ben",
+        "dave": "ben",
+        "erin": "ben",
+    }
+    assert all(row["2b"] == "0.5" for row in gradebook(out).values())
+
+
+def test_the_same_answer_graded_twice_is_a_conflict_not_a_silent_overwrite(served) -> None:
+    review, client = served
+    assert grade(client, "alice", points=0.5, grader="ann", version=0)["status"] == 200
+    late = grade(client, "alice", points=0, grader="ben", version=0)  # ben loaded the page before ann saved
+    assert late["status"] == 409 and late["current"]["grader"] == "ann"
+    assert "ann graded this answer meanwhile" in late["error"]
+    assert review.store.grades()["alice", "2b"].points == 0.5
+    assert grade(client, "alice", points=0, grader="ben", version=1)["status"] == 200  # knowingly replaced
+
+
+def test_a_killed_server_loses_nothing_confirmed(out: Path) -> None:
+    first = prepare(out, token=TOKEN)
+    client = TestClient(first.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN})
+    assert grade(client, "bob", criteria=[0], comment="half")["status"] == 200
+    # killed before the reports were written: only the database has it
+    assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
+    with sqlite3.connect(out / "review.sqlite") as db:
+        assert db.execute("SELECT points FROM grades WHERE student = 'bob'").fetchone() == (0.25,)
+    prepare(out, token=TOKEN)  # the next start writes the reports
+    assert read_report(out / "reports" / "bob.json").item("2b").score == 0.25
+    assert gradebook(out)["bob"]["2b"] == "0.25"
+
+
+def test_resume_keeps_the_reviewed_scores_and_criteria(served, out: Path) -> None:
+    review, client = served
+    grade(client, "carol", criteria=[0], comment="one of two")
+    review.syncer.flush()
+    previous = read_report(out / "reports" / "carol.json")
+    source = (out.parent / "submissions" / "carol.py").read_bytes()
+    regraded = read_report(out / "reports" / "erin.json")  # a fresh report: 2b pending
+    regraded.submission_sha256 = previous.submission_sha256
+    carry_scores(regraded, scores_to_carry(previous, source))
+    item = regraded.item("2b")
+    assert (item.score, item.comment, len(item.criteria)) == (0.25, "one of two", 1)
+
+
+# -- groups -----------------------------------------------------------------------------
+
+
+def test_similar_answers_are_grouped_and_blanks_apart() -> None:
+    answers = {
+        "a": "The zeros and ones form clear clusters, 4 and 9 overlap because they look alike.",
+        "b": "Zeros and ones form clear clusters; 4 and 9 overlap since they look alike.",
+        "c": "ReLU clips the negative values so the codes sit on the axes.",
+        "d": "",
+    }
+    groups = group_answers(answers, blank={"d"})
+    assert [(g.key, g.students) for g in groups] == [(BLANK, ("d",)), ("g1", ("a", "b")), ("single", ("c",))]
+    assert groups[0].label == "Empty or placeholder answers"
+
+
+def test_the_blank_group_is_scored_zero_in_one_action(served, out: Path) -> None:
+    review, client = served
+    page = client.get("/q/2b").text
+    assert (
+        'data-student="carol" data-group="blank"' in page and 'data-student="erin" data-group="blank"' in page
+    )
+    done = client.post(
+        "/api/group", json={"item": "2b", "students": ["carol", "erin"], "points": 0}, headers=AUTH
+    )
+    assert done.status_code == 200 and [g["student"] for g in done.json()["saved"]] == ["carol", "erin"]
+    review.syncer.flush()
+    assert gradebook(out)["carol"]["2b"] == "0" and gradebook(out)["erin"]["2b"] == "0"
+
+
+def test_a_group_grade_leaves_answers_graded_by_someone_else(served) -> None:
+    review, client = served
+    grade(client, "alice", points=0.25, grader="ann")
+    body = {"item": "2b", "students": ["alice", "bob"], "criteria": [0, 1], "grader": "ben"}
+    done = client.post("/api/group", json=body, headers=AUTH).json()
+    assert done["skipped"] == ["alice"] and [g["student"] for g in done["saved"]] == ["bob"]
+    assert review.store.grades()["alice", "2b"].points == 0.25
+    adjusted = grade(client, "bob", points=0.4, version=1)  # a member adjusted after the group grade
+    assert adjusted["grade"]["points"] == 0.4
+
+
+# -- overrides --------------------------------------------------------------------------
+
+
+def test_an_override_is_logged_and_explained_to_the_student(served, out: Path) -> None:
+    review, client = served
+    body = {
+        "student": "bob",
+        "item": "2a-scatter",
+        "points": 1.5,
+        "reason": "regrade: legend missing",
+        "grader": "ann",
+    }
+    assert client.post("/api/override", json=body, headers=AUTH).status_code == 200
+    body.update(points=1.75, reason="regrade request #2")
+    assert client.post("/api/override", json=body, headers=AUTH).status_code == 200
+    review.syncer.flush()
+    item = read_report(out / "reports" / "bob.json").item("2a-scatter")
+    assert (item.score, item.status) == (1.75, "partial")
+    assert item.feedback == "ok\n\nScore changed by your instructor from 2 to 1.75 / 2: regrade request #2"
+    log = [e for e in review.store.log() if e.action == "override"]
+    assert [(e.grader, e.old, e.new, e.detail) for e in log] == [
+        ("ann", 2.0, 1.5, "regrade: legend missing"),
+        ("ann", 1.5, 1.75, "regrade request #2"),
+    ]
+    assert all(e.at for e in log)
+    assert gradebook(out)["bob"]["total"] == str(18.5 - 0.25)
+    assert "regrade request #2" in client.get("/student/bob").text
+
+
+def test_an_override_needs_a_reason_and_an_automatic_item(served) -> None:
+    _, client = served
+
+    def refused(**body) -> str:
+        response = client.post("/api/override", json={"student": "bob", **body}, headers=AUTH)
+        assert response.status_code == 400
+        return response.json()["error"]
+
+    assert refused(item="2a-scatter", points=1, reason=" ") == (
+        "reason: say why the score changes (e.g. the regrade request)"
+    )
+    assert (
+        refused(item="2b", points=0, reason="x")
+        == "item '2b' is a written answer: grade it on its question page"
+    )
+    assert refused(item="2a-scatter", points=5, reason="x") == "points: a number from 0 to 2"
+
+
+# -- the student's figures --------------------------------------------------------------
+
+
+def test_the_notebooks_own_plot_before_the_answer_is_shown_and_nothing_else(served, out: Path) -> None:
+    _, client = served
+    images = notebook_images(out.parent / "submissions" / "alice.ipynb")
+    assert list(images) == ["2b", "2c"] and len(images["2b"]) == 1 and images["2c"] == []
+    page = client.get("/q/2b").text
+    assert "/img/notebook/alice/2b/0.png" in page and "/img/figures/alice/plot_latent.png" in page
+    response = client.get("/img/notebook/alice/2b/0.png")
+    assert response.headers["content-type"] == "image/png" and response.content.startswith(b"\x89PNG")
+    assert client.get("/img/notebook/alice/2b/1.png").status_code == 404
+    assert client.get("/img/figures/alice/plot_latent.png").content.startswith(b"\x89PNG")
+    assert client.get("/img/figures/../../review.sqlite").status_code == 404
+
+
+def test_a_changed_notebook_shows_no_images(served, out: Path) -> None:
+    review, client = served
+    (out.parent / "submissions" / "alice.ipynb").write_text("{}", encoding="utf-8")
+    review.classroom._images.clear()
+    assert "/img/notebook/alice/" not in client.get("/q/2b").text
+
+
+# -- the command line -------------------------------------------------------------------
+
+
+def test_cli_review_without_reports_says_what_to_run(tmp_path: Path, capsys) -> None:
+    assert main(["review", str(tmp_path / "nothing"), "--no-browser"]) == 2
+    assert "no reports in" in capsys.readouterr().err
+
+
+def test_cli_review_help_lists_its_options(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["review", "--help"])
+    text = capsys.readouterr().out
+    assert all(flag in text for flag in ("--host", "--port", "--no-browser", "--rubric"))
+
+
+def test_store_survives_a_reopen(tmp_path: Path) -> None:
+    from grader.review.store import NewGrade
+
+    store = Store.open(tmp_path)
+    store.save_grade(NewGrade("a", "2b", 0.5, "ok", [1, 0, 1]), "ann")
+    again = Store.open(tmp_path).grades()[("a", "2b")]
+    assert (again.points, again.criteria, again.version, again.grader) == (0.5, [0, 1], 1, "ann")
+    assert Store.open(tmp_path).saved_comments("2b") == ["ok"]
+
+
+# -- a real batch, reviewed, then resumed -------------------------------------------------
+
+
+def test_batch_resume_after_review_keeps_the_scores_and_criteria(tmp_path: Path) -> None:
+    """Graded for real (the NumPy-only transposed_conv rubric, fast), reviewed, then --resume twice:
+    unchanged reports are kept, and a changed rubric regrades but carries the reviewed scores over."""
+    from test_batch import MANUAL_ITEM, REFERENCE, fast_rubric, write_class
+
+    from grader.batch.runner import BatchConfig, run_batch
+
+    rubric = fast_rubric(tmp_path, manual=True)
+    criteria = (
+        'criteria = [{ points = 0.5, text = "C maps x to y" }, { points = 0.5, text = "so C^T maps back" }]\n'
+    )
+    rubric.write_text(rubric.read_text().replace(MANUAL_ITEM, MANUAL_ITEM + criteria))
+    subs = write_class(tmp_path / "subs", {"ann.py": REFERENCE, "ben.py": REFERENCE + "\n# mine\n"})
+    out = tmp_path / "out"
+    config = BatchConfig(subs, rubric, out, workers=1)
+    run_batch(config, echo=lambda line: None)
+
+    prepared = prepare(out, rubric=rubric, token=TOKEN)
+    client = TestClient(prepared.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN})
+    assert grade(client, "ann", item="tc-why", criteria=[1], comment="half")["status"] == 200
+    prepared.review.syncer.flush()
+    assert gradebook(out)["ann"]["tc-why"] == "0.5"
+
+    run_batch(replace(config, resume=True), echo=lambda line: None)  # nothing changed: kept
+    assert gradebook(out)["ann"]["tc-why"] == "0.5"
+    rubric.write_text(rubric.read_text() + "\n# a comment: the rubric's hash changes\n")
+    run_batch(replace(config, resume=True), echo=lambda line: None)  # regraded, scores carried
+    item = read_report(out / "reports" / "ann.json").item("tc-why")
+    assert (item.score, item.comment, item.criteria) == (0.5, "half", ["so C^T maps back (+0.5)"])
+    assert gradebook(out)["ann"]["tc-why"] == "0.5" and gradebook(out)["ben"]["manual_pending"] == "1"
+
+
+# -- the real command: URL, token, SIGKILL ------------------------------------------------
+
+
+def _start(out: Path) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "review", str(out), "--no-browser"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    for line in process.stdout:
+        if line.startswith("open "):
+            return process, line.split()[1]
+    raise AssertionError(f"no URL printed (exit {process.wait()})")
+
+
+def test_the_command_prints_a_loopback_url_with_a_token_and_a_kill_loses_nothing(out: Path) -> None:
+    process, url = _start(out)
+    try:
+        base, token = url.split("/?token=")
+        assert base.startswith("http://127.0.0.1:") and len(token) >= 30
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/q/2b")
+        assert refused.value.code == 401
+        request = urllib.request.Request(
+            base + "/api/grade",
+            data=json.dumps({"student": "bob", "item": "2b", "criteria": [0]}).encode(),
+            headers={"Content-Type": "application/json", "X-Review-Token": token},
+        )
+        assert json.loads(urllib.request.urlopen(request).read())["grade"]["points"] == 0.25
+    finally:
+        process.kill()  # SIGKILL, right after the confirmation
+        process.wait()
+    process, _ = _start(out)  # the next start writes what the database holds
+    try:
+        assert read_report(out / "reports" / "bob.json").item("2b").score == 0.25
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+
+
+def test_a_grade_for_an_earlier_submission_is_not_applied_to_a_resubmission(served, out: Path) -> None:
+    review, client = served
+    assert grade(client, "bob", points=0.5)["status"] == 200
+    review.syncer.flush()
+    report = read_report(out / "reports" / "bob.json")  # the batch regraded a new file from bob
+    report.submission_sha256 = "c" * 64
+    report.item("2b").status, report.item("2b").score = "manual", 0.0
+    report.recompute_totals()
+    (out / "reports" / "bob.json").write_text(report.to_json(), encoding="utf-8")
+    again = prepare(out, token=TOKEN)
+    assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
+    page = (
+        TestClient(again.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN}).get("/q/2b").text
+    )
+    assert "0 / 5</span> graded" in page

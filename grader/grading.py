@@ -27,6 +27,7 @@ from grader.assignment_match import (
 from grader.assignments.registry import declared_stages
 from grader.checks import CHECKS, CheckInputs, StudentCallFailed, StudentError, Verdict
 from grader.data import Dataset, load_dataset
+from grader.exercises import select_exercises
 from grader.functions import all_inputs
 from grader.keras_version import keras2_reasons, load_error_suggests_keras2
 from grader.report.model import ItemResult, Report
@@ -64,6 +65,7 @@ class GradeOptions:
     artifact_cache: Path | None = None
     protected: tuple[str, ...] = ()  # more folders the submission may not open (batch: the class, the output)
     require_isolation: bool = False  # refuse to grade without kernel isolation (isolation.require)
+    exercises: tuple[str, ...] = ()  # only these exercises' items (grader check --exercise); () = all
 
 
 class UnknownAssignment(Exception):
@@ -71,25 +73,32 @@ class UnknownAssignment(Exception):
 
 
 def grade(
-    path: str | Path,
+    path: str | Path | Submission,
     rubric: str | Path | Rubric | None = None,
     options: GradeOptions | None = None,
     progress: Callable[[str], None] | None = None,
     **overrides: Any,
 ) -> Report:
-    """Grade ``path`` against ``rubric`` (a name, a TOML path, a Rubric, or None to infer it)."""
+    """Grade ``path`` against ``rubric`` (a name, a TOML path, a Rubric, or None to infer it).
+
+    ``path`` may also be a loaded :class:`Submission` (a notebook kernel's history: grader/notebook_check.py).
+    """
     if "keep_all_cells" in overrides:  # the old name of all_cells
         overrides["all_cells"] = overrides.pop("keep_all_cells")
     options = replace(options or GradeOptions(), **overrides)
     if options.require_isolation:
         isolation.require(isolation.detect())
     started = time.monotonic()
-    path = Path(path)
-    try:
-        submission: Submission | None = load_submission(path, all_cells=options.all_cells)
-        unreadable = ""
-    except SubmissionError as exc:
-        submission, unreadable = None, str(exc)
+    if isinstance(path, Submission):
+        submission: Submission | None = path
+        path, unreadable = path.path, ""
+    else:
+        path = Path(path)
+        try:
+            submission = load_submission(path, all_cells=options.all_cells)
+            unreadable = ""
+        except SubmissionError as exc:
+            submission, unreadable = None, str(exc)
     if submission is None and rubric is None:  # nothing to grade against: a report that says why
         return _unreadable_report(path, unreadable, options, started)
     rubric = _resolve_rubric(rubric, submission)
@@ -98,6 +107,8 @@ def grade(
         budget = budget.with_seed(options.seed)
     dataset = load_dataset(options.data)
     items = [item for item in rubric.items if item.visibility == "public" or not options.public_only]
+    # Only the selected exercises: their probes alone are fetched, so nothing else is built or trained.
+    items = select_exercises(items, options.exercises, rubric.name)
     base = _report_base(rubric, path, submission, budget, dataset, options)
     if submission is None:
         return _finish(

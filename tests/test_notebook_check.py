@@ -7,7 +7,15 @@ import subprocess
 import sys
 
 import pytest
-from notebook_tools import json_printed, reference_segments, run_notebook, stdout_of
+from notebook_tools import (
+    execute,
+    json_printed,
+    lay_reference_into_template,
+    reference_segments,
+    run_notebook,
+    stdout_of,
+    tags,
+)
 
 from grader.notebook_check import CheckItem, CheckResult
 from grader.report.model import ItemResult, Report
@@ -143,3 +151,23 @@ def test_a_notebook_checks_exercise_1_then_a_mutant_and_its_kernel_is_untouched(
     assert first["failed"] == [] and first["score"] == first["max"] > 0, stdout_of(notebook.cells[5])
     assert all(item.startswith("1-") for item in first["ids"]) and first["figures"] >= 1
     assert json_printed(notebook.cells[7])["failed"] == ["1-plot-reconstructions"]
+
+
+def test_the_reference_laid_into_the_hand_out_runs_top_to_bottom_and_gets_full_marks():
+    """The hand-out's data, "try it" and check cells run with the reference's code (1 epoch, 500
+    images); then ``check()`` of every exercise at the smoke budget gives full public marks."""
+    notebook = lay_reference_into_template("autoencoders", {"TRY_EPOCHS": "1", "TRY_SAMPLES": "500"})
+    checks = [cell for cell in notebook.cells if "check" in tags(cell)]
+    for cell in checks[:-1]:  # each exercise's own check is tested above; here the whole hand-out
+        cell.source = ""
+    checks[-1].source = (
+        "result = check(budget='smoke')\nimport json\n"
+        "print(json.dumps({'score': result.score, 'max': result.max_score, "
+        "'failed': [(i.id, i.feedback) for i in result.items if not i.passed]}))"
+    )
+    execute(notebook, timeout=1200)
+    tried = [cell for cell in notebook.cells if "try-it" in tags(cell)]
+    assert all(cell.outputs for cell in tried)
+    assert sum(o.get("output_type") == "display_data" for cell in tried for o in cell.outputs) >= 6  # figures
+    final = json_printed(checks[-1])
+    assert final["failed"] == [] and final["score"] == final["max"] > 15, final

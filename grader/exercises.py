@@ -51,8 +51,15 @@ def select_exercises(items: Sequence[Labelled], wanted: Iterable[str], rubric: s
     return [item for item in items if any(matches(item.exercise, label) for label in wanted)]
 
 
-def untouched(feedback: str, status: str) -> bool:
-    """An item's result says its code is still the template's."""
+def untouched(feedback: str, status: str, probes: Sequence[str] = ()) -> bool:
+    """An item's result says its code is still the template's.
+
+    A function the student wrote that calls another exercise's stub is started: its item calls it
+    by name (probe ``calls:NAME``) and the stub named in the feedback is another one."""
+    stub = feedback.partition("not implemented yet: ")[2].split(" ")[0].strip(".,")
+    called = {probe.partition(":")[2] for probe in probes if probe.startswith("calls:")}
+    if stub and called and stub not in called:
+        return False
     return status == "skipped" or any(marker in feedback for marker in UNTOUCHED)
 
 
@@ -64,7 +71,7 @@ def not_started(results: Sequence[object]) -> list[str]:
             by_exercise.setdefault(result.exercise, []).append(result)  # type: ignore[attr-defined]
     started_not = []
     for exercise, group in by_exercise.items():
-        statuses = [(r.feedback, r.status) for r in group]  # type: ignore[attr-defined]
-        if all(untouched(f, s) for f, s in statuses) and any(s != "skipped" for _, s in statuses):
+        statuses = [(r.feedback, r.status, getattr(r, "probes", ())) for r in group]  # type: ignore[attr-defined]
+        if all(untouched(*status) for status in statuses) and any(s != "skipped" for _, s, _ in statuses):
             started_not.append(exercise)
     return started_not

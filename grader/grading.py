@@ -33,7 +33,7 @@ from grader.keras_version import keras2_reasons, load_error_suggests_keras2
 from grader.report.model import ItemResult, Report
 from grader.rubric import Item, Rubric, list_rubrics, load_rubric
 from grader.sandbox import isolation
-from grader.sandbox.supervisor import Sandbox, SandboxLimits, WorkerFailure
+from grader.sandbox.supervisor import Sandbox, SandboxLimits, Standby, WorkerFailure
 from grader.session import ProbeResult, ProbeSession
 from grader.stages import Stages
 from grader.submission import Submission, SubmissionError, load_submission
@@ -66,6 +66,8 @@ class GradeOptions:
     protected: tuple[str, ...] = ()  # more folders the submission may not open (batch: the class, the output)
     require_isolation: bool = False  # refuse to grade without kernel isolation (isolation.require)
     exercises: tuple[str, ...] = ()  # only these exercises' items (grader check --exercise); () = all
+    # A worker started ahead for this submission (the notebook self-check keeps one warm).
+    standby: Standby | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 class UnknownAssignment(Exception):
@@ -230,19 +232,25 @@ def _start(
 ) -> tuple[Sandbox, dict[str, Any], str, str]:
     """Start the sandbox and load the submission; under auto, retry Keras 2 on a Keras load error."""
     while True:
-        sandbox = Sandbox(
+        protected = sandbox_protected(rubric, options)
+        waiting = options.standby.take(keras, options.limits, protected) if options.standby else None
+        sandbox = waiting or Sandbox(
             submission.worker_cells(),
             data.worker,
             keras=keras,
             limits=options.limits,
-            protected=_protected_paths(rubric) + options.protected,
+            protected=protected,
             dropped=submission.dropped_names,
             load_timeout_s=rubric.load_timeout_s,
         )
         if progress:
             progress("load")
         try:
-            load = sandbox.start()
+            if waiting is not None:
+                cells, dropped = submission.worker_cells(), submission.dropped_names
+                load = sandbox.load_standby(cells, data.worker, dropped, rubric.load_timeout_s)
+            else:
+                load = sandbox.start()
         except WorkerFailure as failure:
             return sandbox, {"failure": failure, "errors": []}, keras, why
         suggestion = load_error_suggests_keras2(load.get("errors", []))
@@ -251,6 +259,11 @@ def _start(
             keras, why = "2", suggestion
             continue
         return sandbox, load, keras, why
+
+
+def sandbox_protected(rubric: Rubric, options: GradeOptions) -> tuple[str, ...]:
+    """Every path a submission graded with ``rubric`` and ``options`` may not open."""
+    return _protected_paths(rubric) + options.protected
 
 
 def _protected_paths(rubric: Rubric) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from grader.exercises import UnknownExercise, not_started
 from grader.report.model import Report
+from grader.sandbox.supervisor import Standby
 
 # The reply's own channel: student and grader prints go to stderr, never into the replies.
 MAX_OUTPUT_CHARS = 2000
@@ -58,9 +59,15 @@ class Request:
 
 @dataclass
 class Service:
-    """Answers requests; the same code checked the same way again is answered from memory."""
+    """Answers requests; the same code checked the same way again is answered from memory.
+
+    After each check a worker is started ahead for the next one (``Standby``): it imports
+    TensorFlow while the student reads the result, so the next check skips that wait. Each check
+    still gets its own fresh, isolated worker; one that died while waiting is replaced.
+    """
 
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    standby: Standby = field(default_factory=Standby)
 
     def answer(self, request: Request) -> dict[str, Any]:
         key = json.dumps(
@@ -83,9 +90,28 @@ class Service:
             all_cells=request.all_cells,
             student="notebook",
         )
-        report = grade(submission, request.rubric, options)
+        report = grade(submission, request.rubric, options, standby=self.standby)
         figures = _figures(report)
-        return public_result(report, figures, time.monotonic() - started)
+        result = public_result(report, figures, time.monotonic() - started)
+        self._prepare_next(report, request.rubric or report.assignment, options)
+        return result
+
+    def _prepare_next(self, report: Report, rubric: str, options: Any) -> None:
+        """Start the next check's worker now, like this one's (same Keras, rubric and limits)."""
+        from grader.grading import sandbox_protected
+        from grader.rubric import RubricError, load_rubric
+
+        keras = report.keras.split(" ")[0] if report.keras else ""
+        if report.assignment == "unknown" or keras not in ("2", "3", "none"):
+            return
+        try:
+            protected = sandbox_protected(load_rubric(rubric), options)
+        except RubricError:
+            return
+        self.standby.prepare(keras, options.limits, protected)
+
+    def close(self) -> None:
+        self.standby.close()
 
 
 def public_result(report: Report, figures: dict[str, list[str]], seconds: float) -> dict[str, Any]:
@@ -138,6 +164,13 @@ def _figures(report: Report) -> dict[str, list[str]]:
 def serve(requests: Any, replies: Any) -> None:
     """Answer JSON lines from ``requests`` on ``replies`` until the kernel closes the pipe."""
     service = Service()
+    try:
+        _answer_all(service, requests, replies)
+    finally:
+        service.close()
+
+
+def _answer_all(service: Service, requests: Any, replies: Any) -> None:
     for line in requests:
         if not line.strip():
             continue
@@ -150,7 +183,11 @@ def serve(requests: Any, replies: Any) -> None:
             from grader.rubric import RubricError
 
             if isinstance(exc, (UnknownAssignment, RubricError)):
-                reply = {"ok": False, "error": str(exc)}
+                # The notebook's words for the command line's option.
+                reply = {
+                    "ok": False,
+                    "error": str(exc).replace("pass --rubric", 'pass rubric="NAME" to check()'),
+                }
             else:
                 traceback.print_exc(file=sys.stderr)
                 reply = {"ok": False, "error": f"internal error of the grader ({type(exc).__name__}: {exc})"}

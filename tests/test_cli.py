@@ -164,8 +164,10 @@ def test_the_self_check_lists_what_to_fix_first(tmp_path, capsys):
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
     assert "public items only" in out
-    assert "Fix these first:\n  1. tc2-example" in out
-    assert "not implemented yet: conv2d_as_matmul" in out
+    # Issue 15: a stub is "not started", not a fix; tc4's own function calls that stub, so it is a fix.
+    assert "Not started yet: tc2\n" in out
+    assert "Fix these first:\n  1. tc4-example" in out
+    assert "not implemented yet: conv2d_as_matmul (which upsample_then_conv calls)" in out
     assert "-random" not in out, "hidden items are not shown in the self-check"
 
 

@@ -55,6 +55,19 @@ def test_an_exercise_is_not_started_when_all_its_items_still_see_the_template():
     assert not_started(results) == ["1", "2a", "3b", "3d"]
 
 
+def test_an_exercise_whose_function_calls_another_exercises_stub_is_started():
+    own = item(
+        "tc4-example",
+        "tc4",
+        "failed",
+        "not implemented yet: conv2d_as_matmul (which upsample_then_conv calls)",
+    )
+    own.probes = ["calls:upsample_then_conv"]
+    stub = item("tc2-example", "tc2", "failed", "not implemented yet: conv2d_as_matmul")
+    stub.probes = ["calls:conv2d_as_matmul"]
+    assert not_started([own, stub]) == ["tc2"]
+
+
 def report_of(items: list[ItemResult]) -> Report:
     report = Report("autoencoders", "sub.py", "x", 0, 0, 0, 0, 0, "0", "", {}, {}, 0, 0.0, items)
     report.recompute_totals()
@@ -82,3 +95,14 @@ def test_the_summary_of_an_untouched_template_says_to_start():
     summary = check_summary(report_of([item("1-relu", "1", "failed", "not implemented yet: build_encoder")]))
     assert "Not started yet: 1" in summary and "Fix these first" not in summary
     assert "Nothing to check yet: start with the first exercise." in summary
+
+
+def test_the_feedback_names_the_stub_a_finished_function_calls():
+    from grader.checks.base import StudentError
+
+    calls_stub = StudentError("not_implemented", "upsample_then_conv", "conv2d_as_matmul")
+    assert calls_stub.feedback() == "not implemented yet: conv2d_as_matmul (which upsample_then_conv calls)"
+    assert StudentError("not_implemented", "build_encoder", "build_encoder").feedback() == (
+        "not implemented yet: build_encoder"
+    )
+    assert StudentError("not_implemented", "f", "").feedback() == "not implemented yet: f"

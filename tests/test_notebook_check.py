@@ -171,3 +171,30 @@ def test_the_reference_laid_into_the_hand_out_runs_top_to_bottom_and_gets_full_m
     assert sum(o.get("output_type") == "display_data" for cell in tried for o in cell.outputs) >= 6  # figures
     final = json_printed(checks[-1])
     assert final["failed"] == [] and final["score"] == final["max"] > 15, final
+
+
+def ask_service(request: dict) -> dict:
+    import io
+    import json
+
+    from grader.selfcheck_service import serve
+
+    replies = io.StringIO()
+    serve(io.StringIO(json.dumps(request) + "\n"), replies)
+    return json.loads(replies.getvalue())
+
+
+def test_the_service_says_how_to_name_the_assignment_in_notebook_words():
+    reply = ask_service({"cells": [["In [1]", "x = 1"]], "exercises": ["1"]})
+    assert not reply["ok"] and "cannot tell which assignment" in reply["error"]
+    assert 'pass rubric="NAME" to check()' in reply["error"]
+
+
+def test_the_service_refuses_an_unknown_exercise_with_the_real_ones():
+    reply = ask_service(
+        {"cells": [["In [1]", "import numpy as np"]], "exercises": ["9"], "rubric": "transposed_conv"}
+    )
+    assert reply == {
+        "ok": False,
+        "error": "there is no exercise '9' in transposed_conv; the exercises are: tc1, tc2, tc3, tc4",
+    }

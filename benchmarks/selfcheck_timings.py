@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TIMED = """
 import time as _time
+_time.sleep(PAUSE)  # the student reads the last result and edits: the worker started ahead gets ready
 _t = _time.perf_counter(); _r = check({args}); _s = _time.perf_counter() - _t
 print('TIMING', {label!r}, round(_s, 1), _r.score, _r.max_score, [i.id for i in _r.items if not i.passed])
 """
@@ -44,6 +45,7 @@ def main() -> int:
     parser.add_argument(
         "--budget", default="default", help="budget of the non-quick checks (default: default)"
     )
+    parser.add_argument("--pause", type=float, default=20.0, help="seconds between checks (default 20)")
     args = parser.parse_args()
     reference = (ROOT / "reference" / "autoencoders.py").read_text()
     budget = f", budget={args.budget!r}" if args.budget != "default" else ""
@@ -51,7 +53,7 @@ def main() -> int:
     warm = run(
         [
             reference,
-            "from grader import check",
+            f"from grader import check\nPAUSE = {args.pause}",
             TIMED.format(args="'1', quick=True", label="check('1', quick=True) first check"),
             TIMED.format(args=f"'3a'{budget}", label="check('3a') warm"),
             TIMED.format(args=budget.lstrip(", "), label="check() all public"),

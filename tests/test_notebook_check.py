@@ -153,10 +153,20 @@ def test_a_notebook_checks_exercise_1_then_a_mutant_and_its_kernel_is_untouched(
     assert json_printed(notebook.cells[7])["failed"] == ["1-plot-reconstructions"]
 
 
-def test_the_reference_laid_into_the_hand_out_runs_top_to_bottom_and_gets_full_marks():
-    """The hand-out's data, "try it" and check cells run with the reference's code (1 epoch, 500
+@pytest.mark.parametrize(
+    ("assignment", "settings", "figures"),
+    [
+        ("autoencoders", {"TRY_EPOCHS": "1", "TRY_SAMPLES": "500"}, 6),
+        ("sheet10", {"TRY_EPOCHS": "1"}, 1),
+        ("transposed_conv", {}, 0),
+    ],
+)
+def test_the_reference_laid_into_the_hand_out_runs_top_to_bottom_and_gets_full_marks(
+    assignment, settings, figures
+):
+    """The hand-out's data, "try it" and check cells run with the reference's code (1 epoch, few
     images); then ``check()`` of every exercise at the smoke budget gives full public marks."""
-    notebook = lay_reference_into_template("autoencoders", {"TRY_EPOCHS": "1", "TRY_SAMPLES": "500"})
+    notebook = lay_reference_into_template(assignment, settings)
     checks = [cell for cell in notebook.cells if "check" in tags(cell)]
     for cell in checks[:-1]:  # each exercise's own check is tested above; here the whole hand-out
         cell.source = ""
@@ -168,9 +178,10 @@ def test_the_reference_laid_into_the_hand_out_runs_top_to_bottom_and_gets_full_m
     execute(notebook, timeout=1200)
     tried = [cell for cell in notebook.cells if "try-it" in tags(cell)]
     assert all(cell.outputs for cell in tried)
-    assert sum(o.get("output_type") == "display_data" for cell in tried for o in cell.outputs) >= 6  # figures
+    shown = sum(o.get("output_type") == "display_data" for cell in tried for o in cell.outputs)
+    assert shown >= figures
     final = json_printed(checks[-1])
-    assert final["failed"] == [] and final["score"] == final["max"] > 15, final
+    assert final["failed"] == [] and final["score"] == final["max"] > 0, final
 
 
 def ask_service(request: dict) -> dict:

@@ -61,10 +61,16 @@ def main() -> int:
             TIMED.format(args=f"'3a'{budget}", label="check('3a') after a code change"),
         ]
     )
+    for line in warm:
+        print(line, flush=True)
     cold = run(
-        [reference, "from grader import check", TIMED.format(args=f"'3a'{budget}", label="check('3a') cold")]
+        [
+            reference,
+            "from grader import check\nPAUSE = 0",
+            TIMED.format(args=f"'3a'{budget}", label="check('3a') cold"),
+        ]
     )
-    for line in warm + cold:
+    for line in cold:
         print(line)
     print(json.dumps({"total_s": round(time.perf_counter() - started, 1)}))
     return 0

@@ -154,7 +154,11 @@ def check(
         "budget": budget,
         "all_cells": all_cells,
     }
-    reply = _service().ask(request, timeout)
+    which = f"exercise {', '.join(map(str, exercises))}" if exercises else "every exercise"
+    service = _service()
+    first = "; the first check starts the grader" if service.process is None else ""
+    print(f"Checking {which} (public items{first}) ...", flush=True)  # a check can take minutes
+    reply = service.ask(request, timeout)
     if not reply.get("ok"):
         raise CheckError(reply.get("error", "the grader gave no answer"))
     return CheckResult.from_dict(reply["result"], tuple(str(e) for e in exercises))

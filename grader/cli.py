@@ -85,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--quick", action="store_true", help="train on the tiny 'smoke' budget (faster, rougher)"
     )
+    check.add_argument(
+        "-e",
+        "--exercise",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="check only this exercise (e.g. 1, 3a, or 2 for 2a-2c); repeatable. Nothing else is built "
+        "or trained",
+    )
     check.add_argument("--all-cells", action="store_true", help=ALL_CELLS_HELP)
     check.set_defaults(run=run_check)
 
@@ -277,12 +286,19 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from grader.exercises import UnknownExercise
     from grader.grading import GradeOptions, grade
 
     options = GradeOptions(
-        public_only=True, budget="smoke" if args.quick else "default", all_cells=args.all_cells
+        public_only=True,
+        budget="smoke" if args.quick else "default",
+        all_cells=args.all_cells,
+        exercises=tuple(args.exercise),
     )
-    report = grade(args.path, args.rubric, options)
+    try:
+        report = grade(args.path, args.rubric, options)
+    except UnknownExercise as exc:
+        raise UsageError(str(exc)) from None
     print(check_summary(report))
     if report.load_error and not report.submission_sha256:
         return EXIT_USAGE
@@ -290,16 +306,28 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def check_summary(report: Report) -> str:
-    """Friendly self-check output: what to fix first, then the public items."""
+    """Friendly self-check output: what to fix first, then the public items.
+
+    Exercises still at the template's stubs are listed once as "not started", not as fixes."""
+    from grader.exercises import not_started
+
     auto = [i for i in report.items if i.kind == "auto"]
-    to_fix = [i for i in auto if i.status != "passed"]
+    idle = set(not_started(auto)) if not report.load_error else set()
+    to_fix = [i for i in auto if i.status != "passed" and i.exercise not in idle]
     lines = [f"Self-check of {Path(report.submission).name} ({report.assignment}, public items only)", ""]
     if report.load_error:
         lines += [f"Your file could not be graded: {report.load_error}", ""]
     if report.wrong_assignment:
         lines += [f"Wrong assignment? {report.wrong_assignment}", ""]
-    if not to_fix:
-        lines.append(f"All {len(auto)} public automatic items pass. Well done!")
+    started = [i for i in auto if i.exercise not in idle]
+    if idle:
+        labels = dict.fromkeys(i.exercise for i in auto if i.exercise in idle)
+        lines += [f"Not started yet: {', '.join(labels)}", ""]
+    if not to_fix and not started:
+        lines.append("Nothing to check yet: start with the first exercise.")
+    elif not to_fix:
+        which = "public automatic items you have started" if idle else "public automatic items"
+        lines.append(f"All {len(started)} {which} pass. Well done!")
     else:
         # Errors first (they often hide other problems), then the items worth the most points.
         order = {"error": 0, "timeout": 1, "failed": 2, "partial": 3, "skipped": 4}
@@ -308,9 +336,9 @@ def check_summary(report: Report) -> str:
         for number, item in enumerate(ranked[:3], start=1):
             lines += [f"  {number}. {item.id} ({item.title}): {item.feedback.splitlines()[0]}"]
         lines.append("")
-        lines.append(f"{len(auto) - len(to_fix)} of {len(auto)} public automatic items pass.")
+        lines.append(f"{len(started) - len(to_fix)} of {len(started)} public automatic items pass.")
     lines += ["", "All public items:"]
-    for item in auto:
+    for item in started:
         mark = {"passed": "ok  ", "partial": "part", "skipped": "skip"}.get(item.status, "FIX ")
         lines.append(
             f"  [{mark}] {item.id:<24} {item.score:g}/{item.max_score:g}  "

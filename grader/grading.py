@@ -27,12 +27,13 @@ from grader.assignment_match import (
 from grader.assignments.registry import declared_stages
 from grader.checks import CHECKS, CheckInputs, StudentCallFailed, StudentError, Verdict
 from grader.data import Dataset, load_dataset
+from grader.exercises import select_exercises
 from grader.functions import all_inputs
 from grader.keras_version import keras2_reasons, load_error_suggests_keras2
 from grader.report.model import ItemResult, Report
 from grader.rubric import Item, Rubric, list_rubrics, load_rubric
 from grader.sandbox import isolation
-from grader.sandbox.supervisor import Sandbox, SandboxLimits, WorkerFailure
+from grader.sandbox.supervisor import Sandbox, SandboxLimits, Standby, WorkerFailure
 from grader.session import ProbeResult, ProbeSession
 from grader.stages import Stages
 from grader.submission import Submission, SubmissionError, load_submission
@@ -64,6 +65,9 @@ class GradeOptions:
     artifact_cache: Path | None = None
     protected: tuple[str, ...] = ()  # more folders the submission may not open (batch: the class, the output)
     require_isolation: bool = False  # refuse to grade without kernel isolation (isolation.require)
+    exercises: tuple[str, ...] = ()  # only these exercises' items (grader check --exercise); () = all
+    # A worker started ahead for this submission (the notebook self-check keeps one warm).
+    standby: Standby | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 class UnknownAssignment(Exception):
@@ -71,25 +75,32 @@ class UnknownAssignment(Exception):
 
 
 def grade(
-    path: str | Path,
+    path: str | Path | Submission,
     rubric: str | Path | Rubric | None = None,
     options: GradeOptions | None = None,
     progress: Callable[[str], None] | None = None,
     **overrides: Any,
 ) -> Report:
-    """Grade ``path`` against ``rubric`` (a name, a TOML path, a Rubric, or None to infer it)."""
+    """Grade ``path`` against ``rubric`` (a name, a TOML path, a Rubric, or None to infer it).
+
+    ``path`` may also be a loaded :class:`Submission` (a notebook kernel's history: grader/notebook_check.py).
+    """
     if "keep_all_cells" in overrides:  # the old name of all_cells
         overrides["all_cells"] = overrides.pop("keep_all_cells")
     options = replace(options or GradeOptions(), **overrides)
     if options.require_isolation:
         isolation.require(isolation.detect())
     started = time.monotonic()
-    path = Path(path)
-    try:
-        submission: Submission | None = load_submission(path, all_cells=options.all_cells)
-        unreadable = ""
-    except SubmissionError as exc:
-        submission, unreadable = None, str(exc)
+    if isinstance(path, Submission):
+        submission: Submission | None = path
+        path, unreadable = path.path, ""
+    else:
+        path = Path(path)
+        try:
+            submission = load_submission(path, all_cells=options.all_cells)
+            unreadable = ""
+        except SubmissionError as exc:
+            submission, unreadable = None, str(exc)
     if submission is None and rubric is None:  # nothing to grade against: a report that says why
         return _unreadable_report(path, unreadable, options, started)
     rubric = _resolve_rubric(rubric, submission)
@@ -98,6 +109,8 @@ def grade(
         budget = budget.with_seed(options.seed)
     dataset = load_dataset(options.data)
     items = [item for item in rubric.items if item.visibility == "public" or not options.public_only]
+    # Only the selected exercises: their probes alone are fetched, so nothing else is built or trained.
+    items = select_exercises(items, options.exercises, rubric.name)
     base = _report_base(rubric, path, submission, budget, dataset, options)
     if submission is None:
         return _finish(
@@ -219,19 +232,25 @@ def _start(
 ) -> tuple[Sandbox, dict[str, Any], str, str]:
     """Start the sandbox and load the submission; under auto, retry Keras 2 on a Keras load error."""
     while True:
-        sandbox = Sandbox(
+        protected = sandbox_protected(rubric, options)
+        waiting = options.standby.take(keras, options.limits, protected) if options.standby else None
+        sandbox = waiting or Sandbox(
             submission.worker_cells(),
             data.worker,
             keras=keras,
             limits=options.limits,
-            protected=_protected_paths(rubric) + options.protected,
+            protected=protected,
             dropped=submission.dropped_names,
             load_timeout_s=rubric.load_timeout_s,
         )
         if progress:
             progress("load")
         try:
-            load = sandbox.start()
+            if waiting is not None:
+                cells, dropped = submission.worker_cells(), submission.dropped_names
+                load = sandbox.load_standby(cells, data.worker, dropped, rubric.load_timeout_s)
+            else:
+                load = sandbox.start()
         except WorkerFailure as failure:
             return sandbox, {"failure": failure, "errors": []}, keras, why
         suggestion = load_error_suggests_keras2(load.get("errors", []))
@@ -240,6 +259,11 @@ def _start(
             keras, why = "2", suggestion
             continue
         return sandbox, load, keras, why
+
+
+def sandbox_protected(rubric: Rubric, options: GradeOptions) -> tuple[str, ...]:
+    """Every path a submission graded with ``rubric`` and ``options`` may not open."""
+    return _protected_paths(rubric) + options.protected
 
 
 def _protected_paths(rubric: Rubric) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from grader.submission import Submission, parse_source
+from grader.submission import Submission, is_handout_import, parse_source
 
 PROTECTED_PACKAGES = frozenset({"grader", "reference", "rubrics", "student_template"})
 SYSTEM_MODULES = {
@@ -126,6 +126,8 @@ def _findings(node: ast.AST) -> list[Finding]:
 
 
 def _import_findings(node: ast.Import | ast.ImportFrom) -> list[Finding]:
+    if is_handout_import(node):  # the hand-out's own data and check cells
+        return []
     names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
     found = []
     for name in names:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ CELL_MARKER = re.compile(r"^#\s?%%(?P<rest>.*)$|^# In\[[ \d]*\]:\s*$")
 MAX_BYTES = 20 * 1024 * 1024
 # Modules that exist only inside Google Colab: importing them elsewhere fails, so they are dropped.
 COLAB_ONLY = ("google.colab",)
+# The hand-out's own imports of the grader (its data cell and its check cells): they serve the
+# student's kernel, never the graded code, so the loader drops them (the worker may not import grader).
+HANDOUT_IMPORTS = frozenset({("grader", "check"), ("grader.data", "load_dataset")})
 
 
 class SubmissionError(Exception):
@@ -54,7 +58,7 @@ class Dropped:
 @dataclass
 class Submission:
     path: Path
-    kind: str  # "py" | "ipynb"
+    kind: str  # "py" | "ipynb" | "history" (a notebook kernel's input history)
     sha256: str
     cells: list[Cell]
     answers: dict[str, str] = field(default_factory=dict)
@@ -196,6 +200,32 @@ def _load_script(path: Path, text: str, sha: str, all_cells: bool) -> Submission
     return Submission(path, "py", sha, cells, answers=answers, dropped=dropped, written=written)
 
 
+def load_cells(name: str, sources: Sequence[tuple[str, str]], all_cells: bool = False) -> Submission:
+    """A submission from code already in memory: ``(label, source)`` per cell, in the order run.
+
+    A notebook kernel's input history (grader/notebook_check.py): the same definitions-only rule as
+    a file. A cell that does not parse defined nothing in the kernel either, so it is left out.
+    """
+    cells: list[Cell] = []
+    written: list[Cell] = []
+    dropped: list[Dropped] = []
+    for number, (label, source) in enumerate(sources, start=1):
+        cell = Cell(label, _strip_magics(_unix_newlines(source)), number)
+        try:
+            tree = parse_source(cell.source, cell.filename)
+        except SyntaxError:
+            dropped.append(Dropped(label, "a cell with a syntax error (it defined nothing)"))
+            continue
+        written.append(cell)
+        cell, cell_dropped = _select(cell, tree, all_cells)
+        dropped.extend(cell_dropped)
+        if cell.source.strip():
+            cells.append(cell)
+    digest = hashlib.sha256("\n\0".join(source for _, source in sources).encode()).hexdigest()
+    answers = _answers_from_code(cells)
+    return Submission(Path(name), "history", digest, cells, answers=answers, dropped=dropped, written=written)
+
+
 def split_script(name: str, text: str) -> list[tuple[Cell, str]]:
     """(cell, "code" | "markdown") in file order; a file without markers is one code cell.
 
@@ -323,7 +353,16 @@ def _is_ipython_call(statement: ast.stmt) -> bool:
     return isinstance(node, ast.Name) and node.id == "get_ipython"
 
 
+def is_handout_import(statement: ast.stmt) -> bool:
+    """``from grader import check`` or ``from grader.data import load_dataset`` (and nothing else)."""
+    if not isinstance(statement, ast.ImportFrom):
+        return False
+    return all((statement.module, a.name) in HANDOUT_IMPORTS and a.asname is None for a in statement.names)
+
+
 def _is_colab_import(statement: ast.stmt) -> bool:
+    if is_handout_import(statement):
+        return True
     if isinstance(statement, ast.ImportFrom):
         modules = [statement.module or ""]
     elif isinstance(statement, ast.Import):

@@ -15,7 +15,8 @@ Plot functions return a ``matplotlib.figure.Figure`` and must not block on ``plt
 
 Check your file before handing it in:
 
-    grader check autoencoders.py
+    grader check autoencoders.py --exercise 1   # one exercise (-e 2 for 2a-2c)
+    grader check autoencoders.py                # all of them
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ The grader supplies the MNIST images, so no graded function loads data itself.
 
 Check your file before handing it in:
 
-    grader check sheet10.py
+    grader check sheet10.py --exercise 1.4   # one exercise
+    grader check sheet10.py                  # all of them
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ Conventions for all four functions:
 
 Check your file before handing it in:
 
-    grader check transposed_conv.py
+    grader check transposed_conv.py --exercise tc1   # one exercise
+    grader check transposed_conv.py                  # all of them
 """
 
 from __future__ import annotations

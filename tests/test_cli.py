@@ -164,8 +164,10 @@ def test_the_self_check_lists_what_to_fix_first(tmp_path, capsys):
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
     assert "public items only" in out
-    assert "Fix these first:\n  1. tc2-example" in out
-    assert "not implemented yet: conv2d_as_matmul" in out
+    # Issue 15: a stub is "not started", not a fix; tc4's own function calls that stub, so it is a fix.
+    assert "Not started yet: tc2\n" in out
+    assert "Fix these first:\n  1. tc4-example" in out
+    assert "not implemented yet: conv2d_as_matmul (which upsample_then_conv calls)" in out
     assert "-random" not in out, "hidden items are not shown in the self-check"
 
 
@@ -214,3 +216,34 @@ def test_all_cells_reaches_check_and_batch(tmp_path, capsys):
         ["batch", str(tmp_path), "--rubric", "transposed_conv", "--out", "o", "--all-cells"]
     )
     assert _options(args).all_cells is True
+
+
+def test_check_one_exercise_without_training_trains_no_model(monkeypatch, capsys):
+    """`grader check --exercise 3a` grades the k-NN function alone: no stage of the student's is trained."""
+    from grader.session import ProbeSession
+
+    def no_training(self, stage, item, deadline):
+        raise AssertionError(f"trained {stage.name} for item {item}")
+
+    monkeypatch.setattr(ProbeSession, "_train", no_training)
+    code = main(["check", str(ROOT / "reference" / "autoencoders.py"), "--exercise", "3a", "--quick"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "[ok  ] 3a-knn-public" in out and "All 1 public automatic items pass." in out
+    assert "1-training" not in out and "4a" not in out and "3a-knn-hidden" not in out
+
+
+def test_check_an_unstarted_exercise_says_not_started_and_nothing_to_fix(capsys):
+    code = main(
+        ["check", str(ROOT / "student_template" / "autoencoders.py"), "-e", "2a", "-e", "3", "--quick"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Not started yet: 2a, 3a, 3b, 3c" in out and "Fix these first" not in out
+    assert "Nothing to check yet: start with the first exercise." in out
+
+
+def test_check_an_unknown_exercise_is_a_usage_error(capsys):
+    code = main(["check", str(ROOT / "student_template" / "autoencoders.py"), "-e", "9"])
+    assert code == 2
+    assert "there is no exercise '9' in autoencoders" in capsys.readouterr().err

@@ -47,8 +47,15 @@ def template_tree(assignment: str, fmt: str) -> ast.Module:
         source = template_path(assignment, "py").read_text()
     else:
         cells = read_notebook(assignment).cells
-        source = "\n\n".join(cell.source for cell in cells if cell.cell_type == "code")
+        source = "\n\n".join(
+            cell.source for cell in cells if cell.cell_type == "code" and not helper_cell(cell)
+        )
     return ast.parse(source)
+
+
+def helper_cell(cell: nbformat.NotebookNode) -> bool:
+    """A hand-out cell that serves the student's kernel (data, "try it", ``check``), not the contract."""
+    return bool(set(cell.get("metadata", {}).get("tags", [])) & {"try-it", "check"})
 
 
 def top_level_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
@@ -201,3 +208,36 @@ def test_py_template_imports_and_every_stub_raises(assignment):
         ]
         with pytest.raises(NotImplementedError, match=f"^{name}$"):
             func(*[None] * len(required))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebook_has_a_check_cell_for_every_automatic_exercise_and_one_for_all(assignment):
+    """Issue 15: after each exercise a ``check("...")`` cell; at the end ``check()``."""
+    with open(ROOT / "rubrics" / f"{assignment}.toml", "rb") as fh:
+        items = tomllib.load(fh)["items"]
+    automatic = {
+        item["exercise"] for item in items if item["kind"] == "auto" and item["visibility"] == "public"
+    }
+    checked: list[str] = []
+    calls = []
+    for cell in read_notebook(assignment).cells:
+        if "check" in cell.get("metadata", {}).get("tags", []):
+            call = ast.parse(cell.source).body[0].value
+            assert isinstance(call, ast.Call) and call.func.id == "check", cell.source
+            calls.append(call)
+            checked.extend(ast.literal_eval(arg) for arg in call.args)
+    assert set(checked) == automatic
+    assert calls[-1].args == []  # the last one checks every exercise
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_notebooks_helper_cells_are_ignored_by_definitions_only_grading(assignment):
+    from grader.submission import load_submission
+
+    helpers = {n for n, cell in enumerate(read_notebook(assignment).cells, start=1) if helper_cell(cell)}
+    assert helpers
+    submission = load_submission(template_path(assignment, "ipynb"))
+    kept = "\n".join(cell.source for cell in submission.cells if cell.number in helpers)
+    for call in ("check(", "load_dataset", ".fit(", "print(", "plot_"):
+        assert call not in kept, call
+    assert "from grader" not in "\n".join(cell.source for cell in submission.cells)

@@ -90,15 +90,15 @@ class Sandbox:
     dropped: dict[str, str] = field(default_factory=dict)
     trusted: bool = False  # the reference, run to build artifacts: no guards
     load_timeout_s: float = 120.0
+    standby: bool = False  # started before its submission is known (Standby); cells come with load_standby
 
     def __post_init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
         for name in ("results", "output", "work", "home", "tmp"):
             (self.dir / name).mkdir()
-        (self.dir / "submission.json").write_text(json.dumps({"cells": self.cells, "dropped": self.dropped}))
-        np.savez(self.dir / "inputs.npz", **self.inputs)
-        for name, source in self.files.items():
-            shutil.copy(source, self.dir / name)
+        if not self.standby:
+            self._write_submission()
+        self._standby_policy: isolation.Policy | None = None
         self.token = uuid.uuid4().hex
         self.process: subprocess.Popen | None = None
         self.restarts = 0
@@ -113,9 +113,42 @@ class Sandbox:
 
     # -- life cycle -------------------------------------------------------
 
+    def _write_submission(self) -> None:
+        (self.dir / "submission.json").write_text(json.dumps({"cells": self.cells, "dropped": self.dropped}))
+        np.savez(self.dir / "inputs.npz", **self.inputs)
+        for name, source in self.files.items():
+            shutil.copy(source, self.dir / name)
+
     def start(self) -> dict[str, Any]:
         """Start a worker and load the submission; returns the worker's load report."""
-        policy = self._spawn()
+        return self._await_load(self._spawn())
+
+    def start_standby(self) -> None:
+        """Start the worker ahead: it imports TensorFlow and enters its isolation, then waits for
+        the submission (``load_standby``). Nothing of a student's has run in it yet."""
+        self._standby_policy = self._spawn()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def load_standby(
+        self,
+        cells: list[dict[str, str]],
+        inputs: dict[str, np.ndarray],
+        dropped: dict[str, str],
+        load_timeout_s: float,
+    ) -> dict[str, Any]:
+        """Give the waiting worker its submission and load it, as ``start`` does for a fresh one."""
+        self.cells, self.inputs, self.dropped, self.load_timeout_s = cells, inputs, dropped, load_timeout_s
+        self._write_submission()
+        self.standby = False  # a worker started after a death loads the files at once
+        try:
+            protocol.send(self._cmd_fd, {"go": True})
+        except OSError:
+            pass  # it died while waiting; _await_load reports why
+        return self._await_load(self._standby_policy)
+
+    def _await_load(self, policy: isolation.Policy | None) -> dict[str, Any]:
         deadline = time.monotonic() + self.load_timeout_s
         try:
             reply = self._receive(0, deadline, "load", protocol.LOAD_DATA_SCHEMA)
@@ -246,6 +279,7 @@ class Sandbox:
             "trusted": self.trusted,
             "fsize_mb": self.limits.output_file_mb,
             "processes": self.limits.processes,
+            "standby": self.standby,
         }
         try:
             protocol.send(cmd_w, init)
@@ -369,6 +403,45 @@ class Sandbox:
     def _output(self, item: str) -> str:
         path = self.dir / "output" / f"{_safe_name(item)}.log"
         return read_capped(path)
+
+
+@dataclass
+class Standby:
+    """One worker started ahead of the next submission, for a grader that grades one student again
+    and again (the notebook self-check, grader/selfcheck_service.py): the next check skips the
+    worker's start-up (TensorFlow's import) but still gets a fresh, isolated process."""
+
+    sandbox: Sandbox | None = None
+
+    def prepare(self, keras: str, limits: SandboxLimits, protected: tuple[str, ...]) -> None:
+        """Start a waiting worker for this configuration (unless one is already waiting)."""
+        if (
+            self.sandbox is not None
+            and self.sandbox.alive()
+            and self._fits(self.sandbox, keras, limits, protected)
+        ):
+            return
+        self.close()
+        self.sandbox = Sandbox([], {}, keras=keras, limits=limits, protected=protected, standby=True)
+        self.sandbox.start_standby()
+
+    def take(self, keras: str, limits: SandboxLimits, protected: tuple[str, ...]) -> Sandbox | None:
+        """The waiting worker if it is alive and fits; None otherwise (the caller starts one)."""
+        sandbox, self.sandbox = self.sandbox, None
+        if sandbox is not None and sandbox.alive() and self._fits(sandbox, keras, limits, protected):
+            return sandbox
+        if sandbox is not None:
+            sandbox.close()
+        return None
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
+
+    @staticmethod
+    def _fits(sandbox: Sandbox, keras: str, limits: SandboxLimits, protected: tuple[str, ...]) -> bool:
+        return (sandbox.keras, sandbox.limits, tuple(sandbox.protected)) == (keras, limits, tuple(protected))
 
 
 def read_capped(path: Path, keep: int = OUTPUT_KEEP_BYTES) -> str:

@@ -39,6 +39,9 @@ def main(argv: list[str]) -> int:
         isolation.enter(policy)  # first: a network namespace needs a single-threaded process
         _set_limits(init)
         worker = Worker(init, sandbox, reply_fd)
+        if init.get("standby"):  # started ahead (TensorFlow imported): wait until the submission is there
+            _read_line(commands)
+        worker.read_submission(init)
         isolation.seal(policy)  # the grader's own code is read: close it before student code
     except BaseException:  # a grader bug before any student code ran: say so on the channel
         _send_raw(reply_fd, {"id": 0, "ok": False, "internal": traceback.format_exc()[-20000:]})
@@ -68,20 +71,24 @@ class Worker:
         self._send = send
         self.sandbox, self.reply_fd = sandbox, reply_fd
         self.keras_version = keras.__version__ if keras is not None else "not loaded"
-        with np.load(sandbox / "inputs.npz", allow_pickle=False) as npz:
+        self.np, self.guards, self.context_type = np, guards, WorkerContext
+
+    def read_submission(self, init: dict[str, Any]) -> None:
+        """Read the inputs and the submission's cells, then install the guards (before any student code)."""
+        with self.np.load(self.sandbox / "inputs.npz", allow_pickle=False) as npz:
             inputs = {key: npz[key] for key in npz.files}
-        payload = json.loads((sandbox / "submission.json").read_text())
+        payload = json.loads((self.sandbox / "submission.json").read_text())
         self.cells = payload["cells"]
-        self.context = WorkerContext(
+        self.context = self.context_type(
             namespace={},
             inputs=inputs,
             budget={},
-            work_dir=sandbox,
+            work_dir=self.sandbox,
             filenames=frozenset(cell["filename"] for cell in self.cells),
             dropped=payload.get("dropped", {}),
         )
         if not init["trusted"]:
-            guards.install(protected=init["protected"])
+            self.guards.install(protected=init["protected"])
         self.builtins = dict(vars(builtins))
 
     def send(self, fd: int, message: dict[str, Any]) -> None:

@@ -177,7 +177,7 @@ def _validate(
         return StageDeclarationError(f"{label}: field '{name}': {message}")
 
     if not stage.name or not stage.name.isidentifier():
-        raise fail("name", "must be a name like 'autoencoder'")
+        raise fail("name", "must be a Python identifier such as 'encoder_training'")
     for name in stage.depends_on:
         if name not in earlier:  # declared earlier: dependencies can never form a cycle
             known = ", ".join(earlier) or "none"

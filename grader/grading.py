@@ -38,9 +38,8 @@ from grader.session import ProbeResult, ProbeSession
 from grader.stages import Stages
 from grader.submission import Submission, SubmissionError, load_submission
 
-# What the student wrote that each probe runs, for messages about hangs and crashes (a training
-# stage's probe says it in its declaration, ``Stage.runs``).
-# What a probe of the engine runs, in words; each assignment declares its own (registry.probe_functions).
+# What the student wrote that each probe of the engine runs, for messages about hangs and crashes;
+# an assignment declares its probes' (``PROBE_FUNCTIONS``), a training stage's probe its ``Stage.runs``.
 ENGINE_PROBE_FUNCTIONS = {"constants": "your module-level constants"}
 
 

@@ -50,8 +50,8 @@ RULES: tuple[Rule, ...] = (
         r"(?i)cannot convert a symbolic|symbolic tf\.Tensor to a numpy|KerasTensor.*(?:numpy|__array__)|"
         r"(?:numpy|__array__).*KerasTensor|A KerasTensor cannot be used as input to a TensorFlow function",
         "NumPy (or a raw TF call) cannot work on the symbolic tensors a Keras model is built from: inside "
-        "sampling / a Lambda layer use keras.ops or tf functions only, e.g. keras.random.normal and "
-        "keras.ops.exp.",
+        "a Lambda layer (a VAE's reparameterisation, say) use keras.ops or tf functions only, e.g. "
+        "keras.random.normal and keras.ops.exp.",
     ),
     Rule(
         ("TypeError",),

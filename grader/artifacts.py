@@ -109,7 +109,7 @@ def _build(
         result = session.fetch("reference_artifacts", "artifacts", deadline)
         if not result.ok:
             reason = result.failure.message if result.failure else result.error
-            raise ArtifactError(f"training the reference autoencoder failed: {reason}")
+            raise ArtifactError(f"training the reference solution for its artifacts failed: {reason}")
     meta = dict(result.data) | {
         "stages": session.stage_summary(),
         "seconds": round(time.monotonic() - started, 1),

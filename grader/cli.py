@@ -62,8 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader",
-        description="Autograder for TensorFlow/Keras autoencoder and VAE assignments: sandboxed, budgeted, "
-        "calibrated.",
+        description="Autograder for TensorFlow/Keras exercises: sandboxed, budgeted, calibrated.",
     )
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")

@@ -24,8 +24,9 @@ from grader.assignment_match import (
     shipped_contracts,
     wrong_assignment,
 )
+from grader.assignments import registry
 from grader.assignments.registry import declared_stages
-from grader.checks import CHECKS, CheckInputs, StudentCallFailed, StudentError, Verdict
+from grader.checks import CheckInputs, StudentCallFailed, StudentError, Verdict
 from grader.data import Dataset, load_dataset
 from grader.exercises import select_exercises
 from grader.functions import all_inputs
@@ -38,17 +39,9 @@ from grader.session import ProbeResult, ProbeSession
 from grader.stages import Stages
 from grader.submission import Submission, SubmissionError, load_submission
 
-# What the student wrote that each probe runs, for messages about hangs and crashes (a training
-# stage's probe says it in its declaration, ``Stage.runs``).
-PROBE_FUNCTIONS = {
-    "ae_models": "build_encoder, build_decoder and build_autoencoder",
-    "classifier_structure": "build_classifier",
-    "train_classifier_call": "train_classifier (on the grader's classifier)",
-    "vae_models": "build_vae_encoder, build_vae_decoder and build_vae",
-    "dense_models": "build_dense_autoencoder",
-    "constants": "your module-level constants",
-    "dense_plot": "plot_reconstructions",
-}
+# What the student wrote that each probe of the engine runs, for messages about hangs and crashes;
+# an assignment declares its probes' (``PROBE_FUNCTIONS``), a training stage's probe its ``Stage.runs``.
+ENGINE_PROBE_FUNCTIONS = {"constants": "your module-level constants"}
 
 
 @dataclass(frozen=True)
@@ -134,8 +127,8 @@ def grade(
     keras, why = _choose_keras(options.keras, submission, rubric)
     probe_args = {
         "constants": {"names": list(rubric.contract.constants)},
-        "decode_grid": {"decoder_layers": meta.get("decoder_layers", [])},
-    } | {spec.probe: spec.probe_args() for spec in rubric.functions.values()}
+    } | registry.probe_args(rubric.name, meta)
+    probe_args |= {spec.probe: spec.probe_args() for spec in rubric.functions.values()}
     sandbox = None
     try:
         sandbox, load, keras, why = _start(submission, data, keras, why, options, rubric, progress)
@@ -338,7 +331,7 @@ def _grade_item(
     started = time.monotonic()
     if item.is_manual:
         return _manual_item(item, submission)
-    spec = CHECKS[item.check]
+    spec = registry.all_checks()[item.check]
     deadline = started + item.timeout_s
     fetched: dict[str, ProbeResult] = {}
     outputs = []
@@ -424,7 +417,8 @@ def _running(probe: str, stages: Stages) -> str:
         return stage.runs
     if probe.startswith("calls:"):  # a function exercise: the function's own name
         return probe.partition(":")[2]
-    return PROBE_FUNCTIONS.get(probe, probe.replace("_", " "))
+    runs = ENGINE_PROBE_FUNCTIONS | registry.probe_functions()
+    return runs.get(probe, probe.replace("_", " "))
 
 
 def _failure_verdict(item: Item, doing: str, result: ProbeResult) -> Verdict:

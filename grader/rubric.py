@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader.assignments.registry import declared_stages, register_diagnoses
+from grader.assignments.registry import all_checks, declared_stages, register_diagnoses
 from grader.functions import FunctionSpec, FunctionSpecError, parse_functions
 from grader.stages import Stages
 
@@ -291,7 +291,7 @@ def _parse_budget(name: str, table: dict[str, Any], where: str, stages: Stages) 
 
 def _validate_trained_stages(items: tuple[Item, ...], budget: Budget, stages: Stages, where: str) -> None:
     """Every stage an automatic item needs trained (with what it starts from) is in the budget."""
-    from grader.checks import CHECKS
+    CHECKS = all_checks()
 
     for item in items:
         if item.is_manual:
@@ -386,7 +386,7 @@ def _validate_check(
     check: str, kind: str, params: dict[str, Any], label: str, functions: dict[str, FunctionSpec]
 ) -> None:
     register_diagnoses()
-    from grader.checks import CHECKS  # the registry; importing it registers every check
+    CHECKS = all_checks()  # the engine's checks and every assignment's
 
     if kind == "manual":
         if check != "manual":

@@ -9,7 +9,7 @@ assignments declare their stages in ``grader/assignments/<name>/stages.py``; the
 figures iterate over :func:`grader.assignments.registry.declared_stages` and name no stage themselves.
 
 The worker trains a stage with the trainer registered under the stage's name
-(``@trainer(name)`` in ``grader/probes``, which answers the probe ``train:<name>``). The
+(``@trainer(name)`` in the assignment's ``probes.py``, which answers the probe ``train:<name>``). The
 parent never imports the worker's modules, so a declaration names its probes by string;
 :func:`build_stages` checks them against the checks that read them when the declarations
 load, and ``tests/test_stages.py`` checks them against the worker's registry.
@@ -19,11 +19,11 @@ dimension, a NaN loss, a metric beyond its calibrated threshold) is retrained wi
 seed, up to the budget's ``retries``; the attempt with the lowest badness is kept. Seeds
 derive from the rubric seed, so a re-run makes the same attempts and keeps the same one.
 
-**Adding a stage.** Register its trainer in the worker (``@trainer("name")``), write the
-check that grades it (it reads the probe ``train:name``), declare the :class:`Stage` in the
-assignment's ``stages.py`` (``STAGES``), list that module in ``grader/assignments/registry.py`` if the
-assignment had no stage yet, and give the stage ``epochs`` and ``batch_size`` in the
-rubric's budget. ``grader calibrate`` then sets its thresholds.
+**Adding a stage.** In the assignment's package: register its trainer in ``probes.py``
+(``@trainer("name")``), write the check that grades it in ``checks`` (it reads the probe
+``train:name``) and declare the :class:`Stage` in ``stages.py`` (``STAGES``); the registry finds
+them (README, "Adding a training stage"). Give the stage ``epochs`` and ``batch_size`` in the
+rubric's budget; ``grader calibrate`` then sets its thresholds.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def _validate(
         return StageDeclarationError(f"{label}: field '{name}': {message}")
 
     if not stage.name or not stage.name.isidentifier():
-        raise fail("name", "must be a name like 'autoencoder'")
+        raise fail("name", "must be a Python identifier such as 'encoder_training'")
     for name in stage.depends_on:
         if name not in earlier:  # declared earlier: dependencies can never form a cycle
             known = ", ".join(earlier) or "none"

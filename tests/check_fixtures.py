@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import CHECKS, CheckInputs, Verdict, ground_truth
+from grader.assignments.registry import all_checks
+from grader.checks import CheckInputs, Verdict, ground_truth
 from grader.data import Dataset
 from grader.inputs import for_assignment, stratified_subset
 from grader.rubric import Budget, load_rubric
+
+CHECKS = all_checks()  # the engine's checks and every assignment's
 
 Record = dict[str, Any]
 
@@ -250,7 +253,7 @@ def reference_artifacts() -> dict[str, np.ndarray]:
     labels = dataset.y_train[stratified_subset(dataset.y_train, SMALL_BUDGET.train_samples, seed=1)]
     centres = np.stack([np.cos(np.arange(10)), np.sin(np.arange(10))], axis=1) * 2.0
     z_train = (centres[labels] + rng.normal(0, 1.0, size=(len(labels), 2))).astype(np.float32)
-    grid = ground_truth.latent_grid(z_train.min(axis=0), z_train.max(axis=0), GRID_N).astype(np.float32)
+    grid = ground_truth.corner_grid(z_train.min(axis=0), z_train.max(axis=0), GRID_N).astype(np.float32)
     recon_x = rng.uniform(0, 1, size=(16, 32, 32)).astype(np.float32)
     return {
         "z_train": z_train,

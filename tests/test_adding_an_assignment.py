@@ -1,10 +1,12 @@
-"""README "Adding an assignment": a function-only assignment made of data, in any folder.
+"""README "Adding an assignment": a function-only assignment made of data, in any folder, then
+an assignment with one training stage.
 
 The rubric, reference and template are taken from the README's own code blocks, written to a
 temporary folder and graded through the CLI with ``--rubric path/to/rubric.toml``: the
 reference earns full marks, the template zero, and a mutant loses exactly its item, with the
 feedback the README quotes. Calibration of a rubric installed in site-packages goes to the
-user cache, never beside the rubric.
+user cache, never beside the rubric. The training stage's package (probes, stage, check) is
+found through ``GRADER_ASSIGNMENTS_PATH``, with no edit to the grader, at a tiny budget.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ def standardize(x):
 '''
 
 
-def readme_example(name: str) -> str:
-    match = re.search(rf"<!-- example: softmax_sheet/{re.escape(name)} -->\n```\w+\n(.*?)```", README, re.S)
+def readme_example(name: str, sheet: str = "softmax_sheet") -> str:
+    match = re.search(rf"<!-- example: {sheet}/{re.escape(name)} -->\n```\w+\n(.*?)```", README, re.S)
     assert match, f"README has no example block for {name}"
     return match.group(1)
 
@@ -140,3 +142,82 @@ def test_calibration_entries_of_other_budgets_are_kept_when_the_cache_copy_is_ma
         "budgets": {"smoke@x": {"items": {}}}
     }
     assert load_dataset  # the data module is importable without a cache folder (no side effects)
+
+
+# -- one training stage ------------------------------------------------------------------------
+
+STAGE_FILES = ("rubric.toml", "reference.py", "template.py") + tuple(
+    f"assignments/digits_sheet/{name}.py" for name in ("probes", "stages", "checks")
+)
+STAGE_MUTANT = """import keras
+
+
+def build_classifier():
+    \"\"\"The right model and loss, but an optimizer that never moves the weights.\"\"\"
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy")
+    return model
+"""
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    """digits_sheet/ from the README, its package on GRADER_ASSIGNMENTS_PATH; registries restored after."""
+    import sys
+
+    from grader.assignments.registry import all_checks
+
+    folder = tmp_path_factory.mktemp("course") / "digits_sheet"
+    for name in STAGE_FILES:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(readme_example(name, "digits_sheet"))
+    (folder / "assignments" / "digits_sheet" / "__init__.py").write_text("")
+    (folder / "mutant.py").write_text(STAGE_MUTANT)
+    checks = all_checks()
+    before = dict(checks)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADER_ASSIGNMENTS_PATH", str(folder / "assignments"))
+        patch.setenv("GRADER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield folder
+    checks.clear()
+    checks.update(before)  # the rest of the suite sees the shipped checks only
+    for module in [name for name in sys.modules if name.startswith("grader.assignments.digits_sheet")]:
+        del sys.modules[module]
+
+
+def grade_staged(folder: Path, submission: str, out: Path) -> dict:
+    code = main(
+        ["grade", str(folder / submission), "--rubric", str(folder / "rubric.toml"), "--budget", "default"]
+        + ["--out", str(out)]
+    )
+    assert code == 0
+    return json.loads((out / f"{Path(submission).stem}.json").read_text())
+
+
+def test_the_stage_is_declared_without_touching_the_grader(staged):
+    from grader.assignments.registry import declared_stages
+
+    stages = declared_stages()
+    assert "digits" in stages.names and stages.get("digits").check == "digits_accuracy"
+    assert load_rubric(staged / "rubric.toml").budget.epochs == {"digits": 2}
+
+
+def test_the_staged_reference_earns_full_marks(staged, tmp_path):
+    report = grade_staged(staged, "reference.py", tmp_path)
+    assert scores(report) == {"1-loss": 1.0, "1-accuracy": 1.0}, report["items"]
+    assert "your classifier is right on" in report["items"][1]["feedback"]
+
+
+def test_the_staged_template_earns_zero(staged, tmp_path):
+    report = grade_staged(staged, "template.py", tmp_path)
+    assert scores(report) == {"1-loss": 0.0, "1-accuracy": 0.0}
+
+
+def test_a_staged_mutant_loses_exactly_the_trained_item(staged, tmp_path):
+    report = grade_staged(staged, "mutant.py", tmp_path)
+    assert scores(report) == {"1-loss": 1.0, "1-accuracy": 0.0}
+    feedback = report["items"][1]["feedback"]
+    assert "after 2 epochs on 1,000 images (batch 64) your classifier is right on" in feedback
+    assert "below 60.0% (optimizer SGD, learning rate 0)" in feedback

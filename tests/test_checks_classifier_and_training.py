@@ -20,8 +20,10 @@ from check_fixtures import (
     student_error,
 )
 
-from grader.checks import CHECKS
+from grader.assignments.registry import all_checks
 from grader.data import to_float_images
+
+CHECKS = all_checks()
 
 AE = expected_for("autoencoders")
 SHEET10 = expected_for("sheet10")

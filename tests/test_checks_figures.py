@@ -98,7 +98,8 @@ def test_inverted_images_are_not_the_same_picture():
 
 
 def test_plot_returning_none_is_not_a_figure():
-    inputs = figure_inputs("plot_reconstructions", ({"is_figure": False, "type": "NoneType"}, {}), AE)
+    params = item_params("autoencoders", "1-plot-reconstructions")
+    inputs = figure_inputs("plot_reconstructions", ({"is_figure": False, "type": "NoneType"}, {}), AE, params)
     verdict = run("figure_reconstructions", inputs)
     assert verdict.fraction == 0.0
     assert "plot_reconstructions returned NoneType, not a matplotlib Figure" in verdict.feedback

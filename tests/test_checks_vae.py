@@ -1,7 +1,7 @@
 """Exercise 6a: sampling, kl_loss, vae_loss and the VAE's architecture, on synthetic probe data.
 
 The ``sampling`` probe calls sampling([z_mean, z_log]) on 20,000 rows of the same mean and
-log (grader/probes/autoencoders.py); the samples here are drawn the way student code does.
+log (grader/assignments/autoencoders/probes.py); the samples here are drawn the way student code does.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from check_fixtures import Layers, expected_for, make_inputs, run, student_error
 
+from grader.assignments.autoencoders.checks.vae import SAMPLING_LOG, SAMPLING_MEAN
 from grader.checks import StudentCallFailed, ground_truth
-from grader.checks.vae import SAMPLING_LOG, SAMPLING_MEAN
 
 AE = expected_for("autoencoders")
 ROWS = 20000

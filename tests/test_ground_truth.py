@@ -52,7 +52,7 @@ def test_cross_correlation_and_conv_matrix_equal_tf_conv2d(image_shape, kernel_s
     image, kernel = RNG.normal(size=image_shape), RNG.normal(size=kernel_shape)
     expected = tf_conv2d(image, kernel)
     np.testing.assert_allclose(gt.cross_correlate_valid(image, kernel), expected, atol=1e-10)
-    matrix = gt.conv_matrix(kernel, image_shape)
+    matrix = gt.unrolled_conv_matrix(kernel, image_shape)
     assert matrix.shape == (expected.size, image.size)
     np.testing.assert_allclose(matrix @ image.ravel(), expected.ravel(), atol=1e-10)
 
@@ -61,7 +61,7 @@ def test_slide_example_is_57_50_66_61_like_tf():
     expected = np.array([[57.0, 50.0], [66.0, 61.0]])
     np.testing.assert_array_equal(tf_conv2d(SLIDE_IMAGE, SLIDE_KERNEL), expected)
     np.testing.assert_array_equal(gt.cross_correlate_valid(SLIDE_IMAGE, SLIDE_KERNEL), expected)
-    assert gt.conv_matrix(SLIDE_KERNEL, (4, 4)).shape == (4, 16)
+    assert gt.unrolled_conv_matrix(SLIDE_KERNEL, (4, 4)).shape == (4, 16)
 
 
 @pytest.mark.parametrize(("output_shape", "kernel_shape"), SHAPES)
@@ -70,8 +70,8 @@ def test_transposed_conv_equals_tf_conv2d_transpose_and_c_transpose(output_shape
     small = (output_shape[0] - kernel_shape[0] + 1, output_shape[1] - kernel_shape[1] + 1)
     x = RNG.normal(size=small)
     expected = tf_conv2d_transpose(x, kernel, output_shape)
-    np.testing.assert_allclose(gt.transposed_conv(x, kernel, output_shape), expected, atol=1e-10)
-    via_matrix = gt.conv_matrix(kernel, output_shape).T @ x.ravel()
+    np.testing.assert_allclose(gt.transposed_convolution(x, kernel, output_shape), expected, atol=1e-10)
+    via_matrix = gt.unrolled_conv_matrix(kernel, output_shape).T @ x.ravel()
     np.testing.assert_allclose(via_matrix.reshape(output_shape), expected, atol=1e-10)
 
 
@@ -82,7 +82,7 @@ def test_transposed_conv_equals_tf_conv2d_transpose_and_c_transpose(output_shape
 def test_upsample_then_conv_equals_keras_upsampling_plus_same_conv(x_shape, size, kernel_shape):
     x, kernel = RNG.normal(size=x_shape), RNG.normal(size=kernel_shape)
     expected = keras_upsample_then_conv(x, size, kernel)
-    np.testing.assert_allclose(gt.upsample_then_conv(x, size, kernel), expected, atol=1e-5)
+    np.testing.assert_allclose(gt.upsample_and_convolve(x, size, kernel), expected, atol=1e-5)
 
 
 # -- attention ----------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def test_one_nn_per_digit_equals_sklearn():
 
 def test_latent_grid_corners_and_spacing():
     z_min, z_max = np.array([-1.5, 0.5]), np.array([3.0, 4.5])
-    grid = gt.latent_grid(z_min, z_max, 4)
+    grid = gt.corner_grid(z_min, z_max, 4)
     assert grid.shape == (4, 4, 2)
     assert grid[0, 0].tolist() == [-1.5, 4.5]  # top left: lowest z[0], highest z[1]
     assert grid[0, -1].tolist() == [3.0, 4.5]
@@ -182,7 +182,7 @@ def test_latent_grid_corners_and_spacing():
 
 def test_latent_grid_equals_the_grid_the_worker_builds():
     z_min, z_max = np.array([-2.0, -1.0]), np.array([1.0, 3.0])
-    np.testing.assert_allclose(gt.latent_grid(z_min, z_max, 15), grader_grid(z_min, z_max, 15), atol=1e-6)
+    np.testing.assert_allclose(gt.corner_grid(z_min, z_max, 15), grader_grid(z_min, z_max, 15), atol=1e-6)
 
 
 def test_mosaic_tiles_row_major_for_non_square_grids():

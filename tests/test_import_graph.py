@@ -9,6 +9,7 @@ TYPE_CHECKING:`` do not run and are left out.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,9 @@ WORKER_SIDE = (
     "grader.sandbox.guards",
     "grader.sandbox.keras_compat",
 )
+# Each assignment's probes (grader/assignments/<name>/probes.py) run in the worker too; its checks,
+# stages, inputs and diagnoses are trusted (docs/architecture.md, "Engine and assignments").
+ASSIGNMENT_WORKER_SIDE = re.compile(r"^grader\.assignments\.\w+\.probes(\..*)?$")
 
 
 def module_files(root: Path = ROOT, package: str = PACKAGE) -> dict[str, Path]:
@@ -113,7 +117,9 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def _worker_side(module: str) -> bool:
-    return any(module == side or module.startswith(side + ".") for side in WORKER_SIDE)
+    return bool(ASSIGNMENT_WORKER_SIDE.match(module)) or any(
+        module == side or module.startswith(side + ".") for side in WORKER_SIDE
+    )
 
 
 GRAPH = import_graph(module_files())
@@ -134,6 +140,13 @@ def test_the_trusted_side_imports_nothing_from_the_worker_side():
 
 def test_the_checks_are_among_the_trusted_modules_that_were_read():
     assert "grader.checks.architecture" in GRAPH and "grader.probes.models" in GRAPH
+
+
+def test_an_assignment_s_probes_are_worker_side_and_its_checks_trusted():
+    assert "grader.assignments.autoencoders.probes" in GRAPH
+    assert _worker_side("grader.assignments.autoencoders.probes")
+    assert not _worker_side("grader.assignments.autoencoders.checks.vae")
+    assert not _worker_side("grader.assignments.sheet10.checks")
 
 
 # -- the graph reader itself -------------------------------------------------------------------

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks import CHECKS
+from grader.assignments.registry import all_checks
 from grader.rubric import RubricError, list_rubrics, load_rubric
+
+CHECKS = all_checks()
 
 TESTS = Path(__file__).resolve().parent
 

@@ -1,19 +1,18 @@
 """Checks: pure functions in the trusted parent that turn raw probe data into points.
 
-Importing this package registers every check in :data:`CHECKS` under its name; the
-rubrics refer to checks by these names.
+This package is the engine's library of generic checks (Keras model structure, compiled
+losses, figures, constants, training, ``matches_reference``); importing it registers them in
+:data:`CHECKS` under their names. Each assignment's own checks live in
+``grader/assignments/<name>/checks``; ``grader.assignments.registry.all_checks()`` imports them
+too. The rubrics refer to checks by these names.
 """
 
 from grader.checks import (  # noqa: F401  (each module registers its checks)
-    classifier,
+    compiled,
     constants,
-    conv_autoencoder,
     figures,
-    latent,
     reference_match,
-    sheet10,
     training,
-    vae,
 )
 from grader.checks.base import CHECKS, CheckInputs, CheckSpec, StudentCallFailed, StudentError, Verdict
 

@@ -23,7 +23,7 @@ def cross_correlate_valid(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return out
 
 
-def conv_matrix(kernel: np.ndarray, input_shape: tuple[int, int]) -> np.ndarray:
+def unrolled_conv_matrix(kernel: np.ndarray, input_shape: tuple[int, int]) -> np.ndarray:
     """Column c of the matrix is the valid conv of the c-th unit image (so C @ x == conv(x))."""
     in_h, in_w = input_shape
     columns = []
@@ -34,7 +34,7 @@ def conv_matrix(kernel: np.ndarray, input_shape: tuple[int, int]) -> np.ndarray:
     return np.stack(columns, axis=1)
 
 
-def transposed_conv(x: np.ndarray, kernel: np.ndarray, output_shape: tuple[int, int]) -> np.ndarray:
+def transposed_convolution(x: np.ndarray, kernel: np.ndarray, output_shape: tuple[int, int]) -> np.ndarray:
     """Stride-1 'VALID' transposed convolution by scattering each input times the kernel."""
     x, kernel = np.asarray(x, float), np.asarray(kernel, float)
     out = np.zeros(output_shape)
@@ -44,7 +44,7 @@ def transposed_conv(x: np.ndarray, kernel: np.ndarray, output_shape: tuple[int, 
     return out
 
 
-def upsample_then_conv(x: np.ndarray, size: int, kernel: np.ndarray) -> np.ndarray:
+def upsample_and_convolve(x: np.ndarray, size: int, kernel: np.ndarray) -> np.ndarray:
     """Nearest-neighbour upsampling, then a 'same' cross-correlation with TF's padding rule."""
     up = np.kron(np.asarray(x, float), np.ones((size, size)))
     k_h, k_w = np.asarray(kernel).shape
@@ -90,7 +90,7 @@ def one_nn_per_digit(z_train, y_train, z_test, y_test, k: int = 1) -> np.ndarray
     return np.array([100.0 * correct[np.asarray(y_test) == digit].mean() for digit in range(10)])
 
 
-def latent_grid(z_min, z_max, n: int) -> np.ndarray:
+def corner_grid(z_min, z_max, n: int) -> np.ndarray:
     """(n, n, 2): row 0 is the top (highest z[1]), column 0 the left (lowest z[0])."""
     xs = np.linspace(float(z_min[0]), float(z_max[0]), n)
     ys = np.linspace(float(z_max[1]), float(z_min[1]), n)

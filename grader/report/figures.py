@@ -14,8 +14,18 @@ from typing import Any
 from grader.assignments.registry import declared_stages
 from grader.stages import Stages
 
-# The figure each plotting probe returns is shown with the items that check it.
-PLOT_PROBES = ("plot_reconstructions", "plot_loss", "plot_latent", "plot_grid", "dense_plot")
+# A probe that called a plotting function returns the student's figure as a PNG under this key
+# (``figure_probe`` in grader/probes/common.py); it is shown with the items that check it.
+PNG = "png"
+
+
+def plot_probes(probes: Mapping[str, Any]) -> list[str]:
+    """The probes that returned a student's figure, in the order they ran."""
+    return [
+        name
+        for name, result in probes.items()
+        if result is not None and result.ok and result.arrays.get(PNG) is not None and result.arrays[PNG].size
+    ]
 
 
 def render(
@@ -37,16 +47,9 @@ def render(
         plt.close(figure)
         written[name] = f"{prefix}/{name}.png"
 
-    for probe in PLOT_PROBES:
-        result = probes.get(probe)
-        if (
-            result is not None
-            and result.ok
-            and result.arrays.get("png") is not None
-            and result.arrays["png"].size
-        ):
-            (directory / f"{probe}.png").write_bytes(result.arrays["png"].tobytes())
-            written[probe] = f"{prefix}/{probe}.png"
+    for probe in plot_probes(probes):
+        (directory / f"{probe}.png").write_bytes(probes[probe].arrays[PNG].tobytes())
+        written[probe] = f"{prefix}/{probe}.png"
     for figure in stages.figures():
         result = probes.get(figure.probe)
         if result is not None and result.ok:
@@ -60,6 +63,7 @@ def attach(report: Any, written: Mapping[str, str], stages: Stages | None = None
     """Record figures on the report and on the items they illustrate."""
     shown = (declared_stages() if stages is None else stages).figures_by_check()
     report.figures = dict(written)
+    plots = set(plot_probes(report.raw["probes"])) if getattr(report, "raw", None) else set()
     for item in report.items:
-        names = shown.get(item.check, ()) + tuple(p for p in item.probes if p in PLOT_PROBES)
+        names = shown.get(item.check, ()) + tuple(p for p in item.probes if p in plots)
         item.figures = [written[name] for name in names if name in written]

@@ -239,9 +239,12 @@ class Sandbox:
         if self.trusted:
             return None
         import grader
+        from grader.assignments import outside_folders
 
         denied = enforceable_paths(self.protected, self.dir)
-        return isolation.plan(isolation.detect(), str(self.dir), denied, [os.path.dirname(grader.__file__)])
+        # The grader's code and assignment packages kept outside it: readable only while the worker imports.
+        grader_code = [os.path.dirname(grader.__file__), *outside_folders()]
+        return isolation.plan(isolation.detect(), str(self.dir), denied, grader_code)
 
     def _spawn(self) -> isolation.Policy | None:
         self._close_channel()  # a worker that died between requests left its channel open
@@ -489,7 +492,8 @@ def _worker_env(sandbox: Sandbox, token: str) -> dict[str, str]:
         "CUDA_VISIBLE_DEVICES": "",
         "GRADER_SANDBOX_TOKEN": token,
     }
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH"):
+    # GRADER_ASSIGNMENTS_PATH: assignment packages outside the grader (grader/assignments/__init__.py)
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH", "GRADER_ASSIGNMENTS_PATH"):
         if name in os.environ:
             env[name] = os.environ[name]
     env["TMPDIR"] = str(sandbox.dir / "tmp")  # the worker may write only beneath its own folder

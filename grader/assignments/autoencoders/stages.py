@@ -2,7 +2,7 @@
 classifier on its trained encoder (4a) and the VAE (6a).
 
 Runs in the trusted parent: metrics and retry rules are pure functions of the raw data the
-worker's trainers return (``@trainer`` in ``grader/probes/autoencoders.py``) and the test
+worker's trainers return (``@trainer`` in ``grader/assignments/autoencoders/probes.py``) and the test
 data only the parent holds.
 """
 

@@ -1,7 +1,7 @@
 """The model the ``sheet10`` assignment trains: the dense autoencoder of exercise 1.4.
 
 Runs in the trusted parent: metrics and the retry rule are pure functions of the raw data
-the worker's trainer returns (``@trainer`` in ``grader/probes/sheet10.py``).
+the worker's trainer returns (``@trainer`` in ``grader/assignments/sheet10/probes.py``).
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ SLIDE_PRINTED = np.array([[57.0, 60.0], [66.0, 61.0]])  # the slide's typo: the 
 # The grader's own NumPy answers, to recompute a case with the kernel rotated by 180 degrees.
 KERNEL_FUNCTIONS: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "conv2d_as_matmul": lambda a: ground_truth.cross_correlate_valid(a["image"], a["kernel"]),
-    "transposed_conv_as_matmul": lambda a: ground_truth.transposed_conv(
+    "transposed_conv_as_matmul": lambda a: ground_truth.transposed_convolution(
         a["x"], a["kernel"], tuple(int(v) for v in a["input_shape"])
     ),
-    "upsample_then_conv": lambda a: ground_truth.upsample_then_conv(a["x"], int(a["size"]), a["kernel"]),
+    "upsample_then_conv": lambda a: ground_truth.upsample_and_convolve(a["x"], int(a["size"]), a["kernel"]),
 }
 
 

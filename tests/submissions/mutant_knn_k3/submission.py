@@ -1,4 +1,4 @@
-"""Corpus entry mutant_knn_k3: a 3-nearest-neighbour vote instead of the 1-nearest neighbour the exercise asks for (KNOWN GRADER GAP, the expectation is the correct verdict: the public hand-made latent set of grader/inputs.py::_knn_public_case has well-separated clusters where 1-NN and 3-NN agree, so the public item tells this student 'right')
+"""Corpus entry mutant_knn_k3: a 3-nearest-neighbour vote instead of the 1-nearest neighbour the exercise asks for (KNOWN GRADER GAP, the expectation is the correct verdict: the public hand-made latent set of grader/assignments/autoencoders/inputs.py::knn_public_case has well-separated clusters where 1-NN and 3-NN agree, so the public item tells this student 'right')
 
 Derived from the reference. Reference solution: "Assignments (Variational) Autoencoders" (seed 003), Exercises 1 to 6.
 

@@ -11,7 +11,7 @@ from grader.checks import ground_truth
 from grader.checks.architecture import kind, layer_label
 from grader.checks.base import CheckInputs, StudentCallFailed, StudentError, Verdict, check, sentences
 
-# The sampling probe's inputs (grader/probes/autoencoders.py): every row has this mean and log.
+# The sampling probe's inputs (grader/assignments/autoencoders/probes.py): every row has this mean and log.
 SAMPLING_MEAN = np.array([0.5, -1.0])
 SAMPLING_LOG = np.array([-0.5, 0.3])
 CONVENTIONS = {"log_std": np.exp(SAMPLING_LOG), "log_var": np.exp(SAMPLING_LOG / 2)}

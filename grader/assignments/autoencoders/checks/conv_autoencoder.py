@@ -11,11 +11,9 @@ from collections.abc import Sequence
 
 from grader.checks.architecture import (
     Record,
-    canonical_loss,
     effective_activation,
     kind,
     layer_label,
-    loss_words,
     spatial,
 )
 from grader.checks.base import CheckInputs, Verdict, check, fraction_of, sentences, shape_text
@@ -212,21 +210,4 @@ def latent_shape(inputs: CheckInputs) -> Verdict:
         return Verdict(fraction_of(passed, 2), "; ".join(messages) + ".")
     return Verdict.passed(
         f"The encoder outputs {shape_text(expected)} and the decoder gives back {shape_text(image)}."
-    )
-
-
-@check(
-    "compiled_loss", probes=lambda params: (params.get("probe", "ae_models"),), required_params=("expected",)
-)
-def compiled_loss(inputs: CheckInputs) -> Verdict:
-    """The model is compiled with the loss the exercise asks for."""
-    probe = inputs.params.get("probe", "ae_models")
-    model = inputs.params.get("model", "autoencoder")
-    function = inputs.params.get("function", "build_autoencoder")
-    expected = inputs.params["expected"]
-    found = canonical_loss(inputs.part(probe, model).get("loss"))
-    if found == expected:
-        return Verdict.passed(f"{function} compiles with {loss_words(expected)}.")
-    return Verdict.failed(
-        f"{function} compiles with {loss_words(found)}; the exercise asks for {loss_words(expected)}."
     )

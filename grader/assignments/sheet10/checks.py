@@ -1,10 +1,16 @@
-"""``sheet10`` (seed 000): the dense autoencoder of 1.4 (preprocessing and attention are function
-exercises: ``matches_reference``)."""
+"""Checks of ``sheet10`` (seed 000): the dense autoencoder of 1.4, its training, and 3.4's
+``ATTENTION_OUTPUT`` (preprocessing and attention are function exercises: ``matches_reference``)."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from grader.assignments.sheet10.stages import dense_metrics
+from grader.checks import ground_truth
 from grader.checks.architecture import effective_activation, layer_label
 from grader.checks.base import CheckInputs, Verdict, check
+from grader.checks.constants import PROBE, constant_value
+from grader.checks.training import attempts_text, budget_text
 
 
 def _dense_layers(records: list, units: int) -> list:
@@ -63,3 +69,56 @@ def dense_optimizer(inputs: CheckInputs) -> Verdict:
     if str(found).lower() == expected.lower():
         return Verdict.passed(f"The autoencoder is compiled with {found}.")
     return Verdict.failed(f"the autoencoder is compiled with {found}; the exercise asks for {expected}.")
+
+
+@check("dense_training", probes=("train:dense",), required_params=("test_bce_max",))
+def dense_training(inputs: CheckInputs) -> Verdict:
+    data = inputs.probes["train:dense"]
+    metrics = dense_metrics(data, inputs.arrays["train:dense"], inputs.expected)
+    limit = inputs.threshold("test_bce_max")
+    note = attempts_text(data)
+    measured = {"test_bce": metrics["test_bce"]}
+    if not metrics["finite"] or not metrics["loss_fell"]:
+        return Verdict.failed(
+            f"the training loss did not fall {budget_text(inputs, 'dense')}.{note}", **measured
+        )
+    if metrics["test_bce"] <= limit:
+        return Verdict.passed(
+            f"{budget_text(inputs, 'dense')} the test binary cross-entropy is {metrics['test_bce']:.4f} "
+            f"(threshold {limit:.4f}).{note}",
+            **measured,
+        )
+    return Verdict.failed(
+        f"{budget_text(inputs, 'dense')} the test binary cross-entropy is {metrics['test_bce']:.4f}, above "
+        f"the threshold {limit:.4f}.{note}",
+        **measured,
+    )
+
+
+ATTENTION_READINGS = {
+    "one token of depth 3": np.array([0.6, 0.2, 0.9]),
+    "three tokens of depth 1": ground_truth.attention(
+        np.array([[0.8], [0.5], [0.21]]), np.array([[0.1], [0.62], [0.73]]), np.array([[0.6], [0.2], [0.9]])
+    )[0].ravel(),
+}
+
+
+@check("attention_value", probes=PROBE)
+def attention_value(inputs: CheckInputs) -> Verdict:
+    """ATTENTION_OUTPUT matches either valid reading of the seed's three vectors."""
+    value = constant_value(inputs, "ATTENTION_OUTPUT")
+    if value.get("kind") == "number":
+        found = np.array([value["value"]])
+    elif value.get("kind") == "array":
+        found = inputs.array("constants", "ATTENTION_OUTPUT").ravel()
+    else:
+        return Verdict.failed(
+            f"ATTENTION_OUTPUT should be a list of numbers; it is a {value.get('type', value.get('kind'))}."
+        )
+    for reading, expected in ATTENTION_READINGS.items():
+        if found.shape == expected.shape and np.allclose(expected, found, atol=2e-3):
+            return Verdict.passed(
+                f"ATTENTION_OUTPUT = {np.round(found, 4).tolist()}: right, reading the vectors as {reading}."
+            )
+    readings = "; ".join(f"as {name}: {np.round(v, 4).tolist()}" for name, v in ATTENTION_READINGS.items())
+    return Verdict.failed(f"ATTENTION_OUTPUT is {np.round(found, 4).tolist()}; expected ({readings}).")

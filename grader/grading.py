@@ -261,13 +261,21 @@ def sandbox_protected(rubric: Rubric, options: GradeOptions) -> tuple[str, ...]:
 
 def _protected_paths(rubric: Rubric) -> tuple[str, ...]:
     """What a submission may not open: the grader, the reference, the rubrics, this rubric and its
-    calibration (which may live elsewhere), and the cache of reference artifacts and data."""
+    calibration (which may live elsewhere), the cache of reference artifacts and data, and the
+    assignment packages of ``GRADER_ASSIGNMENTS_PATH`` (read only while the worker imports)."""
     import grader
     import reference
+    from grader.assignments import outside_folders
     from grader.data import user_cache_dir
     from grader.rubric import rubrics_dir
 
-    folders = (Path(grader.__file__).parent, Path(reference.__file__).parent, rubrics_dir(), user_cache_dir())
+    folders = (
+        Path(grader.__file__).parent,
+        Path(reference.__file__).parent,
+        rubrics_dir(),
+        user_cache_dir(),
+        *map(Path, outside_folders()),
+    )
     files = (rubric.path, rubric.reference, rubric.calibration_path, rubric.calibration_write_path)
     return tuple(str(path) for path in (*folders, *files))
 

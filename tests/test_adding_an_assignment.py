@@ -221,3 +221,11 @@ def test_a_staged_mutant_loses_exactly_the_trained_item(staged, tmp_path):
     feedback = report["items"][1]["feedback"]
     assert "after 2 epochs on 1,000 images (batch 64) your classifier is right on" in feedback
     assert "below 60.0% (optimizer SGD, learning rate 0)" in feedback
+
+
+def test_the_outside_assignment_packages_are_protected_from_the_submission(staged):
+    """Without Landlock the guards are the only wall: they must list the folder of the stage's code."""
+    from grader.grading import GradeOptions, sandbox_protected
+
+    protected = sandbox_protected(load_rubric(staged / "rubric.toml"), GradeOptions())
+    assert str(staged / "assignments") in protected

@@ -109,3 +109,19 @@ def test_a_false_fail_at_any_seed_means_the_candidate_does_not_keep():
 def test_no_candidate_keeps_is_said():
     row = search.Row(search.Candidate("autoencoder", 1, 500), variants=(2, 3), mutants=(1, 1))
     assert "for autoencoder: none of the candidates" in search.format_table([row])
+
+
+def test_thorough_budget_keeps_the_first_release_budget_with_its_calibration():
+    from dataclasses import replace
+
+    from grader import calibration
+    from grader.data import load_dataset
+
+    default, thorough = RUBRIC.budget_named("default"), RUBRIC.budget_named("thorough")
+    assert thorough == replace(default, name="thorough")
+    assert thorough.epochs == {"autoencoder": 5, "classifier": 5, "vae": 5}
+    assert thorough.train_samples == 4000 and thorough.batch_size["vae"] == 64
+    dataset = load_dataset("default")
+    thresholds, warnings = calibration.thresholds_for(RUBRIC, thorough, dataset)
+    assert warnings == []  # `--budget thorough` grades with calibrated thresholds, not the fallbacks
+    assert set(thresholds) == {"1-training", "4a-accuracy", "6a-training"}

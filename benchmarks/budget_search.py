@@ -25,7 +25,11 @@ budgeted, calibrated and retried"): ``benchmarks/seed_robustness.py`` over 10 se
     python benchmarks/budget_search.py --stage vae --candidates 3:4000:128 --only variant_sequential
 
 A candidate is EPOCHS:TRAIN_SAMPLES[:BATCH_SIZE]; training samples are shared by every stage
-of a budget, so a candidate that changes them changes the data the other stages see too.
+of a budget, so a candidate that changes them changes the data the other stages see too. A
+stage that depends on another (``depends_on``: the classifier starts from the trained
+autoencoder) is searched on the base budget's training of that other stage: after cutting
+the autoencoder's epochs, search the classifier again with ``--base`` naming a budget that
+has the cut.
 """
 
 from __future__ import annotations
@@ -232,6 +236,7 @@ def run_candidate(
     grade_seeds: int,
     workers: int,
     echo: Callable[[str], None],
+    base: str = "default",
 ) -> Row:
     from grader import calibration
     from grader.artifacts import reference_path
@@ -240,7 +245,7 @@ def run_candidate(
     from grader.sandbox.supervisor import SandboxLimits
 
     started = time.monotonic()
-    budget = candidate_budget(rubric.budget_named("default"), candidate)
+    budget = candidate_budget(rubric.budget_named(base), candidate)
     items = stage_items(rubric, stage, lambda item: _probes_of(item))
     row = Row(candidate)
     threads = max(1, 2 // max(workers, 1))
@@ -319,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=1, help="entries graded at once (default 1)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="grade only these corpus entries")
+    parser.add_argument(
+        "--base",
+        default="default",
+        help="the rubric budget a candidate changes (default: default); e.g. a named budget that already "
+        "trains a stage this one depends on (the classifier starts from the trained autoencoder) for less",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from grader.assignments.registry import declared_stages
@@ -334,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CandidateError, fidelity.CorpusError) as exc:
         parser.error(str(exc))
     ids = {item.id for item in stage_items(rubric, stage, _probes_of)}
+    if not ids:
+        parser.error(f"rubric {rubric.name} has no item that stage {stage.name} decides")
+    if args.base not in rubric.budgets:
+        parser.error(f"rubric {rubric.name} has no budget {args.base!r} (known: {', '.join(rubric.budgets)})")
     chosen = relevant_entries(entries, rubric.name, ids)
     print(
         f"stage {stage.name}: items {', '.join(sorted(ids))}; {len(chosen)} corpus entries: "
@@ -352,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.grade_seeds,
                 args.workers,
                 lambda line: print(line, flush=True),
+                args.base,
             )
         )
     print(format_table(rows))

@@ -125,3 +125,19 @@ def test_thorough_budget_keeps_the_first_release_budget_with_its_calibration():
     thresholds, warnings = calibration.thresholds_for(RUBRIC, thorough, dataset)
     assert warnings == []  # `--budget thorough` grades with calibrated thresholds, not the fallbacks
     assert set(thresholds) == {"1-training", "4a-accuracy", "6a-training"}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--stage", "nope", "--candidates", "3:4000"], "unknown stage 'nope'"),
+        (["--stage", "dense", "--candidates", "3:4000"], "no item that stage dense decides"),
+        (["--stage", "vae", "--candidates", "3:4000", "--base", "nope"], "no budget 'nope'"),
+        (["--stage", "vae", "--candidates", "3"], "expected EPOCHS:TRAIN_SAMPLES"),
+    ],
+)
+def test_bad_arguments_are_one_clear_error(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        search.main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

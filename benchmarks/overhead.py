@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 TRAINING = "training stages (worker: build + fit + predict, with retries)"
+OTHER = "other probes (worker: builders, student functions, figures described)"
 PROBE = "  probe"  # one line per other probe, under their total
+STAGE = "  stage"  # one line per training stage, under their total
 
 
 @dataclass
@@ -52,7 +54,7 @@ class Timers:
 def _request_label(sandbox: Any, op: str, payload: dict[str, Any], *rest: Any, **kw: Any) -> str:
     probe = str(payload.get("probe", ""))
     if op == "probe" and probe.startswith("train:"):
-        return TRAINING
+        return f"{STAGE} {probe.partition(':')[2]}"
     if op == "select":
         return "select requests (worker: keep the chosen attempt)"
     return f"{PROBE} {probe}"
@@ -121,6 +123,14 @@ def profile_once(rubric: str, budget: str) -> tuple[float, dict[str, float]]:
     return wall, dict(timers.seconds)
 
 
+def grouped(steps: dict[str, float]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Per-stage and per-probe seconds summed into their totals: (steps with totals, total -> parts)."""
+    prefixes = {TRAINING: STAGE, OTHER: PROBE}
+    parts = {total: {k: v for k, v in steps.items() if k.startswith(p)} for total, p in prefixes.items()}
+    kept = {k: v for k, v in steps.items() if not k.startswith((STAGE, PROBE))}
+    return kept | {total: sum(members.values()) for total, members in parts.items()}, parts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -144,15 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         f"one grading of reference/{args.rubric}.py, budget {args.budget}: {wall:.1f} s wall "
         f"(median of {args.runs})"
     )
-    probes = {label: s for label, s in steps.items() if label.startswith(PROBE)}
-    steps = {label: s for label, s in steps.items() if label not in probes}
-    steps["other probes (worker: builders, student functions, figures described)"] = sum(probes.values())
+    steps, parts = grouped(steps)
     for label, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
         print(f"  {seconds:6.2f} s  {100 * seconds / wall:5.1f} %  {label}")
-        if label.startswith("other probes"):
-            for probe, part in sorted(probes.items(), key=lambda kv: -kv[1]):
-                if part >= 0.05:
-                    print(f"  {part:6.2f} s  {100 * part / wall:5.1f} %  {probe}")
+        for part, part_seconds in sorted(parts.get(label, {}).items(), key=lambda kv: -kv[1]):
+            if part_seconds >= 0.05:
+                print(f"  {part_seconds:6.2f} s  {100 * part_seconds / wall:5.1f} %  {part}")
     print(f"  (of the worker start: a bare `import tensorflow` in python -I takes {tf_import:.1f} s)")
     overhead = wall - steps.get(TRAINING, 0.0)
     print(

@@ -45,7 +45,7 @@ def test_timers_sum_each_step_and_keep_results_and_errors():
 
 def test_requests_are_sorted_into_training_select_and_each_probe():
     label = overhead._request_label
-    assert label(None, "probe", {"probe": "train:vae"}, "6a-training", 1.0) == overhead.TRAINING
+    assert label(None, "probe", {"probe": "train:vae"}, "6a-training", 1.0) == f"{overhead.STAGE} vae"
     assert label(None, "select", {"stage": "vae"}, "6a-training", 1.0).startswith("select")
     assert label(None, "probe", {"probe": "ae_models"}, "1-relu", 1.0) == f"{overhead.PROBE} ae_models"
 
@@ -65,3 +65,15 @@ def test_instrumented_restores_the_grader():
 def test_batch_rate_per_core():
     assert batch.per_core(200.0, cores=2) == 100.0
     assert batch.per_core(90.0, cores=1) == 90.0
+
+
+def test_stages_and_probes_are_summed_into_their_totals():
+    steps = {
+        f"{overhead.STAGE} vae": 3.0,
+        f"{overhead.STAGE} autoencoder": 2.0,
+        f"{overhead.PROBE} knn": 0.5,
+        "checks (parent)": 0.25,
+    }
+    totals, parts = overhead.grouped(steps)
+    assert totals == {overhead.TRAINING: 5.0, overhead.OTHER: 0.5, "checks (parent)": 0.25}
+    assert parts[overhead.TRAINING] == {f"{overhead.STAGE} vae": 3.0, f"{overhead.STAGE} autoencoder": 2.0}

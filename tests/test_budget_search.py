@@ -142,19 +142,3 @@ def test_bad_arguments_are_one_clear_error(argv, message, capsys):
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
-
-def test_fast_budget_cuts_only_the_vae_and_keeps_the_other_stages_thresholds():
-    from grader import calibration
-    from grader.data import load_dataset
-
-    default, fast = RUBRIC.budget_named("default"), RUBRIC.budget_named("fast")
-    assert fast.epochs == dict(default.epochs) | {"vae": 3}
-    assert (fast.train_samples, fast.batch_size) == (default.train_samples, default.batch_size)
-    dataset = load_dataset("default")
-    fast_thresholds, warnings = calibration.thresholds_for(RUBRIC, fast, dataset)
-    assert warnings == []
-    default_thresholds, _ = calibration.thresholds_for(RUBRIC, default, dataset)
-    # The autoencoder and the classifier train identically under both budgets: same verdicts.
-    for item in ("1-training", "4a-accuracy"):
-        assert fast_thresholds[item] == default_thresholds[item]
-    assert fast_thresholds["6a-training"] != default_thresholds["6a-training"]

@@ -141,4 +141,3 @@ def test_bad_arguments_are_one_clear_error(argv, message, capsys):
         search.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
-

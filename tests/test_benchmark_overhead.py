@@ -7,23 +7,15 @@ leave the grader exactly as they found it.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
+
+from benchmark_tools import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-overhead = _load("overhead")
-batch = _load("batch")
+overhead = load_benchmark("overhead")
+batch = load_benchmark("batch")
 
 
 def test_timers_sum_each_step_and_keep_results_and_errors():

@@ -6,11 +6,10 @@ rubric); these tests pin what it grades and how it judges, without training.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from benchmark_tools import load_benchmark
 
 from grader.assignments.registry import declared_stages
 from grader.rubric import load_rubric
@@ -18,15 +17,7 @@ from grader.rubric import load_rubric
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("budget_search", ROOT / "benchmarks" / "budget_search.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-search = _load()
+search = load_benchmark("budget_search")
 RUBRIC = load_rubric("autoencoders")
 STAGES = declared_stages()
 

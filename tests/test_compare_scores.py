@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from benchmark_tools import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("compare_scores", ROOT / "benchmarks" / "compare_scores.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-scores = _load()
+scores = load_benchmark("compare_scores")
 
 
 def _recording() -> dict:

@@ -14,11 +14,10 @@ budget), no entry is blamed for missing it too.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from benchmark_tools import load_benchmark
 
 from grader.artifacts import reference_path
 from grader.rubric import load_rubric
@@ -32,15 +31,7 @@ WORKERS = 2
 NEAR_THRESHOLD = "mutant_classifier_keeps_last_conv"
 
 
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("fidelity_benchmark", ROOT / "benchmarks" / "fidelity.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-fidelity = _load_benchmark()
+fidelity = load_benchmark("fidelity")
 ENTRIES = fidelity.discover()
 BY_NAME = {entry.name: entry for entry in ENTRIES}
 

@@ -25,6 +25,7 @@ from grader.rubric import Budget, Rubric
 from grader.sandbox.supervisor import Sandbox, SandboxLimits
 from grader.session import ProbeSession
 from grader.submission import load_submission
+from grader.threadsafe import load_npz
 
 BUILD_TIMEOUT_S = 900.0
 
@@ -79,8 +80,7 @@ def load_or_build(
 def read_cached(directory: Path, stem: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     try:
         meta = json.loads((directory / f"{stem}.json").read_text())
-        with np.load(directory / f"{stem}.npz", allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        arrays = load_npz(directory / f"{stem}.npz")
     except (OSError, ValueError, json.JSONDecodeError, EOFError):
         return None  # missing or corrupt: rebuild
     except Exception:  # zipfile/zlib errors on a truncated file

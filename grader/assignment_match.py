@@ -33,7 +33,7 @@ class Coverage:
 
 def defined_functions(sources: Iterable[str]) -> set[str]:
     """Names of the module-level functions in ``sources`` (cells that do not parse are skipped)."""
-    from grader.submission import parse_source
+    from grader.threadsafe import parse_source
 
     names: set[str] = set()
     for source in sources:

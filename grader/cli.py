@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from grader import __version__
 from grader.data import DataError
 from grader.report.model import Report
 from grader.sandbox.isolation import IsolationUnavailable
+from grader.threadsafe import format_exception
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, (UnknownAssignment, RubricError)):
             print(f"grader: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        traceback.print_exc()
+        sys.stderr.write(format_exception())
         print(
             f"grader: internal error ({type(exc).__name__}); please report it with the traceback above.",
             file=sys.stderr,

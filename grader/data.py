@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.fileio import atomic_file
+from grader.threadsafe import load_npz
 
 SPLIT_SEED = 0
 TRAIN_SIZE = 4000
@@ -135,11 +136,10 @@ def _split_mnist5k() -> dict[str, np.ndarray]:
 
 def _read_arrays(path: Path, name: str) -> Dataset:
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [key for key in _KEYS if key not in npz.files]
-            if missing:
-                raise DataError(f"{path}: missing arrays {', '.join(missing)}")
-            arrays = {key: npz[key] for key in _KEYS}
+        arrays = load_npz(path, _KEYS)
+        missing = [key for key in _KEYS if key not in arrays]
+        if missing:
+            raise DataError(f"{path}: missing arrays {', '.join(missing)}")
     except (FileNotFoundError, DataError):
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +37,7 @@ from grader.sandbox.supervisor import Sandbox, SandboxLimits, Standby, WorkerFai
 from grader.session import ProbeResult, ProbeSession
 from grader.stages import Stages
 from grader.submission import Submission, SubmissionError, load_submission
+from grader.threadsafe import format_exception
 
 # What the student wrote that each probe of the engine runs, for messages about hangs and crashes;
 # an assignment declares its probes' (``PROBE_FUNCTIONS``), a training stage's probe its ``Stage.runs``.
@@ -369,7 +369,7 @@ def _grade_item(
             verdict = _student_error_verdict(exc.error, report)
         except Exception:  # a grader bug: never hidden, never blamed on the student
             report.warnings.append(
-                f"internal error in check {item.check} for item {item.id}:\n{traceback.format_exc()}"
+                f"internal error in check {item.check} for item {item.id}:\n{format_exception()}"
             )
             verdict = Verdict(
                 0.0,

@@ -13,7 +13,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-from grader.submission import Submission, is_handout_import, parse_source
+from grader.submission import Submission, is_handout_import
+from grader.threadsafe import parse_source
 
 PROTECTED_PACKAGES = frozenset({"grader", "reference", "rubrics", "student_template"})
 SYSTEM_MODULES = {

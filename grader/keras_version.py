@@ -10,7 +10,8 @@ from __future__ import annotations
 import ast
 import re
 
-from grader.submission import Submission, parse_source
+from grader.submission import Submission
+from grader.threadsafe import parse_source
 
 # keras.backend functions that Keras 3 removed (Keras 3 keeps only a few, e.g. epsilon).
 KERAS2_BACKEND = frozenset(

@@ -19,7 +19,6 @@ import os
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from grader.exercises import UnknownExercise, not_started
 from grader.report.model import Report
 from grader.sandbox.supervisor import Standby
+from grader.threadsafe import format_exception
 
 # The reply's own channel: student and grader prints go to stderr, never into the replies.
 MAX_OUTPUT_CHARS = 2000
@@ -189,7 +189,7 @@ def _answer_all(service: Service, requests: Any, replies: Any) -> None:
                     "error": str(exc).replace("pass --rubric", 'pass rubric="NAME" to check()'),
                 }
             else:
-                traceback.print_exc(file=sys.stderr)
+                sys.stderr.write(format_exception())
                 reply = {"ok": False, "error": f"internal error of the grader ({type(exc).__name__}: {exc})"}
         replies.write(json.dumps(reply) + "\n")
         replies.flush()

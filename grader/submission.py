@@ -18,11 +18,12 @@ import ast
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from grader.threadsafe import parse_source
 
 PLACEHOLDER = re.compile(r"^\s*\*?\s*write your answer here\.?\s*\*?\s*$", re.IGNORECASE)
 ANSWER_HEADING = re.compile(r"^\s*#{1,6}\s*answer\s+([\w.]+)\s*:?\s*$", re.IGNORECASE)
@@ -109,17 +110,6 @@ def load_submission(
     if path.suffix == ".py":
         return _load_script(path, text, sha, all_cells)
     return _load_notebook(path, text, sha, all_cells)
-
-
-# CPython before 3.11.8 can fail ast.parse run by two threads at once ("AST constructor
-# recursion depth mismatch", gh-106905); the fidelity runner grades in threads.
-_PARSE_LOCK = threading.Lock()
-
-
-def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
-    """``ast.parse``, one thread at a time."""
-    with _PARSE_LOCK:
-        return ast.parse(source, filename=filename)
 
 
 def _parse(cell: Cell) -> ast.Module:

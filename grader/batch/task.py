@@ -12,7 +12,6 @@ import hashlib
 import tempfile
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from grader.grading import GradeOptions, ungraded_item
 from grader.report.model import Report
 from grader.report.writer import write_report
 from grader.rubric import Rubric
+from grader.threadsafe import format_exception
 
 FORMATS = ("md", "gradescope", "json")  # JSON last: its presence means the others are complete
 WATCHDOG_MARGIN_S = 300.0  # on top of the rubric's own limits: a backstop for grader bugs only
@@ -116,7 +116,7 @@ def _safe_grade(task: BatchTask) -> Report:
         return error_report(
             task,
             f"internal error of the grader ({type(exc).__name__}: {exc})",
-            internal=traceback.format_exc(),
+            internal=format_exception(),
         )
 
 
@@ -186,14 +186,14 @@ def render_safely(report: Report, task: BatchTask) -> dict[str, bytes]:
     try:
         return render_files(report, task.student)
     except Exception:  # a figure that cannot be drawn must not cost the row
-        report.warnings.append(f"the report's figures could not be drawn:\n{traceback.format_exc()}")
+        report.warnings.append(f"the report's figures could not be drawn:\n{format_exception()}")
         try:
             return render_files(report, task.student, draw_figures=False)
         except Exception as exc:
             fallback = error_report(
                 task,
                 f"internal error of the grader while writing the report ({exc})",
-                internal=traceback.format_exc(),
+                internal=format_exception(),
             )
             return {OutputFolder.report_key(task.student): (fallback.to_json() + "\n").encode()}
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from grader.fileio import atomic_file
+from grader.threadsafe import load_npz
 
 # Bound at import, before any student code runs: a submission that patches json.dumps
 # in the worker cannot rewrite the worker's replies.
@@ -159,8 +160,7 @@ def load_arrays(directory: Path, name: str) -> dict[str, np.ndarray]:
     if path.stat().st_size > MAX_ARRAY_FILE_BYTES:
         raise ProtocolError(f"array file {name} is larger than {MAX_ARRAY_FILE_BYTES} bytes")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        arrays = load_npz(path)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ProtocolError(f"array file {name} unreadable: {exc}") from None
     finally:

@@ -149,7 +149,7 @@ def main() -> int:
         rows = [r for r in results if r["name"] == name]
         fails = sum(1 for r in rows if r["failed"])
         retried = sum(1 for r in rows if r["retries"])
-        reasons = sorted({reason.split(" (")[0][:60] for r in rows for reason in r["reasons"]})
+        reasons = sorted({reason.split(" (")[0] for r in rows for reason in r["reasons"]})
         print(
             f"{name:<32} {fails:>5}/{len(rows):<5} {retried:>6}/{len(rows):<5} "
             f"{sum(r['retry_seconds'] for r in rows):>8.1f}  {'; '.join(reasons)}"

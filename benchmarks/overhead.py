@@ -64,6 +64,7 @@ def _request_label(sandbox: Any, op: str, payload: dict[str, Any], *rest: Any, *
 def instrumented(timers: Timers) -> Iterator[None]:
     """Wrap the pipeline's steps with timers; restore them afterwards."""
     from grader import grading
+    from grader.assignments import registry
     from grader.checks import base as checks_base
     from grader.sandbox.supervisor import Sandbox
 
@@ -86,6 +87,7 @@ def instrumented(timers: Timers) -> Iterator[None]:
     patch(Sandbox, "start", "worker start: Python + TensorFlow import + submission load")
     patch(Sandbox, "request", _request_label)
     patch(Sandbox, "close", "worker stop + folder removal")
+    registry.all_checks()  # each assignment's checks register on import: wrap them too
     originals = dict(checks_base.CHECKS)
     for name, spec in originals.items():
         checks_base.CHECKS[name] = replace(spec, function=timers.wrap("checks (parent)", spec.function))

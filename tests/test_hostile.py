@@ -239,10 +239,13 @@ def listener() -> Any:
 def classes(tmp_path_factory: pytest.TempPathFactory, listener: Listener) -> dict[str, Graded]:
     """Both classes, graded at the same time (the TensorFlow one takes longest)."""
     results: dict[str, Any] = {}
+    # Made here, not in the threads: the first mktemp of a worker creates pytest's base folder,
+    # and two threads doing that at once fail (CI: FileExistsError on .../popen-gw0).
+    folders = {name: tmp_path_factory.mktemp(name) for name in ("transposed_conv", "autoencoders")}
 
     def run(name: str, build: Any) -> None:
         try:
-            results[name] = build(tmp_path_factory.mktemp(name), listener.port)
+            results[name] = build(folders[name], listener.port)
         except BaseException as exc:  # re-raised below, in the test's thread
             results[name] = exc
 

@@ -115,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     from grader.rubric import RubricError, load_rubric
 
     try:
+        rubric = load_rubric("autoencoders")
         for budget in args.budget:
-            load_rubric("autoencoders").budget_named(budget)
+            rubric.budget_named(budget)
     except RubricError as exc:
         parser.error(str(exc))
 

@@ -96,8 +96,8 @@ def advice_for_text(type_name: str, message: str, dropped: dict[str, str] | None
             name = match.group(1)
             return (
                 f"`{name}` is set by a top-level statement the grader does not run ({dropped[name]}); "
-                "the grader keeps only imports, functions, classes and constant assignments, so "
-                "create it inside your function instead."
+                "the grader runs your definitions and the top-level code they use, but not training, "
+                "data loading, plots, prints or file writes, so create it inside your function instead."
             )
     for rule in RULES:
         if rule.types and type_name not in rule.types:

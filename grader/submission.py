@@ -1,9 +1,13 @@
 """Load a submission (``.py`` or ``.ipynb``) into cells of source code and written answers.
 
-Both kinds keep only definitions by default, so the student's own MNIST download and
-50-epoch training are not re-run: imports, functions, classes and module-level
-assignments of constants. Every dropped statement is recorded; ``all_cells=True`` runs
-everything. IPython magics, shell escapes and ``get_ipython()`` calls are ignored.
+Both kinds follow the loading rule (grader/loading_rule.py, docs/architecture.md): the
+grader runs what a fresh kernel would define by running the file top to bottom, except
+work that only produces output or that the grader replaces (training, plots, prints, data
+loading, file writes, magics), so the student's own MNIST download and 50-epoch training
+are not re-run while ``L = tf.keras.layers`` or ``ATTENTION_OUTPUT = ...`` are. Every
+dropped statement is recorded with the reason; ``all_cells=True`` runs everything. A cell
+that does not parse is skipped and reported. IPython magics, shell escapes and
+``get_ipython()`` calls are ignored.
 
 A ``.py`` exported from a notebook is split into its cells at the markers that
 jupytext (``# %%``) and ``jupyter nbconvert --to script`` (``# In[3]:``) write, so
@@ -16,13 +20,17 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
 import re
+import stat
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from grader.loading_rule import Verdict, select
 from grader.threadsafe import parse_source
 
 PLACEHOLDER = re.compile(r"^\s*\*?\s*write your answer here\.?\s*\*?\s*$", re.IGNORECASE)
@@ -30,7 +38,11 @@ ANSWER_HEADING = re.compile(r"^\s*#{1,6}\s*answer\s+([\w.]+)\s*:?\s*$", re.IGNOR
 # A cell marker of a script exported from a notebook: jupytext's "# %%" (with an optional
 # title or "[markdown]") and nbconvert's "# In[3]:" / "# In[ ]:".
 CELL_MARKER = re.compile(r"^#\s?%%(?P<rest>.*)$|^# In\[[ \d]*\]:\s*$")
-MAX_BYTES = 20 * 1024 * 1024
+# The limit is on the code: a notebook's outputs (figures) may make the file much larger.
+MAX_CODE_BYTES = 20 * 2**20
+MAX_FILE_BYTES = 200 * 2**20  # the raw file, outputs included
+MAX_BYTES = MAX_CODE_BYTES  # the old name
+MAGIC = "magic"  # the reason of a blanked get_ipython() call: never listed as dropped
 # Modules that exist only inside Google Colab: importing them elsewhere fails, so they are dropped.
 COLAB_ONLY = ("google.colab",)
 # The hand-out's own imports of the grader (its data cell and its check cells): they serve the
@@ -47,6 +59,9 @@ class Cell:
     filename: str  # what tracebacks show: "sub.py" or "sub.ipynb, cell 7"
     source: str
     number: int = 0  # cell number (1-based) of a notebook or a script with cell markers; 0 otherwise
+    # Lines where a kept derived statement starts: the worker runs the cell statement by statement
+    # and those under a time limit. None (--all-cells): the cell runs as one block, as written.
+    timed: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,7 @@ class Dropped:
     where: str
     code: str
     names: tuple[str, ...] = ()
+    reason: str = ""  # why the grader does not run it (grader/loading_rule.py)
 
 
 @dataclass
@@ -74,146 +90,249 @@ class Submission:
 
     @property
     def dropped_names(self) -> dict[str, str]:
-        """name -> where a dropped statement assigned it (for the NameError advice)."""
-        return {name: drop.where for drop in self.dropped for name in drop.names}
+        """name -> where and why a dropped statement assigned it (for the NameError advice)."""
+        return {name: _where_and_why(drop) for drop in self.dropped for name in drop.names}
 
-    def worker_cells(self) -> list[dict[str, str]]:
-        return [{"filename": cell.filename, "source": cell.source} for cell in self.cells]
+    def worker_cells(self) -> list[dict[str, Any]]:
+        cells: list[dict[str, Any]] = []
+        for cell in self.cells:
+            entry: dict[str, Any] = {"filename": cell.filename, "source": cell.source}
+            if cell.timed is not None:
+                entry |= {"timed": list(cell.timed), "time_limit_s": DERIVED_TIME_LIMIT_S}
+            cells.append(entry)
+        return cells
+
+
+# A kept statement that is not a definition (ATTENTION_OUTPUT = f(...)) may take this long at load.
+DERIVED_TIME_LIMIT_S = 15.0
+
+
+def _where_and_why(drop: Dropped) -> str:
+    return f"{drop.where}: {drop.reason.split(' (')[0]}" if drop.reason else drop.where
 
 
 def load_submission(
     path: str | Path, all_cells: bool = False, *, keep_all_cells: bool | None = None
 ) -> Submission:
-    """Read ``path``; keep definitions only unless ``all_cells`` (``keep_all_cells``: its old name)."""
+    """Read ``path`` under the loading rule unless ``all_cells`` (``keep_all_cells``: its old name)."""
     if keep_all_cells is not None:
         all_cells = keep_all_cells
     path = Path(path)
-    if not path.exists():
-        raise SubmissionError(f"file not found: {path}")
-    if path.is_dir():
+    raw = _read_bytes(path)
+    sha = hashlib.sha256(raw).hexdigest()
+    if path.suffix == ".py":
+        if len(raw) > MAX_CODE_BYTES:
+            raise SubmissionError(f"{path.name} is larger than {MAX_CODE_BYTES // 2**20} MB")
+        return _load_script(path, _decode_script(path.name, raw), sha, all_cells)
+    return _load_notebook(path, _decode_utf8(path.name, raw), sha, all_cells)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, or a one-line SubmissionError (a FIFO or a device is never opened)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise SubmissionError(f"file not found: {path}") from None
+    except OSError as exc:
+        raise SubmissionError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
         raise SubmissionError(f"{path} is a folder; pass the .py or .ipynb file inside it")
     if path.suffix not in (".py", ".ipynb"):
         raise SubmissionError(f"{path.name}: a submission is a .py module or an .ipynb notebook")
-    raw = path.read_bytes()
-    if len(raw) > MAX_BYTES:
-        raise SubmissionError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB")
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionError(f"{path.name} is not a regular file (a pipe, a socket or a device)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise SubmissionError(
+            f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MB; clear the notebook's outputs "
+            f"(Edit > Clear All Outputs) and save it again"
+        )
+    try:
+        with open(path, "rb") as file:  # a regular file: reading cannot block
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SubmissionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:  # it grew after stat
+        raise SubmissionError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MB")
     if not raw.strip():
         raise SubmissionError(f"{path.name} is empty")
+    return raw
+
+
+def _decode_utf8(name: str, raw: bytes) -> str:
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SubmissionError(
-            f"{path.name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}); save it "
+            f"{name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}); save it "
             f"as UTF-8"
         ) from None
-    sha = hashlib.sha256(raw).hexdigest()
-    if path.suffix == ".py":
-        return _load_script(path, text, sha, all_cells)
-    return _load_notebook(path, text, sha, all_cells)
 
 
-def _parse(cell: Cell) -> ast.Module:
+def _decode_script(name: str, raw: bytes) -> str:
+    """A .py in the encoding its PEP 263 line declares (``# -*- coding: latin-1 -*-``), else UTF-8."""
     try:
-        return parse_source(cell.source, cell.filename)
-    except SyntaxError as exc:
-        where = (
-            f"{cell.filename}, line {exc.lineno}" if cell.number else f"{cell.filename} at line {exc.lineno}"
-        )
-        raise SubmissionError(f"syntax error in {where}: {exc.msg}") from None
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as exc:  # not UTF-8 without a coding line, or an unknown encoding name
+        _decode_utf8(name, raw)  # names the first byte that is not UTF-8
+        raise SubmissionError(f"{name}: {exc}") from None
+    if encoding in ("utf-8", "utf-8-sig"):
+        return _decode_utf8(name, raw)
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(
+            f"{name} is not {encoding} text as its coding line says (byte 0x{raw[exc.start]:02x} at "
+            f"position {exc.start})"
+        ) from None
+
+
+def _syntax_error(cell: Cell, exc: SyntaxError) -> str:
+    where = f"{cell.filename}, line {exc.lineno}" if cell.number else f"{cell.filename} at line {exc.lineno}"
+    return f"syntax error in {where}: {exc.msg}"
 
 
 def _load_notebook(path: Path, text: str, sha: str, all_cells: bool) -> Submission:
+    notebook = _read_notebook(path.name, text)
+    code_cells = []
+    for number, nb_cell in enumerate(notebook.cells, start=1):
+        if nb_cell.get("cell_type") != "code":
+            continue
+        source = _strip_magics(_unix_newlines(_text(nb_cell.get("source", ""))))
+        code_cells.append(Cell(f"{path.name}, cell {number}", source, number))
+    if sum(len(cell.source.encode()) for cell in code_cells) > MAX_CODE_BYTES:
+        raise SubmissionError(f"the code of {path.name} is larger than {MAX_CODE_BYTES // 2**20} MB")
+    submission = _apply_rule(path, "ipynb", sha, code_cells, all_cells)
+    submission.answers = _answers_from_markdown(notebook.cells) | _answers_from_code(submission.cells)
+    return submission
+
+
+def _read_notebook(name: str, text: str) -> Any:
+    """The notebook as nbformat 4 (older formats converted); a one-line SubmissionError otherwise."""
     import nbformat
 
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SubmissionError(
-            f"{path.name} is not a valid notebook: invalid JSON at line {exc.lineno} column {exc.colno}"
+            f"{name} is not a valid notebook: invalid JSON at line {exc.lineno} column {exc.colno}"
         ) from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
-        raise SubmissionError(f"{path.name} is not a Jupyter notebook (no cells)")
+        raise SubmissionError(f"{name} is not a Jupyter notebook (no cells)")
     major = raw.get("nbformat")
-    if major != 4:
-        raise SubmissionError(
-            f"{path.name} uses notebook format {major}; only format 4 is supported (open and save it in "
-            f"Jupyter)"
-        )
+    if major not in (1, 2, 3, 4):
+        raise SubmissionError(f"{name} uses notebook format {major}, which nbformat cannot read")
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for broken files
+        raise SubmissionError(f"{name} is not a valid notebook: {str(exc).splitlines()[0][:200]}") from None
+    language = _kernel_language(notebook.get("metadata", {}))
+    if language and language != "python":
         raise SubmissionError(
-            f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:200]}"
-        ) from None
-    cells: list[Cell] = []
-    written: list[Cell] = []
-    dropped: list[Dropped] = []
-    for number, nb_cell in enumerate(notebook.cells, start=1):
-        if nb_cell.cell_type != "code":
-            continue
-        source = _strip_magics(_unix_newlines(nb_cell.source))
-        cell = Cell(f"{path.name}, cell {number}", source, number)
-        written.append(cell)
-        cell, cell_dropped = _select(cell, _parse(cell), all_cells)
-        dropped.extend(cell_dropped)
-        if cell.source.strip():
-            cells.append(cell)
-    answers = _answers_from_markdown(notebook.cells) | _answers_from_code(cells)
-    return Submission(path, "ipynb", sha, cells, answers=answers, dropped=dropped, written=written)
+            f"{name} is a notebook in {language} (its kernel's language); the grader reads Python notebooks"
+        )
+    if not isinstance(notebook.get("cells"), list):
+        raise SubmissionError(f"{name} is not a Jupyter notebook (no cells)")
+    notebook.cells = [cell for cell in notebook.cells if isinstance(cell, dict)]
+    return notebook
+
+
+def _kernel_language(metadata: Any) -> str:
+    """``metadata.kernelspec.language`` or ``language_info.name``, lower case ("" if neither)."""
+    if not isinstance(metadata, dict):
+        return ""
+    for key, field_name in (("kernelspec", "language"), ("language_info", "name")):
+        value = metadata.get(key, {})
+        if isinstance(value, dict) and isinstance(value.get(field_name), str) and value[field_name].strip():
+            return value[field_name].strip().lower()
+    return ""
+
+
+def _text(source: Any) -> str:
+    """A cell's source: a string, or the list of lines an unnormalised notebook may hold."""
+    if isinstance(source, list):
+        return "".join(str(line) for line in source)
+    return source if isinstance(source, str) else ""
 
 
 def _load_script(path: Path, text: str, sha: str, all_cells: bool) -> Submission:
     """A ``.py``: one cell, or the cells of a notebook export; markdown cells are read for answers."""
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
-    cells: list[Cell] = []
-    written: list[Cell] = []
-    dropped: list[Dropped] = []
     script_cells = split_script(path.name, _unix_newlines(text))
-    for cell, kind in script_cells:
-        if kind != "code":
-            continue
-        cell = _without_magics_if_needed(cell)
-        tree = _parse(cell)
-        if not tree.body:  # only comments, e.g. the header of an export
-            continue
-        written.append(cell)
-        cell, cell_dropped = _select(cell, tree, all_cells)
-        dropped.extend(cell_dropped)
-        if cell.source.strip():
-            cells.append(cell)
+    code_cells = [_without_magics_if_needed(cell) for cell, kind in script_cells if kind == "code"]
+    if len(code_cells) == 1:  # a plain module: Python would not import any of it
+        try:
+            parse_source(code_cells[0].source, code_cells[0].filename)
+        except SyntaxError as exc:
+            raise SubmissionError(_syntax_error(code_cells[0], exc)) from None
+    submission = _apply_rule(path, "py", sha, code_cells, all_cells)
     notebook_cells = [
         new_code_cell(cell.source) if kind == "code" else new_markdown_cell(cell.source)
         for cell, kind in script_cells
     ]
-    answers = _answers_from_markdown(notebook_cells) | _answers_from_code(cells)
-    return Submission(path, "py", sha, cells, answers=answers, dropped=dropped, written=written)
+    submission.answers = _answers_from_markdown(notebook_cells) | _answers_from_code(submission.cells)
+    return submission
 
 
 def load_cells(name: str, sources: Sequence[tuple[str, str]], all_cells: bool = False) -> Submission:
     """A submission from code already in memory: ``(label, source)`` per cell, in the order run.
 
-    A notebook kernel's input history (grader/notebook_check.py): the same definitions-only rule as
-    a file. A cell that does not parse defined nothing in the kernel either, so it is left out.
+    A notebook kernel's input history (grader/notebook_check.py): the same loading rule as a file.
     """
-    cells: list[Cell] = []
-    written: list[Cell] = []
+    cells = [
+        Cell(label, _strip_magics(_unix_newlines(source)), number)
+        for number, (label, source) in enumerate(sources, start=1)
+    ]
+    digest = hashlib.sha256("\n\0".join(source for _, source in sources).encode()).hexdigest()
+    submission = _apply_rule(Path(name), "history", digest, cells, all_cells)
+    submission.answers = _answers_from_code(submission.cells)
+    return submission
+
+
+def _apply_rule(path: Path, kind: str, sha: str, code_cells: list[Cell], all_cells: bool) -> Submission:
+    """Parse each code cell (one that does not parse is skipped and reported), then keep the
+    statements the loading rule keeps (grader/loading_rule.py), or all of them with ``all_cells``."""
+    parsed: list[tuple[Cell, ast.Module]] = []
     dropped: list[Dropped] = []
-    for number, (label, source) in enumerate(sources, start=1):
-        cell = Cell(label, _strip_magics(_unix_newlines(source)), number)
+    for cell in code_cells:
         try:
             tree = parse_source(cell.source, cell.filename)
-        except SyntaxError:
-            dropped.append(Dropped(label, "a cell with a syntax error (it defined nothing)"))
+        except SyntaxError as exc:
+            first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            reason = f"{_syntax_error(cell, exc)}; the cell is skipped (it defined nothing)"
+            dropped.append(Dropped(cell.filename, first[:120], reason=reason))
             continue
-        written.append(cell)
-        cell, cell_dropped = _select(cell, tree, all_cells)
+        if tree.body:  # a cell of comments only (e.g. an export's header) is nothing to run
+            parsed.append((cell, tree))
+    statements: list[tuple[int, ast.stmt]] = []
+    verdicts: dict[tuple[int, int], Verdict] = {}
+    for index, (_cell, tree) in enumerate(parsed):
+        for position, statement in enumerate(tree.body):
+            if _is_ipython_call(statement):
+                verdicts[index, position] = Verdict(False, MAGIC)
+            elif reason := _unusable_import(statement):
+                verdicts[index, position] = Verdict(False, reason)
+            elif all_cells:
+                verdicts[index, position] = Verdict(True)
+            else:
+                statements.append((index, position))
+    wheres = {
+        key: f"{parsed[key[0]][0].filename}, line {parsed[key[0]][1].body[key[1]].lineno}"
+        for key in statements
+    }
+    chosen = select([parsed[i][1].body[p] for i, p in statements], [wheres[key] for key in statements])
+    verdicts.update(zip(statements, chosen, strict=True))
+    cells = []
+    for index, (cell, tree) in enumerate(parsed):
+        cell_verdicts = [verdicts[index, position] for position in range(len(tree.body))]
+        kept, cell_dropped = _select(cell, tree, cell_verdicts, all_cells)
         dropped.extend(cell_dropped)
-        if cell.source.strip():
-            cells.append(cell)
-    digest = hashlib.sha256("\n\0".join(source for _, source in sources).encode()).hexdigest()
-    answers = _answers_from_code(cells)
-    return Submission(Path(name), "history", digest, cells, answers=answers, dropped=dropped, written=written)
+        if kept.source.strip():
+            cells.append(kept)
+    order = {cell.filename: n for n, cell in enumerate(code_cells)}
+    dropped.sort(key=lambda d: order.get(d.where.rsplit(", line ", 1)[0], 0))
+    written = [cell for cell, _ in parsed]
+    return Submission(path, kind, sha, cells, dropped=dropped, written=written)
 
 
 def split_script(name: str, text: str) -> list[tuple[Cell, str]]:
@@ -292,40 +411,6 @@ def _strip_magics(source: str) -> str:
     return "\n".join(lines)
 
 
-def _is_constant(node: ast.AST) -> bool:
-    """A literal, or arithmetic on literals (e.g. ``2 * 16`` or ``(32, 32, 1)``)."""
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_is_constant(element) for element in node.elts)
-    if isinstance(node, ast.Dict):
-        return all(k is not None and _is_constant(k) for k in node.keys) and all(
-            _is_constant(v) for v in node.values
-        )
-    if isinstance(node, ast.UnaryOp):
-        return _is_constant(node.operand)
-    if isinstance(node, ast.BinOp):
-        return _is_constant(node.left) and _is_constant(node.right)
-    return False
-
-
-def _keep(statement: ast.stmt) -> bool:
-    if isinstance(
-        statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    ):
-        return True
-    if isinstance(statement, ast.Assign):
-        return _is_constant(statement.value)
-    if isinstance(statement, ast.AnnAssign):
-        return statement.value is None or _is_constant(statement.value)
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-        return True  # a docstring
-    if isinstance(statement, ast.Try):  # try: import x / except ImportError: import y
-        body = statement.body + statement.orelse + [s for h in statement.handlers for s in h.body]
-        return all(isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass)) for s in body)
-    return False
-
-
 def _assigned_names(statement: ast.stmt) -> tuple[str, ...]:
     names = []
     for node in ast.walk(statement):
@@ -362,40 +447,59 @@ def _is_colab_import(statement: ast.stmt) -> bool:
     return any(m == c or m.startswith(c + ".") for m in modules for c in COLAB_ONLY)
 
 
-def _select(cell: Cell, tree: ast.Module, all_cells: bool) -> tuple[Cell, list[Dropped]]:
-    """Blank ``get_ipython()`` calls and Colab-only imports always, and every statement that is
-    not a definition unless ``all_cells``; all but the magics are recorded. Line numbers stay valid."""
+def _unusable_import(statement: ast.stmt) -> str:
+    """Why an import is never run: the hand-out's own grader import, or a Colab-only module."""
+    if is_handout_import(statement):
+        return "the hand-out's import of the grader (the grader supplies the data and the checks)"
+    if _is_colab_import(statement):
+        return "a Colab-only import"
+    return ""
+
+
+def _select(
+    cell: Cell, tree: ast.Module, verdicts: list[Verdict], all_cells: bool
+) -> tuple[Cell, list[Dropped]]:
+    """The cell with its dropped statements blanked (line numbers stay valid), the dropped ones
+    recorded (magics silently), and the lines of its kept derived statements marked as timed."""
     lines = cell.source.split("\n")
     dropped = []
     kept_lines: set[int] = set()
-    kept: list[ast.stmt] = []
-    for statement in tree.body:
+    kept: list[tuple[ast.stmt, Verdict]] = []
+    for statement, verdict in zip(tree.body, verdicts, strict=True):
         span = range(statement.lineno, (statement.end_lineno or statement.lineno) + 1)
-        magic = _is_ipython_call(statement)
-        if not magic and not _is_colab_import(statement) and (all_cells or _keep(statement)):
+        if verdict.kept:
             kept_lines.update(span)
-            kept.append(statement)
+            kept.append((statement, verdict))
             continue
-        if not magic:
+        if verdict.reason != MAGIC:
             code = ast.get_source_segment(cell.source, statement) or ""
             dropped.append(
                 Dropped(
                     f"{cell.filename}, line {statement.lineno}",
                     code.splitlines()[0][:120] if code else "",
                     _assigned_names(statement),
+                    verdict.reason,
                 )
             )
         for lineno in span:
             if lineno not in kept_lines:
                 lines[lineno - 1] = ""
+    timed = None if all_cells else tuple(s.lineno for s, v in kept if v.derived)
     if len(kept) == len(tree.body):
-        return cell, dropped
+        return replace(cell, timed=timed), dropped
     source = "\n".join(lines)
     try:
         parse_source(source)
     except SyntaxError:  # statements sharing a line: fall back to re-printing the kept ones
-        source = "\n".join(ast.unparse(s) for s in kept)
-    return replace(cell, source=source), dropped
+        printed = [ast.unparse(s) for s, _ in kept]
+        source = "\n".join(printed)
+        starts = [1 + sum(p.count("\n") + 1 for p in printed[:n]) for n in range(len(printed))]
+        timed = (
+            None
+            if all_cells
+            else tuple(start for start, (_, v) in zip(starts, kept, strict=True) if v.derived)
+        )
+    return replace(cell, source=source, timed=timed), dropped
 
 
 def _answers_from_code(cells: list[Cell]) -> dict[str, str]:

@@ -59,7 +59,7 @@ def test_py_module_keeps_definitions_only_and_records_what_it_dropped(tmp_path):
         "print(x_train.shape)": "sub.py, line 4",
         "history = model.fit(x_train, epochs=50)": "sub.py, line 9",
     }
-    assert submission.dropped_names["x_train"] == "sub.py, line 3"
+    assert submission.dropped_names["x_train"] == "sub.py, line 3: data loading"
 
 
 def test_all_cells_runs_every_statement_of_a_py_module(tmp_path):
@@ -210,10 +210,15 @@ def test_code_before_the_first_marker_keeps_the_file_s_line_numbers(tmp_path):
     ]
 
 
-def test_syntax_error_in_an_exported_script_names_cell_and_line(tmp_path):
+def test_a_cell_of_an_exported_script_that_does_not_parse_is_skipped_and_reported(tmp_path):
     path = tmp_path / "sub.py"
     path.write_text("# In[1]:\n\n\nimport numpy\n\n\n# In[2]:\n\n\nfor x in range(3)\n    pass\n")
-    assert error_message(path).startswith("syntax error in sub.py, cell 2, line 1:")
+    submission = load_submission(path)
+    assert [cell.filename for cell in submission.cells] == ["sub.py, cell 1"]
+    [drop] = submission.dropped
+    assert drop.where == "sub.py, cell 2"
+    assert drop.reason.startswith("syntax error in sub.py, cell 2, line 1:")
+    assert drop.reason.endswith("; the cell is skipped (it defined nothing)")
 
 
 def test_raw_magics_in_a_py_file_are_ignored(tmp_path):
@@ -351,7 +356,7 @@ def test_notebook_keeps_definitions_and_records_dropped_statements(tmp_path):
     assert where["x_train = load_data()"] == "sub.ipynb, cell 3, line 1"
     assert where["print(x_train.shape)"] == "sub.ipynb, cell 3, line 2"
     assert where["history = model.fit(x_train, x_train, epochs=50)"] == "sub.ipynb, cell 4, line 4"
-    assert submission.dropped_names["x_train"] == "sub.ipynb, cell 3, line 1"
+    assert submission.dropped_names["x_train"] == "sub.ipynb, cell 3, line 1: data loading"
 
 
 def test_kept_code_keeps_its_line_numbers(tmp_path):
@@ -458,13 +463,23 @@ def test_invalid_json_notebook_names_line_and_column(tmp_path):
     )  # the second comma
 
 
-def test_nbformat_3_notebook_is_refused(tmp_path):
+def test_nbformat_3_notebook_is_converted_and_read(tmp_path):
+    cells = [
+        {"cell_type": "code", "input": "def f():\n    return 3\n", "language": "python", "outputs": []},
+        {"cell_type": "markdown", "source": "### Answer 2b\nBecause."},
+    ]
+    raw = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": cells}]}
     path = tmp_path / "sub.ipynb"
-    path.write_text(
-        json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}]})
-    )
-    message = error_message(path)
-    assert "uses notebook format 3; only format 4 is supported" in message
+    path.write_text(json.dumps(raw))
+    submission = load_submission(path)
+    assert submission.source == "def f():\n    return 3"
+    assert submission.answers == {"2b": "Because."}
+
+
+def test_notebook_format_nbformat_cannot_read_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "sub.ipynb"
+    path.write_text(json.dumps({"nbformat": 9, "nbformat_minor": 0, "metadata": {}, "cells": []}))
+    assert error_message(path) == "sub.ipynb uses notebook format 9, which nbformat cannot read"
 
 
 def test_syntax_error_in_a_py_file_names_file_and_line(tmp_path):
@@ -473,10 +488,20 @@ def test_syntax_error_in_a_py_file_names_file_and_line(tmp_path):
     assert error_message(path).startswith("syntax error in sub.py at line 3:")
 
 
-def test_syntax_error_in_a_notebook_names_cell_and_line(tmp_path):
-    cells = [new_markdown_cell("# Title"), new_code_cell("import numpy\nfor x in range(3)\n    pass")]
-    path = write_notebook(tmp_path / "sub.ipynb", cells)
-    assert error_message(path).startswith("syntax error in sub.ipynb, cell 2, line 2:")
+def test_a_notebook_cell_that_does_not_parse_is_skipped_and_the_rest_is_kept(tmp_path):
+    cells = [
+        new_markdown_cell("# Title"),
+        new_code_cell("import numpy\nfor x in range(3)\n    pass"),
+        new_code_cell("print('done'"),
+        new_code_cell("def f():\n    return 1"),
+    ]
+    submission = load_submission(write_notebook(tmp_path / "sub.ipynb", cells))
+    assert [cell.filename for cell in submission.cells] == ["sub.ipynb, cell 4"]
+    assert [(d.where, d.code) for d in submission.dropped] == [
+        ("sub.ipynb, cell 2", "import numpy"),
+        ("sub.ipynb, cell 3", "print('done'"),
+    ]
+    assert submission.dropped[0].reason.startswith("syntax error in sub.ipynb, cell 2, line 2:")
 
 
 def test_submissions_load_in_parallel_threads():

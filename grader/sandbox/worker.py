@@ -9,8 +9,11 @@ raw data that the parent validates and checks.
 """
 
 from __future__ import annotations
+import __future__
 
+import ast
 import builtins
+import contextlib
 import json
 import linecache
 import os
@@ -19,6 +22,7 @@ import signal
 import sys
 import traceback
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +104,10 @@ class Worker:
         """Execute the submission's cells in one module namespace, as Python would import it.
 
         A notebook's cells run on after one fails (like "run all" that does not stop), so a
-        broken cell only costs the names it defines; each failure is reported.
+        broken cell only costs the names it defines; each failure is reported. A cell the
+        loading rule selected from (it has "timed") runs statement by statement, so one
+        raising statement does not lose the rest of its cell, and its derived statements
+        (``ATTENTION_OUTPUT = f(...)``) under a time limit: an endless one is reported, not fatal.
         """
         module = types.ModuleType("submission")
         module.__file__ = self.cells[0]["filename"] if self.cells else "submission.py"
@@ -112,10 +119,12 @@ class Worker:
             source, filename = cell["source"], cell["filename"]
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             try:
-                code = compile(source, filename, "exec")
-                self.context.guarded(f"the code in {filename}", exec, code, module.__dict__)
-            except self.student_error as exc:
-                errors.append(exc.info)
+                for code, lineno, limit in _compiled(cell):
+                    try:
+                        with _time_limit(limit, filename, lineno):
+                            self.context.guarded(f"the code in {filename}", exec, code, module.__dict__)
+                    except self.student_error as exc:
+                        errors.append(exc.info)
             except SyntaxError as exc:  # the parent checks syntax first; kept as a safety net
                 errors.append(
                     {"kind": "exception", "name": filename, "type": "SyntaxError", "message": str(exc)[:1000]}
@@ -170,6 +179,49 @@ class Worker:
             reply["ok"] = False
             reply["internal"] = traceback.format_exc()[-20000:]
         return reply
+
+
+def _compiled(cell: dict[str, Any]) -> list[tuple[Any, int, float]]:
+    """(code, first line, time limit in s or 0) to run in order: the whole cell, or each statement."""
+    source, filename = cell["source"], cell["filename"]
+    if "timed" not in cell:
+        return [(compile(source, filename, "exec"), 1, 0.0)]
+    timed, limit = set(cell["timed"]), float(cell.get("time_limit_s", 0))
+    tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST)
+    compiled, flags = [], 0
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            # a future import applies to the statements after it, as in one module
+            flags |= sum(
+                getattr(__future__, alias.name, __future__.annotations).compiler_flag
+                for alias in statement.names
+            )
+        module = ast.Module(body=[statement], type_ignores=[])
+        code = compile(module, filename, "exec", flags=flags, dont_inherit=True)
+        compiled.append((code, statement.lineno, limit if statement.lineno in timed else 0.0))
+    return compiled
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float, filename: str, lineno: int) -> Iterator[None]:
+    """SIGALRM ends a statement that runs too long (the parent's load timeout covers a hang in C)."""
+    if seconds <= 0:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError(
+            f"the statement at {filename}, line {lineno} ran longer than {seconds:g} s while loading, "
+            f"so the grader skipped it"
+        )
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _clip_error(error: dict[str, Any]) -> dict[str, Any]:

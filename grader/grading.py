@@ -122,7 +122,9 @@ def grade(
     )
     base.integrity = [flag.as_dict() for flag in integrity.scan(submission)]
     base.wrong_assignment = wrong_assignment_message(submission, rubric)
-    base.debug["dropped"] = [{"where": d.where, "code": d.code} for d in submission.dropped]
+    base.debug["dropped"] = [
+        {"where": d.where, "code": d.code, "reason": d.reason} for d in submission.dropped
+    ]
 
     keras, why = _choose_keras(options.keras, submission, rubric)
     probe_args = {

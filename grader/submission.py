@@ -300,7 +300,7 @@ def _apply_rule(path: Path, kind: str, sha: str, code_cells: list[Cell], all_cel
         except SyntaxError as exc:
             first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
             reason = f"{_syntax_error(cell, exc)}; the cell is skipped (it defined nothing)"
-            dropped.append(Dropped(cell.filename, first[:120], reason=reason))
+            dropped.append(Dropped(cell.filename, first[:120], _names_in_broken_code(cell.source), reason))
             continue
         if tree.body:  # a cell of comments only (e.g. an export's header) is nothing to run
             parsed.append((cell, tree))
@@ -447,6 +447,14 @@ def _is_colab_import(statement: ast.stmt) -> bool:
     return any(m == c or m.startswith(c + ".") for m in modules for c in COLAB_ONLY)
 
 
+BROKEN_CODE_NAME = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)|^(\w+)\s*(?::[^=]*)?=(?!=)", re.MULTILINE)
+
+
+def _names_in_broken_code(source: str) -> tuple[str, ...]:
+    """The top-level names a cell that does not parse meant to define, for the NameError message."""
+    return tuple(dict.fromkeys(a or b for a, b in BROKEN_CODE_NAME.findall(source)))
+
+
 def _unusable_import(statement: ast.stmt) -> str:
     """Why an import is never run: the hand-out's own grader import, or a Colab-only module."""
     if is_handout_import(statement):
@@ -528,18 +536,18 @@ def _answers_from_markdown(cells: list[Any]) -> dict[str, str]:
     """``### Answer 2b`` headings (answer in the same cell, or in the next markdown cell) and tags."""
     answers: dict[str, str] = {}
     for index, cell in enumerate(cells):
-        if cell.cell_type != "markdown":
+        if cell.get("cell_type") != "markdown":
             continue
         for tag in cell.get("metadata", {}).get("tags", []):
             if str(tag).startswith("answer:"):
-                answers[str(tag)[7:]] = _clean_answer(cell.source)
-        lines = cell.source.splitlines()
+                answers[str(tag)[7:]] = _clean_answer(_text(cell.get("source")))
+        lines = _text(cell.get("source")).splitlines()
         if not lines or not ANSWER_HEADING.match(lines[0]):
             continue
         key = ANSWER_HEADING.match(lines[0]).group(1)
         body = "\n".join(lines[1:]).strip()
-        if not body and index + 1 < len(cells) and cells[index + 1].cell_type == "markdown":
-            following = cells[index + 1].source
+        if not body and index + 1 < len(cells) and cells[index + 1].get("cell_type") == "markdown":
+            following = _text(cells[index + 1].get("source"))
             if not following.lstrip().startswith(("#", "**Question")):
                 body = following.strip()
         answers[key] = _clean_answer(body)

@@ -63,7 +63,7 @@ def test_the_autoencoders_template_scores_zero_without_crashing(tmp_path):
     assert "no answer found for 2b" in {item["id"]: item for item in report["items"]}["2b"]["feedback"]
 
 
-def test_a_notebook_with_a_syntax_error_exits_2_and_still_writes_a_report(tmp_path):
+def test_a_notebook_cell_with_a_syntax_error_is_skipped_and_named_in_the_feedback(tmp_path):
     notebook = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell("# My answers"),
@@ -74,12 +74,63 @@ def test_a_notebook_with_a_syntax_error_exits_2_and_still_writes_a_report(tmp_pa
     path = tmp_path / "broken.ipynb"
     nbformat.write(notebook, path)
     result = run("grade", str(path), "--rubric", "transposed_conv", "--out", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert "syntax error in broken.ipynb, cell 3, line 2" in result.stderr
+    assert "Traceback" not in result.stderr
     report = read_json(tmp_path / "out" / "broken.json")
-    assert report["status"] == "error"
-    assert all(item["status"] == "error" for item in report["items"])
-    assert "could not be read: syntax error in broken.ipynb, cell 3, line 2" in report["items"][0]["feedback"]
+    assert report["status"] == "graded"
+    [drop] = report["debug"]["dropped"]
+    assert drop["where"] == "broken.ipynb, cell 3"
+    assert drop["reason"].startswith("syntax error in broken.ipynb, cell 3, line 2")
+    feedback = report["items"][0]["feedback"]
+    assert (
+        "sets it only in code the grader does not run (broken.ipynb, cell 3: syntax error in broken.ipynb"
+        in feedback
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("pipe.py", None, "pipe.py is not a regular file (a pipe, a socket or a device)"),
+        (
+            "r.ipynb",
+            "r",
+            "r.ipynb is a notebook in r (its kernel's language); the grader reads Python notebooks",
+        ),
+        ("big.ipynb", "big", "the code of big.ipynb is larger than 20 MB"),
+    ],
+)
+def test_files_the_grader_cannot_grade_exit_2_with_one_line(tmp_path, name, content, message):
+    import os
+
+    path = tmp_path / name
+    if content is None:
+        os.mkfifo(path)  # reading it would block forever
+    elif content == "r":
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x <- c(1, 2)\nprint(x)")])
+        notebook.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+        nbformat.write(notebook, path)
+    else:
+        nbformat.write(
+            nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("X = 1\n" * 3_500_000)]), path
+        )
+    result = run("grade", str(path), "--rubric", "transposed_conv", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert f"grader: error: {message}" in result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreadable_file_exits_2_with_one_line(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "locked.py"
+    path.write_text("def f():\n    return 1\n")
+
+    def refuse(*args, **kwargs):  # what chmod 000 does (root reads every file, so it is simulated)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("grader.submission.open", refuse, raising=False)
+    assert main(["grade", str(path), "--rubric", "transposed_conv", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "grader: error: cannot read locked.py: Permission denied" in err
+    assert "Traceback" not in err
 
 
 def test_a_missing_file_exits_2_with_a_one_line_error_and_a_report(tmp_path):

@@ -515,3 +515,200 @@ def test_submissions_load_in_parallel_threads():
     with ThreadPoolExecutor(4) as pool:
         loaded = list(pool.map(lambda _: load_submission(path), range(200)))
     assert {s.sha256 for s in loaded} == {loaded[0].sha256}
+
+
+# -- the loading rule (grader/loading_rule.py) ---------------------------------------------------
+
+RULE_SOURCE = """\
+import functools
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+L = tf.keras.layers
+K = keras
+epochs = 30
+VAE_EPOCHS = epochs
+FILTERS = [16] * 4
+ENCODER_SPEC = [(FILTERS[0], (2, 2))] * 4 + [(1, (2, 1))]
+Conv = functools.partial(L.Conv2D, padding="same", activation="relu")
+CONFIG = dict(lr=0.1)
+CONFIG["beta"] = 2.0
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train / 255.0
+images = np.load("extra.npz")
+QUERY = np.ones((2, 3))
+def attention(q, k, v):
+    return q, k
+out, weights = attention(QUERY, QUERY, QUERY)
+ATTENTION_OUTPUT = np.asarray(out).reshape(-1)
+def build_encoder():
+    return K.Sequential([Conv(8, 3), L.Flatten()], name=CONFIG["name"])
+model = build_encoder()
+history = model.fit(x_train, epochs=VAE_EPOCHS)
+print("done")
+import matplotlib.pyplot as plt
+plt.imshow(x_test[0])
+model.save("model.keras")
+with open("log.txt", "w") as log:
+    log.write("x")
+if __name__ == "__main__":
+    build_encoder()
+"""
+
+KEPT = {
+    "L = tf.keras.layers": "an alias",
+    "K = keras": "an alias",
+    "VAE_EPOCHS = epochs": "a value derived from a constant",
+    "FILTERS = [16] * 4": "a literal constant",
+    "ENCODER_SPEC = [(FILTERS[0], (2, 2))] * 4 + [(1, (2, 1))]": "a derived constant",
+    'Conv = functools.partial(L.Conv2D, padding="same", activation="relu")': "a layer factory",
+    "CONFIG = dict(lr=0.1)": "used by a function",
+    'CONFIG["beta"] = 2.0': "changes a kept name",
+    "QUERY = np.ones((2, 3))": "a computed constant",
+    "out, weights = attention(QUERY, QUERY, QUERY)": "a constant depends on it",
+    "ATTENTION_OUTPUT = np.asarray(out).reshape(-1)": "a contract constant computed by the student's code",
+}
+DROPPED = {
+    "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()": "data loading (the grader",
+    "x_train = x_train / 255.0": "uses `x_train`, set by data loading at sub.py, line 14",
+    'images = np.load("extra.npz")': "data loading (the grader supplies the data)",
+    "model = build_encoder()": "no function, class or constant uses what it sets",
+    "history = model.fit(x_train, epochs=VAE_EPOCHS)": "training (the grader trains with its own budget)",
+    'print("done")': "output only (a print or a plot)",
+    "plt.imshow(x_test[0])": "output only (a print or a plot)",
+    'model.save("model.keras")': "a file write",
+    'with open("log.txt", "w") as log:': "a file write",
+    'if __name__ == "__main__":': 'a script\'s `if __name__ == "__main__":` block',
+}
+
+
+def test_the_loading_rule_keeps_what_definitions_and_constants_need(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(RULE_SOURCE)
+    submission = load_submission(path)
+    kept = submission.cells[0].source.splitlines()
+    for statement, why in KEPT.items():
+        assert statement in kept, f"{statement} is kept: {why}"
+    assert len(kept) == len(RULE_SOURCE.splitlines()), "line numbers stay the file's"
+
+
+def test_the_loading_rule_drops_replaced_work_with_the_reason(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(RULE_SOURCE)
+    submission = load_submission(path)
+    reasons = {drop.code: drop.reason for drop in submission.dropped}
+    assert set(reasons) == set(DROPPED)
+    for code, reason in DROPPED.items():
+        assert reasons[code].startswith(reason), code
+    assert submission.dropped_names["x_test"] == "sub.py, line 14: data loading"
+
+
+def test_derived_statements_are_marked_for_the_time_limit_and_definitions_are_not(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(RULE_SOURCE)
+    submission = load_submission(path)
+    lines = RULE_SOURCE.splitlines()
+    timed = {lines[n - 1] for n in submission.cells[0].timed}
+    assert "ATTENTION_OUTPUT = np.asarray(out).reshape(-1)" in timed and "L = tf.keras.layers" in timed
+    assert "FILTERS = [16] * 4" not in timed and "import numpy as np" not in timed
+    [cell] = submission.worker_cells()
+    assert cell["timed"] == list(submission.cells[0].timed) and cell["time_limit_s"] > 0
+
+
+def test_all_cells_keeps_everything_and_runs_cells_whole(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(RULE_SOURCE)
+    submission = load_submission(path, all_cells=True)
+    assert submission.cells[0].source == RULE_SOURCE and submission.dropped == []
+    assert "timed" not in submission.worker_cells()[0]
+
+
+def test_the_slice_crosses_cells_both_ways(tmp_path):
+    cells = [
+        new_code_cell("import tensorflow as tf\ndef build():\n    return L.Dense(UNITS)"),
+        new_code_cell("L = tf.keras.layers\nunits = 4\nUNITS = units * 2\nscratch = build()"),
+    ]
+    submission = load_submission(write_notebook(tmp_path / "sub.ipynb", cells))
+    assert "L = tf.keras.layers\nunits = 4\nUNITS = units * 2\n" in submission.cells[1].source
+    assert [(d.code, d.reason) for d in submission.dropped] == [
+        ("scratch = build()", "no function, class or constant uses what it sets")
+    ]
+
+
+def test_a_function_local_is_not_mistaken_for_a_global(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text("def f(model):\n    history = model\n    return history\nhistory = train()\n")
+    submission = load_submission(path)
+    assert [d.code for d in submission.dropped] == ["history = train()"]
+
+
+def test_the_notebook_check_and_grader_check_keep_the_same_code(tmp_path):
+    from grader.submission import load_cells
+
+    sources = [RULE_SOURCE[:200], RULE_SOURCE[200:].partition("\n")[2], "print('done'"]
+    cells = [new_code_cell(source) for source in sources]
+    from_file = load_submission(write_notebook(tmp_path / "sub.ipynb", cells))
+    from_kernel = load_cells("notebook", [(f"sub.ipynb, cell {n}", s) for n, s in enumerate(sources, 1)])
+    assert [c.source for c in from_kernel.cells] == [c.source for c in from_file.cells]
+    assert [c.timed for c in from_kernel.cells] == [c.timed for c in from_file.cells]
+    assert [(d.code, d.reason) for d in from_kernel.dropped] == [
+        (d.code, d.reason) for d in from_file.dropped
+    ]
+
+
+# -- odd files ------------------------------------------------------------------------------------
+
+
+def test_a_latin1_module_with_a_coding_line_is_read(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_bytes(b'# -*- coding: latin-1 -*-\nNAME = "caf\xe9"\n')
+    assert 'NAME = "caf\u00e9"' in load_submission(path).source
+
+
+def test_a_notebook_cell_without_source_is_read_as_empty(tmp_path):
+    """nbformat's own tests/invalid.ipynb has a markdown cell with no "source"."""
+    raw = {
+        "nbformat": 4,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": ["X = 1\n"],
+            },
+        ],
+    }
+    path = tmp_path / "sub.ipynb"
+    path.write_text(json.dumps(raw))
+    assert load_submission(path).source == "X = 1"
+
+
+def test_a_notebook_large_because_of_outputs_is_read(tmp_path):
+    image = nbformat.v4.new_output("display_data", data={"image/png": "A" * (25 * 2**20)})
+    cell = new_code_cell("def f():\n    return 1\n")
+    cell.outputs = [image]
+    path = write_notebook(tmp_path / "sub.ipynb", [cell])
+    assert path.stat().st_size > 25 * 2**20
+    assert "def f():" in load_submission(path).source
+
+
+def test_a_notebook_in_another_language_names_it(tmp_path):
+    notebook = new_notebook(cells=[new_code_cell("using LinearAlgebra")])
+    notebook.metadata["language_info"] = {"name": "julia"}
+    path = tmp_path / "sub.ipynb"
+    nbformat.write(notebook, str(path))
+    assert error_message(path) == (
+        "sub.ipynb is a notebook in julia (its kernel's language); the grader reads Python notebooks"
+    )
+
+
+def test_a_file_over_the_hard_cap_says_to_clear_the_outputs(tmp_path, monkeypatch):
+    monkeypatch.setattr("grader.submission.MAX_FILE_BYTES", 1000)
+    path = write_notebook(tmp_path / "sub.ipynb", [new_code_cell("X = 1\n" * 300)])
+    message = error_message(path)
+    assert message.startswith("sub.ipynb is larger than ")
+    assert message.endswith("MB; clear the notebook's outputs (Edit > Clear All Outputs) and save it again")

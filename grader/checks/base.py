@@ -63,6 +63,12 @@ class StudentError:
         )
 
     def feedback(self) -> str:
+        if self.kind == "missing" and self.message.endswith(")") and " is not defined (" in self.message:
+            where = self.message.partition(" is not defined (")[2][:-1]  # set by a dropped statement
+            return (
+                f"the grader looked for `{self.name}` but your submission sets it only in code the "
+                f"grader does not run ({where})."
+            )
         if self.kind == "missing":
             return (
                 f"the grader looked for `{self.name}` but your submission does not define it "

@@ -712,3 +712,31 @@ def test_a_file_over_the_hard_cap_says_to_clear_the_outputs(tmp_path, monkeypatc
     message = error_message(path)
     assert message.startswith("sub.ipynb is larger than ")
     assert message.endswith("MB; clear the notebook's outputs (Edit > Clear All Outputs) and save it again")
+
+
+# -- the worker runs what the rule kept (grader/sandbox/worker.py::load) ----------------------------
+
+REFERENCE_TC = Path(__file__).resolve().parent.parent / "reference" / "transposed_conv.py"
+
+
+def test_a_raising_or_endless_derived_statement_is_reported_and_the_rest_of_its_cell_runs(
+    tmp_path, monkeypatch
+):
+    from grader.grading import GradeOptions, grade
+
+    monkeypatch.setattr("grader.submission.DERIVED_TIME_LIMIT_S", 1.0)
+    source = REFERENCE_TC.read_text().replace(
+        "\ndef conv_matrix(",
+        "\nBROKEN = 1 / 0\nSTEPS = 0\nwhile True:\n    STEPS += 1\n\ndef conv_matrix(",
+        1,
+    )
+    path = tmp_path / "sub.py"
+    path.write_text(source)
+    report = grade(path, "transposed_conv", GradeOptions(budget="smoke"))
+    assert report.auto_score == report.auto_max
+    errors = {error["type"]: error["message"] for error in report.load_errors}
+    assert errors["ZeroDivisionError"] == "division by zero"
+    line = source.splitlines().index("while True:") + 1
+    assert errors["TimeoutError"] == (
+        f"the statement at sub.py, line {line} ran longer than 1 s while loading, so the grader skipped it"
+    )

@@ -57,6 +57,8 @@ class Entry:
     budgets: dict[str, dict[str, str]] = field(default_factory=dict)
     budget_reasons: dict[str, str] = field(default_factory=dict)
     report_status: str | None = None  # optional: the report's own status (e.g. "wrong-assignment")
+    # optional: phrases the loader's list of dropped statements must contain (where and why)
+    dropped: list[str] = field(default_factory=list)
 
     def expected_status(self, item_id: str, budget: str | None = None) -> str:
         overrides = self.budgets.get(budget or "", {})
@@ -146,6 +148,7 @@ def load_entry(folder: Path) -> Entry:
         budgets,
         reasons,
         report_status,
+        [str(phrase) for phrase in raw.get("dropped", [])],
     )
 
 
@@ -195,6 +198,10 @@ def compare(entry: Entry, report: Any, baseline: Any | None = None) -> Outcome:
         outcome.mismatches.append(Mismatch("(report)", "report status", entry.report_status, report.status))
     if entry.keras is not None and not outcome.keras.startswith(entry.keras):
         outcome.mismatches.append(Mismatch("(report)", "keras", entry.keras, outcome.keras))
+    dropped = " | ".join(f"{d.get('where')}: {d.get('reason')}" for d in report.debug.get("dropped", []))
+    for phrase in entry.dropped:
+        if phrase.lower() not in dropped.lower():
+            outcome.mismatches.append(Mismatch("(report)", "dropped", phrase, _clip(dropped)))
     return outcome
 
 

@@ -58,8 +58,16 @@ def test_the_report_lists_the_statements_a_notebook_loader_dropped(tmp_path):
     report = grade(path, "transposed_conv")
     assert report.auto_score == report.auto_max
     assert report.debug["dropped"] == [
-        {"where": "nb.ipynb, cell 2, line 1", "code": "kernel = np.ones((3, 3))"},
-        {"where": "nb.ipynb, cell 2, line 2", "code": "print(conv_matrix(kernel, (4, 4)).shape)"},
+        {
+            "where": "nb.ipynb, cell 2, line 1",
+            "code": "kernel = np.ones((3, 3))",
+            "reason": "no function, class or constant uses what it sets",
+        },
+        {
+            "where": "nb.ipynb, cell 2, line 2",
+            "code": "print(conv_matrix(kernel, (4, 4)).shape)",
+            "reason": "output only (a print or a plot)",
+        },
     ]
 
 
@@ -73,12 +81,20 @@ def test_the_report_lists_the_statements_a_py_loader_dropped(tmp_path):
     assert report.auto_score == report.auto_max
     lines = len(source.splitlines())
     assert report.debug["dropped"] == [
-        {"where": f"sub.py, line {lines + 2}", "code": "kernel = np.ones((3, 3))"},
-        {"where": f"sub.py, line {lines + 3}", "code": "print(conv_matrix(kernel, (4, 4)).shape)"},
+        {
+            "where": f"sub.py, line {lines + 2}",
+            "code": "kernel = np.ones((3, 3))",
+            "reason": "no function, class or constant uses what it sets",
+        },
+        {
+            "where": f"sub.py, line {lines + 3}",
+            "code": "print(conv_matrix(kernel, (4, 4)).shape)",
+            "reason": "output only (a print or a plot)",
+        },
     ]
     assert (
-        f"- not run (definitions only; --all-cells runs them): sub.py, line {lines + 2}: "
-        "`kernel = np.ones((3, 3))`; " in markdown(report)
+        f"- not run (the loading rule; --all-cells runs them): sub.py, line {lines + 2}: "
+        "`kernel = np.ones((3, 3))` (no function, class or constant uses what it sets); " in markdown(report)
     )
 
 
@@ -104,7 +120,7 @@ def test_feedback_on_a_script_exported_from_a_notebook_names_cell_and_line(tmp_p
     assert f'File "exported.py, cell 2", line {line}, in conv_matrix' in feedback
 
 
-def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
+def test_a_missing_name_that_dropped_data_loading_defined_gets_advice(tmp_path):
     import nbformat
 
     source = (
@@ -116,7 +132,7 @@ def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
         )
     )
     cells = [
-        nbformat.v4.new_code_cell("import numpy as np\nSCALE = np.float64(1.0)"),
+        nbformat.v4.new_code_cell("import numpy as np\nSCALE = np.load('scale.npy')"),
         nbformat.v4.new_code_cell(source),
     ]
     path = tmp_path / "nb.ipynb"
@@ -125,8 +141,9 @@ def test_a_missing_name_that_a_dropped_statement_defined_gets_advice(tmp_path):
     feedback = report.item("tc1-example").feedback
     assert "conv_matrix raised NameError: name 'SCALE' is not defined" in feedback
     assert (
-        "`SCALE` is set by a top-level statement the grader does not run (nb.ipynb, cell 1, line 2)"
-        in feedback
+        "`SCALE` is set by a top-level statement the grader does not run (nb.ipynb, cell 1, line 2: "
+        "data loading); the grader runs your definitions and the top-level code they use, but not "
+        "training, data loading, plots, prints or file writes" in feedback
     )
     assert 'File "nb.ipynb, cell 2", line' in feedback, "the student's own traceback line is shown"
 

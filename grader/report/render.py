@@ -99,10 +99,10 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
         lines += ["## For the instructor", ""]
         for flag in report.integrity:
             lines.append(f"- integrity: {flag['where']}: {flag['message']}")
-        if dropped:  # the loader keeps definitions only; --all-cells runs these too
-            shown = "; ".join(f"{d['where']}: `{d['code']}`" for d in dropped[:DROPPED_SHOWN])
+        if dropped:  # the loading rule drops these (grader/loading_rule.py); --all-cells runs them
+            shown = "; ".join(_dropped_text(d) for d in dropped[:DROPPED_SHOWN])
             more = f" and {len(dropped) - DROPPED_SHOWN} more" if len(dropped) > DROPPED_SHOWN else ""
-            lines.append(f"- not run (definitions only; --all-cells runs them): {shown}{more}")
+            lines.append(f"- not run (the loading rule; --all-cells runs them): {shown}{more}")
         for stage, record in report.stages.items():
             attempts = record.get("attempts", [])
             if len(attempts) > 1:
@@ -191,3 +191,8 @@ def html_page(report: Report) -> str:
     return template.render(
         report=report, headline=headline(report), setup=setup_line(report), loose_figures=loose
     )
+
+
+def _dropped_text(drop: dict[str, Any]) -> str:
+    reason = f" ({drop['reason']})" if drop.get("reason") else ""
+    return f"{drop['where']}: `{drop['code']}`{reason}"

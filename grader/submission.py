@@ -30,6 +30,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+# nbformat is imported here, once, not lazily: two grading threads importing it at the same time
+# see a half-initialised module (its reader and validator import each other).
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
 from grader.loading_rule import Verdict, select
 from grader.threadsafe import parse_source
 
@@ -208,8 +213,6 @@ def _load_notebook(path: Path, text: str, sha: str, all_cells: bool) -> Submissi
 
 def _read_notebook(name: str, text: str) -> Any:
     """The notebook as nbformat 4 (older formats converted); a one-line SubmissionError otherwise."""
-    import nbformat
-
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -256,8 +259,6 @@ def _text(source: Any) -> str:
 
 def _load_script(path: Path, text: str, sha: str, all_cells: bool) -> Submission:
     """A ``.py``: one cell, or the cells of a notebook export; markdown cells are read for answers."""
-    from nbformat.v4 import new_code_cell, new_markdown_cell
-
     script_cells = split_script(path.name, _unix_newlines(text))
     code_cells = [_without_magics_if_needed(cell) for cell, kind in script_cells if kind == "code"]
     if len(code_cells) == 1:  # a plain module: Python would not import any of it

@@ -297,3 +297,54 @@ def test_vae_decoder_error_raises_student_call_failed():
     with pytest.raises(StudentCallFailed) as caught:
         run("vae_architecture", make_inputs({"vae_models": probe}))
     assert "the grader looked for `build_vae_decoder`" in caught.value.error.feedback()
+
+
+def test_sampling_that_reads_a_static_shape_fails_on_an_unknown_batch_size_and_says_why():
+    # TF's CVAE tutorial: eps = tf.random.normal(shape=mean.shape), right eagerly, broken in any model.
+    graph_error = student_error(
+        "exception",
+        "sampling",
+        "Cannot convert a partially known TensorShape (None, 2) to a Tensor.",
+        type="ValueError",
+    )
+    lambda_error = student_error(
+        "exception",
+        "sampling",
+        "Exception encountered when calling Lambda.call().\n\n\x1b[1mWe could not automatically infer "
+        "the shape "
+        "of the Lambda's output. Please specify the `output_shape` argument for this Lambda layer.\x1b[0m",
+        type="NotImplementedError",
+    )
+    probe = sampling_probe(draw(1), None, None, None, {"graph": graph_error, "symbolic": lambda_error})
+    verdict = sampling_verdict(probe)
+    assert verdict.fraction == 0.5
+    assert (
+        "inside tf.function with an unknown batch size (input_signature (None, 2)), sampling raised "
+        "ValueError: Cannot convert a partially known TensorShape (None, 2) to a Tensor;" in verdict.feedback
+    )
+    assert (
+        "(NotImplementedError: We could not automatically infer the shape of the Lambda's output"
+        in verdict.feedback
+    )
+    assert verdict.feedback.count("z_mean.shape is not known") == 1
+    assert "use tf.shape(z_mean) or keras.ops.shape(z_mean)" not in verdict.feedback  # said as below
+    assert (
+        "draw the noise with shape tf.shape(z_mean) or keras.ops.shape(z_mean), not z_mean.shape"
+        in verdict.feedback
+    )
+    assert "no NumPy" not in verdict.feedback and "Exception encountered" not in verdict.feedback
+
+
+def test_numpy_noise_that_fails_on_an_unknown_batch_is_still_told_it_repeats():
+    # np.random.normal(size=z_mean.shape) raises on (None, 2); traced at a fixed batch it repeats.
+    frozen = draw(2)
+    graph_error = student_error(
+        "exception", "sampling", "'NoneType' object cannot be interpreted as an integer", type="TypeError"
+    )
+    data, arrays = sampling_probe(draw(1), None, None, None, {"graph": graph_error})
+    data["graph_fixed"] = {"shape": list(frozen.shape)}
+    arrays |= {"graph_fixed": frozen, "graph_fixed_second": frozen.copy()}
+    verdict = sampling_verdict((data, arrays))
+    assert verdict.fraction == 0.5
+    assert "inside tf.function, every call returns the same 'random' numbers" in verdict.feedback
+    assert "z_mean.shape is not known" not in verdict.feedback

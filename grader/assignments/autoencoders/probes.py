@@ -37,6 +37,7 @@ from grader.probes.models import (
 )
 
 GRID_N = 15
+SAMPLING_ROWS = 20000  # enough rows for the sample statistics the check compares
 
 
 def _require(model: Any, error: dict[str, Any] | None) -> Any:
@@ -421,7 +422,11 @@ def vae_models(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
 
 @probe("sampling")
 def sampling(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
-    """sampling([mean, log_std]) eagerly, inside tf.function, and in a Lambda layer."""
+    """sampling([mean, log_std]) eagerly, inside tf.function and in a Lambda layer.
+
+    The graph and Lambda cases see symbolic tensors whose batch size is unknown, as in a real
+    encoder: a sampling that reads ``mean.shape`` (TF's CVAE tutorial) fails there, not here only.
+    """
     import tensorflow as tf
 
     keras = keras_module()
@@ -429,28 +434,48 @@ def sampling(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
         function = ctx.lookup("sampling")
     except StudentCallError as exc:  # kl_loss is still graded, in either log convention
         return ProbeOutput({case: {"error": exc.info} for case in ("eager", "graph", "symbolic")})
-    z_mean = np.tile(np.array([[0.5, -1.0]], np.float32), (20000, 1))
-    z_log = np.tile(np.array([[-0.5, 0.3]], np.float32), (20000, 1))
+    z_mean = np.tile(np.array([[0.5, -1.0]], np.float32), (SAMPLING_ROWS, 1))
+    z_log = np.tile(np.array([[-0.5, 0.3]], np.float32), (SAMPLING_ROWS, 1))
     data: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
 
     def eager() -> np.ndarray:
         return student_array("sampling", function([tf.constant(z_mean), tf.constant(z_log)]))
 
-    def graph() -> np.ndarray:
-        traced = tf.function(lambda a, b: function([a, b]))
+    def traced_twice(signature: list[Any] | None) -> tuple[np.ndarray, np.ndarray]:
+        traced = tf.function(lambda a, b: function([a, b]), input_signature=signature)
         first = student_array("sampling", traced(tf.constant(z_mean), tf.constant(z_log)))
-        second = student_array("sampling", traced(tf.constant(z_mean), tf.constant(z_log)))
-        arrays["graph_second"] = second
+        return first, student_array("sampling", traced(tf.constant(z_mean), tf.constant(z_log)))
+
+    def graph() -> np.ndarray:
+        first, arrays["graph_second"] = traced_twice([tf.TensorSpec((None, 2), tf.float32)] * 2)
+        return first
+
+    def graph_fixed_batch() -> np.ndarray:
+        # Only when the unknown batch failed: tells NumPy noise frozen at tracing apart from a shape error.
+        first, arrays["graph_fixed_second"] = traced_twice(None)
         return first
 
     def symbolic() -> np.ndarray:
+        # No output_shape: Keras infers it by calling sampling on symbolic (None, 2) tensors.
         mean_in, log_in = keras.Input(shape=(2,)), keras.Input(shape=(2,))
-        output = keras.layers.Lambda(function, output_shape=(2,))([mean_in, log_in])
+        output = keras.layers.Lambda(function)([mean_in, log_in])
         model = keras.Model([mean_in, log_in], output)
+        small = student_array("sampling", model.predict([z_mean[:7], z_log[:7]], verbose=0))
+        if small.shape[:1] != (7,):
+            raise StudentCallError(
+                {
+                    "kind": "invalid",
+                    "name": "sampling",
+                    "message": f"returned {small.shape[0]} rows for a batch of 7 in a Lambda layer",
+                }
+            )
         return student_array("sampling", model.predict([z_mean, z_log], verbose=0, batch_size=5000))
 
-    for case, run in (("eager", eager), ("graph", graph), ("symbolic", symbolic)):
+    cases = {"eager": eager, "graph": graph, "graph_fixed": graph_fixed_batch, "symbolic": symbolic}
+    for case, run in cases.items():
+        if case == "graph_fixed" and "error" not in data["graph"]:
+            continue
         result, error = ctx.attempt("sampling", run)
         if error is None:
             arrays[case] = result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,34 @@ def _sampling_result(inputs: CheckInputs, case: str) -> tuple[np.ndarray | None,
     return inputs.array("sampling", case).astype(np.float64), {}
 
 
+# What TF and Keras say when code needs a static shape that a symbolic tensor of unknown batch lacks.
+UNKNOWN_BATCH_SIGNS = ("partially known tensorshape", "infer the shape of the lambda", "unknown dimension")
+UNKNOWN_BATCH_ADVICE = (
+    "In a model the batch size is unknown (None) until it runs, so z_mean.shape is not known there: "
+    "draw the noise with shape tf.shape(z_mean) or keras.ops.shape(z_mean), not z_mean.shape (an "
+    "output_shape on the Lambda does not help: training runs the same graph)."
+)
+FROZEN_NOISE = (
+    "inside tf.function, every call returns the same 'random' numbers: the noise was made once with "
+    "NumPy while tracing; draw it with tf.random.normal or keras.random.normal"
+)
+
+
+def _unknown_batch(error: Mapping[str, Any]) -> bool:
+    message = str(error.get("message", "")).lower()
+    return any(sign in message for sign in UNKNOWN_BATCH_SIGNS)
+
+
+def _error_summary(error: Mapping[str, Any]) -> str:
+    """'ValueError: Cannot convert ...': the exception's first informative line, without Keras's wrapper."""
+    lines = [
+        re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error.get("message", "")).splitlines()
+    ]
+    useful = [line for line in lines if line and not line.startswith("Exception encountered when calling")]
+    text = (useful or [""])[0][:200].rstrip(".")
+    return f"{error.get('type', '')}: {text}"
+
+
 @check("sampling", probes=("sampling",))
 def sampling(inputs: CheckInputs) -> Verdict:
     """Right statistics eagerly; works inside tf.function (fresh noise per call) and in a Lambda layer."""
@@ -62,31 +91,39 @@ def sampling(inputs: CheckInputs) -> Verdict:
             f"{np.round(CONVENTIONS['log_std'], 2).tolist()}"
         )
     graph, error = _sampling_result(inputs, "graph")
-    if graph is None:
+    fixed, _ = _sampling_result(inputs, "graph_fixed")
+    if (
+        graph is None
+        and fixed is not None
+        and np.allclose(fixed, inputs.array("sampling", "graph_fixed_second"))
+    ):
+        problems.append(FROZEN_NOISE)
+    elif graph is None:
         problems.append(
-            "inside tf.function, sampling raised "
-            f"{error.get('type', '')}: {error.get('message', '')[:200]} (use TF / keras ops only, no NumPy)"
+            "inside tf.function with an unknown batch size (input_signature (None, 2)), sampling raised "
+            + _error_summary(error)
+            + ("" if _unknown_batch(error) else " (use TF / keras ops only, no NumPy)")
         )
     elif np.allclose(graph, inputs.array("sampling", "graph_second")):
-        problems.append(
-            "inside tf.function, every call returns the same 'random' numbers: the noise was made once with "
-            "NumPy while tracing; draw it with tf.random.normal or keras.random.normal"
-        )
+        problems.append(FROZEN_NOISE)
     elif sampling_convention(graph) is not None or convention is None:
         score += 0.25
     symbolic, error = _sampling_result(inputs, "symbolic")
     if symbolic is None:
         problems.append(
-            "sampling does not work in a Lambda layer on symbolic Keras tensors "
-            f"({error.get('type', '')}: {error.get('message', '')[:200]}); use TF / keras ops only, no NumPy"
+            "sampling does not work in a Lambda layer on symbolic Keras tensors of shape (None, 2) "
+            f"({_error_summary(error)})"
+            + ("" if _unknown_batch(error) else "; use TF / keras ops only, no NumPy")
         )
     else:
         score += 0.25
     if problems:
-        return Verdict(score, sentences(problems))
+        errors = (inputs.probes["sampling"].get(case, {}).get("error", {}) for case in ("graph", "symbolic"))
+        advice = " " + UNKNOWN_BATCH_ADVICE if any(_unknown_batch(error) for error in errors) else ""
+        return Verdict(score, sentences(problems) + advice)
     return Verdict.passed(
         f"sampling draws z = mean + eps * std with the right statistics ({CONVENTION_WORDS[convention]} "
-        "convention) and works eagerly, in tf.function and in a Lambda layer."
+        "convention) and works eagerly, in tf.function and in a Lambda layer, whatever the batch size."
     )
 
 

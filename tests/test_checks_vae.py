@@ -254,10 +254,22 @@ def test_reference_like_vae_architecture_passes():
     assert verdict.fraction == 1.0, verdict.feedback
 
 
-def test_vae_encoder_without_lambda_layer_fails_the_encoder_part():
-    verdict = architecture_verdict(encoder=vae_encoder(lambda_layer=False))
+def test_vae_encoder_without_a_sampling_layer_fails_the_encoder_part():
+    verdict = architecture_verdict(encoder=vae_encoder(lambda_layer=False))  # only Keras's own layers
     assert verdict.fraction == pytest.approx(2 / 3)
-    assert "the encoder has no Lambda layer: wrap sampling in keras.layers.Lambda" in verdict.feedback
+    assert (
+        "the encoder has no sampling layer: wrap sampling in keras.layers.Lambda (or in a Layer of your own)"
+        in verdict.feedback
+    )
+
+
+def test_vae_encoder_with_a_sampling_layer_of_the_student_s_own_passes():
+    # keras.io's VAE example: class Sampling(layers.Layer) in the student's module.
+    encoder = vae_encoder(lambda_layer=False)
+    encoder["layers"][-1]["module"] = "submission"
+    verdict = architecture_verdict(encoder=encoder)
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "sampling is a layer of the encoder" in verdict.feedback
 
 
 def test_vae_encoder_with_dense_before_a_conv_fails_the_encoder_part():

@@ -191,6 +191,14 @@ def vae_loss_terms(inputs: CheckInputs) -> Verdict:
     return Verdict.passed("vae_loss grows with the reconstruction error and with the KL term.")
 
 
+KERAS_PACKAGES = ("keras", "tf_keras", "tensorflow")
+
+
+def _samples(record: Mapping[str, Any]) -> bool:
+    """A layer that can draw z: a Lambda, or a Layer class of the student's own (keras.io's ``Sampling``)."""
+    return record["type"] == "Lambda" or record.get("module", "keras") not in KERAS_PACKAGES
+
+
 @check("vae_architecture", probes=("vae_models",))
 def vae_architecture(inputs: CheckInputs) -> Verdict:
     """Convolutional encoder with [z_mean, z_log_std, z] (a sampling Lambda); conv decoder; compiled VAE."""
@@ -208,8 +216,10 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
         problems.append(
             f"the encoder should output [z_mean, z_log_std, z], each (N, 2); it outputs {outputs}"
         )
-    elif not any(r["type"] == "Lambda" for r in records):
-        problems.append("the encoder has no Lambda layer: wrap sampling in keras.layers.Lambda")
+    elif not any(_samples(r) for r in records):
+        problems.append(
+            "the encoder has no sampling layer: wrap sampling in keras.layers.Lambda (or in a Layer of your own)"
+        )
     elif not convs:
         problems.append("the encoder has no convolution layer; it must be convolutional")
     elif dense_before_conv:
@@ -246,5 +256,5 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
     if problems:
         return Verdict(passed / 3, sentences(problems))
     return Verdict.passed(
-        "The VAE encoder and decoder are convolutional, sampling is a Lambda layer, the VAE is compiled."
+        "The VAE encoder and decoder are convolutional, sampling is a layer of the encoder, the VAE is compiled."
     )

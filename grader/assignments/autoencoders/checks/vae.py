@@ -218,7 +218,8 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
         )
     elif not any(_samples(r) for r in records):
         problems.append(
-            "the encoder has no sampling layer: wrap sampling in keras.layers.Lambda (or in a Layer of your own)"
+            "the encoder has no sampling layer: wrap sampling in keras.layers.Lambda "
+            "(or in a Layer of your own)"
         )
     elif not convs:
         problems.append("the encoder has no convolution layer; it must be convolutional")
@@ -256,5 +257,6 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
     if problems:
         return Verdict(passed / 3, sentences(problems))
     return Verdict.passed(
-        "The VAE encoder and decoder are convolutional, sampling is a layer of the encoder, the VAE is compiled."
+        "The VAE encoder and decoder are convolutional, sampling is a layer of the encoder, "
+        "the VAE is compiled."
     )

@@ -21,6 +21,7 @@ from check_fixtures import (
 )
 
 from grader.assignments.registry import all_checks
+from grader.checks.training import attempts_text
 from grader.data import to_float_images
 
 CHECKS = all_checks()
@@ -193,6 +194,33 @@ def test_retries_are_reported_with_their_seeds():
     assert verdict.fraction == 1.0
     assert "The grader trained your model 2 times: with seed 0 a latent dimension died" in verdict.feedback
     assert "it kept the attempt with seed 1." in verdict.feedback
+
+
+def test_a_threshold_every_attempt_missed_is_said_once():
+    attempts = [
+        {"seed": 0, "reason": "the test accuracy was 52.0%, below the calibrated threshold 65.0%"},
+        {"seed": 1, "reason": "the test accuracy was 58.5%, below the calibrated threshold 65.0%"},
+        {"seed": 2, "reason": "the test accuracy was 55.0%, below the calibrated threshold 65.0%"},
+    ]
+    data = {"attempts": attempts, "selected_seed": 1}
+    assert attempts_text(data) == (
+        " The grader trained your model 3 times: with seed 0 the test accuracy was 52.0%; with seed 1 the "
+        "test accuracy was 58.5%; with seed 2 the test accuracy was 55.0% (each below the calibrated "
+        "threshold 65.0%); it kept the attempt with seed 1."
+    )
+
+
+def test_attempts_with_different_reasons_keep_their_own_words():
+    attempts = [
+        {"seed": 0, "reason": "the loss became NaN"},
+        {"seed": 1, "reason": "the test MSE was 0.0900, above the calibrated threshold 0.0620"},
+        {"seed": 2, "reason": None},
+    ]
+    text = attempts_text({"attempts": attempts, "selected_seed": 2})
+    assert (
+        "with seed 0 the loss became NaN; with seed 1 the test MSE was 0.0900, above the calibrated "
+        "threshold 0.0620; it kept the attempt with seed 2." in text
+    )
 
 
 # -- classifier accuracy and history -------------------------------------------------------------------

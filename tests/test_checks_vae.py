@@ -151,6 +151,28 @@ def test_kl_convention_inconsistent_with_sampling_fails():
     assert "but sampling treats it as the log variance; use one convention in both" in verdict.feedback
 
 
+def test_kl_that_mixes_the_conventions_within_its_formula_says_so():
+    # exp(2 * log) is the variance of a log std, but "- log" is the log term of a log variance.
+    mean, log = AE["inputs"]["kl_mean"].astype(float), AE["inputs"]["kl_log"].astype(float)
+    verdict = kl_verdict(0.5 * np.sum(mean**2 + np.exp(2 * log) - 1 - log, axis=-1))
+    assert verdict.fraction == 0.0
+    assert (
+        "kl_loss mixes the two conventions: its variance term exp(2 * z_log_std) treats the second input as "
+        "the log standard deviation, but its log term z_log_std treats it as the log variance (sampling "
+        "treats it as the log standard deviation); use one convention throughout" in verdict.feedback
+    )
+
+
+def test_kl_that_mixes_the_conventions_the_other_way_says_so_without_sampling():
+    mean, log = AE["inputs"]["kl_mean"].astype(float), AE["inputs"]["kl_log"].astype(float)
+    verdict = kl_verdict(0.5 * np.sum(mean**2 + np.exp(log) - 1 - 2 * log, axis=-1), sampling_convention=None)
+    assert verdict.fraction == 0.0
+    assert (
+        "its variance term exp(z_log_std) treats the second input as the log variance, but its log term "
+        "2 * z_log_std treats it as the log standard deviation; use one convention" in verdict.feedback
+    )
+
+
 def test_kl_batch_mean_instead_of_per_sample_fails():
     verdict = kl_verdict(np.array(student_kl().mean()))
     assert verdict.fraction == 0.0

@@ -127,6 +127,31 @@ def sampling(inputs: CheckInputs) -> Verdict:
     )
 
 
+# kl_loss formulas that read z_log_std in one convention in one term and in the other in the other:
+# (the variance std^2, the log-variance term log std^2) as functions of the second input.
+MIXED_KL = (
+    (lambda log: np.exp(2 * log), lambda log: log),  # variance from a log std, log term from a log variance
+    (lambda log: np.exp(log), lambda log: 2 * log),  # variance from a log variance, log term from a log std
+)
+
+
+def _mixed_kl_text(variance_from_log_std: bool, sampling: str | None) -> str:
+    first, second = ("log_std", "log_var") if variance_from_log_std else ("log_var", "log_std")
+    variance = "exp(2 * z_log_std)" if variance_from_log_std else "exp(z_log_std)"
+    log_term = "z_log_std" if variance_from_log_std else "2 * z_log_std"
+    text = (
+        f"kl_loss mixes the two conventions: its variance term {variance} treats the second input as "
+        f"{CONVENTION_WORDS[first]}, but its log term {log_term} treats it as {CONVENTION_WORDS[second]}"
+    )
+    if sampling is not None:
+        text += f" (sampling treats it as {CONVENTION_WORDS[sampling]})"
+    return (
+        text + "; use one convention throughout: 0.5 * sum(mean^2 + exp(2 * z_log_std) - 1 - 2 * z_log_std) "
+        "for the log standard deviation, or 0.5 * sum(mean^2 + exp(z_log_var) - 1 - z_log_var) for the log "
+        "variance."
+    )
+
+
 @check("kl_divergence", probes=("kl_loss", "sampling"))
 def kl_divergence(inputs: CheckInputs) -> Verdict:
     """The closed-form KL per sample, in the same log convention that sampling uses."""
@@ -161,6 +186,10 @@ def kl_divergence(inputs: CheckInputs) -> Verdict:
         )
     if any(np.allclose(-value, found, rtol=1e-4, atol=1e-5) for value in expected.values()):
         return Verdict.failed("kl_loss has the wrong sign: the KL divergence is never negative.")
+    for variance, log_term in MIXED_KL:
+        mixed = 0.5 * np.sum(z_mean**2 + variance(z_log) - 1 - log_term(z_log), axis=-1)
+        if np.allclose(mixed, found, rtol=1e-4, atol=1e-5):
+            return Verdict.failed(_mixed_kl_text(variance is MIXED_KL[0][0], convention))
     target = expected[convention or "log_std"]
     return Verdict.failed(
         f"kl_loss differs from 0.5 * sum(mean^2 + std^2 - 1 - log std^2) per sample: for mean "

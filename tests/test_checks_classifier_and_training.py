@@ -122,6 +122,7 @@ def ae_training_inputs(
     latent_std: list | None = None,
     thresholds: dict | None = None,
     attempts: list | None = None,
+    batch_loss: list | None = None,
 ):
     x = ae_test_images()
     x_rec = (x + RNG.choice([-error, error], size=x.shape)).astype(np.float32)  # MSE exactly error**2
@@ -133,6 +134,8 @@ def ae_training_inputs(
     }
     if attempts:
         data |= {"attempts": attempts, "selected_seed": attempts[-1]["seed"]}
+    if batch_loss is not None:
+        data["batch_loss"] = batch_loss
     arrays = {
         "x_rec": x_rec,
         "z_train": np.zeros((10, 2), np.float32),
@@ -317,13 +320,21 @@ def test_history_is_graded_on_the_graders_classifier_not_the_students():
 # -- VAE training ---------------------------------------------------------------------------------------
 
 
-def vae_inputs(loss: list, mean_offset: float = 0.0, error: float = 0.03, nan_codes: bool = False):
+def vae_inputs(
+    loss: list,
+    mean_offset: float = 0.0,
+    error: float = 0.03,
+    nan_codes: bool = False,
+    batch_loss: list | None = None,
+):
     x = ae_test_images()
     z_mean = RNG.normal(mean_offset, 1.0, size=(len(x), 2)).astype(np.float32)
     if nan_codes:
         z_mean[0, 0] = np.nan
     arrays = {"z_mean": z_mean, "z_log": np.zeros_like(z_mean), "x_rec": (x + error).astype(np.float32)}
     data = {"loss": loss, "fit": "vae.fit(x)", "image_size": 32}
+    if batch_loss is not None:  # each epoch's mean batch loss, as the trainer's callback records it
+        data["batch_loss"] = batch_loss
     params = item_params("autoencoders", "6a-training")
     return make_inputs({"train:vae": data}, {"train:vae": arrays}, params, expected=AE)
 
@@ -345,6 +356,24 @@ def test_vae_training_with_poor_reconstructions_and_rising_loss():
     assert verdict.fraction == pytest.approx(1 / 3)
     assert "the loss did not fall" in verdict.feedback
     assert "decoding the latent means gives a test MSE of 0.1600, above 0.0700" in verdict.feedback
+
+
+def test_vae_whose_history_logs_zeros_is_judged_by_the_loss_its_batches_measured():
+    # Keras 3, a train_step returning {"loss": loss} without a tracker: History [0.0, 0.0, 0.0].
+    verdict = run("vae_training", vae_inputs([0.0, 0.0, 0.0], batch_loss=[0.0726, 0.0640, 0.0588]))
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "the loss fell" in verdict.feedback
+
+
+def test_vae_whose_batch_losses_rise_did_not_learn_whatever_its_history_says():
+    verdict = run("vae_training", vae_inputs([250.0, 180.0], batch_loss=[180.0, 250.0]))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "the loss did not fall" in verdict.feedback
+
+
+def test_ae_whose_history_logs_zeros_is_judged_by_its_batch_losses():
+    verdict = run("ae_training", ae_training_inputs([0.0, 0.0], batch_loss=[0.07, 0.05]))
+    assert verdict.fraction == 1.0, verdict.feedback
 
 
 def test_vae_nan_latent_means_fail():

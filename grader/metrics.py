@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,15 @@ def finite(values: list[Any]) -> bool:
 
 def loss_fell(losses: list[Any]) -> bool:
     return finite(losses) and len(losses) >= 2 and losses[-1] < losses[0]
+
+
+def training_losses(data: Mapping[str, Any]) -> list[Any]:
+    """The per-epoch training loss a trainer measured: each epoch's mean batch loss, or the History's.
+
+    The batch losses come first: a History can hold zeros for a loss that fell (a custom
+    ``train_step`` without metric trackers under Keras 3; ``grader/probes/common.py::loss_recorder``).
+    """
+    return list(data.get("batch_loss") or data.get("loss", []))
 
 
 def mse(x_rec: np.ndarray, x: np.ndarray) -> float:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignments.registry import declared_stages
+from grader.checks.base import StudentError
 from grader.rubric import Budget
 from grader.sandbox.supervisor import Sandbox, WorkerFailure
 from grader.stages import Stage, Stages, attempt_seeds
@@ -172,9 +173,8 @@ def _dependency_failure(stage: Stage, result: ProbeResult) -> ProbeResult:
     what = stage.what  # in the student's words: "training your autoencoder failed ..."
     if result.failure is not None:
         reason = f"{what} failed: {result.failure.message}"
-    else:
-        error = result.error or {}
-        message = textwrap.shorten(str(error.get("message", "")), 200, placeholder=" ...")
-        reason = f"{what} failed ({error.get('name', '')}: {message})"
+    else:  # the student's error in words: "not implemented yet: build_vae_encoder"
+        words = StudentError.from_dict(result.error or {}).feedback().split("\nAdvice:")[0]
+        reason = f"{what} failed: " + textwrap.shorten(words, 240, placeholder=" ...").rstrip(".")
     failure = WorkerFailure("dependency", reason)
     return ProbeResult(failure=failure, origin=result.origin, error=None)

@@ -21,6 +21,7 @@ from check_fixtures import (
 )
 
 from grader.assignments.registry import all_checks
+from grader.checks.training import attempts_text
 from grader.data import to_float_images
 
 CHECKS = all_checks()
@@ -121,6 +122,7 @@ def ae_training_inputs(
     latent_std: list | None = None,
     thresholds: dict | None = None,
     attempts: list | None = None,
+    batch_loss: list | None = None,
 ):
     x = ae_test_images()
     x_rec = (x + RNG.choice([-error, error], size=x.shape)).astype(np.float32)  # MSE exactly error**2
@@ -132,6 +134,8 @@ def ae_training_inputs(
     }
     if attempts:
         data |= {"attempts": attempts, "selected_seed": attempts[-1]["seed"]}
+    if batch_loss is not None:
+        data["batch_loss"] = batch_loss
     arrays = {
         "x_rec": x_rec,
         "z_train": np.zeros((10, 2), np.float32),
@@ -193,6 +197,33 @@ def test_retries_are_reported_with_their_seeds():
     assert verdict.fraction == 1.0
     assert "The grader trained your model 2 times: with seed 0 a latent dimension died" in verdict.feedback
     assert "it kept the attempt with seed 1." in verdict.feedback
+
+
+def test_a_threshold_every_attempt_missed_is_said_once():
+    attempts = [
+        {"seed": 0, "reason": "the test accuracy was 52.0%, below the calibrated threshold 65.0%"},
+        {"seed": 1, "reason": "the test accuracy was 58.5%, below the calibrated threshold 65.0%"},
+        {"seed": 2, "reason": "the test accuracy was 55.0%, below the calibrated threshold 65.0%"},
+    ]
+    data = {"attempts": attempts, "selected_seed": 1}
+    assert attempts_text(data) == (
+        " The grader trained your model 3 times: with seed 0 the test accuracy was 52.0%; with seed 1 the "
+        "test accuracy was 58.5%; with seed 2 the test accuracy was 55.0% (each below the calibrated "
+        "threshold 65.0%); it kept the attempt with seed 1."
+    )
+
+
+def test_attempts_with_different_reasons_keep_their_own_words():
+    attempts = [
+        {"seed": 0, "reason": "the loss became NaN"},
+        {"seed": 1, "reason": "the test MSE was 0.0900, above the calibrated threshold 0.0620"},
+        {"seed": 2, "reason": None},
+    ]
+    text = attempts_text({"attempts": attempts, "selected_seed": 2})
+    assert (
+        "with seed 0 the loss became NaN; with seed 1 the test MSE was 0.0900, above the calibrated "
+        "threshold 0.0620; it kept the attempt with seed 2." in text
+    )
 
 
 # -- classifier accuracy and history -------------------------------------------------------------------
@@ -289,13 +320,21 @@ def test_history_is_graded_on_the_graders_classifier_not_the_students():
 # -- VAE training ---------------------------------------------------------------------------------------
 
 
-def vae_inputs(loss: list, mean_offset: float = 0.0, error: float = 0.03, nan_codes: bool = False):
+def vae_inputs(
+    loss: list,
+    mean_offset: float = 0.0,
+    error: float = 0.03,
+    nan_codes: bool = False,
+    batch_loss: list | None = None,
+):
     x = ae_test_images()
     z_mean = RNG.normal(mean_offset, 1.0, size=(len(x), 2)).astype(np.float32)
     if nan_codes:
         z_mean[0, 0] = np.nan
     arrays = {"z_mean": z_mean, "z_log": np.zeros_like(z_mean), "x_rec": (x + error).astype(np.float32)}
     data = {"loss": loss, "fit": "vae.fit(x)", "image_size": 32}
+    if batch_loss is not None:  # each epoch's mean batch loss, as the trainer's callback records it
+        data["batch_loss"] = batch_loss
     params = item_params("autoencoders", "6a-training")
     return make_inputs({"train:vae": data}, {"train:vae": arrays}, params, expected=AE)
 
@@ -317,6 +356,24 @@ def test_vae_training_with_poor_reconstructions_and_rising_loss():
     assert verdict.fraction == pytest.approx(1 / 3)
     assert "the loss did not fall" in verdict.feedback
     assert "decoding the latent means gives a test MSE of 0.1600, above 0.0700" in verdict.feedback
+
+
+def test_vae_whose_history_logs_zeros_is_judged_by_the_loss_its_batches_measured():
+    # Keras 3, a train_step returning {"loss": loss} without a tracker: History [0.0, 0.0, 0.0].
+    verdict = run("vae_training", vae_inputs([0.0, 0.0, 0.0], batch_loss=[0.0726, 0.0640, 0.0588]))
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "the loss fell" in verdict.feedback
+
+
+def test_vae_whose_batch_losses_rise_did_not_learn_whatever_its_history_says():
+    verdict = run("vae_training", vae_inputs([250.0, 180.0], batch_loss=[180.0, 250.0]))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "the loss did not fall" in verdict.feedback
+
+
+def test_ae_whose_history_logs_zeros_is_judged_by_its_batch_losses():
+    verdict = run("ae_training", ae_training_inputs([0.0, 0.0], batch_loss=[0.07, 0.05]))
+    assert verdict.fraction == 1.0, verdict.feedback
 
 
 def test_vae_nan_latent_means_fail():

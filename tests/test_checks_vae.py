@@ -151,6 +151,28 @@ def test_kl_convention_inconsistent_with_sampling_fails():
     assert "but sampling treats it as the log variance; use one convention in both" in verdict.feedback
 
 
+def test_kl_that_mixes_the_conventions_within_its_formula_says_so():
+    # exp(2 * log) is the variance of a log std, but "- log" is the log term of a log variance.
+    mean, log = AE["inputs"]["kl_mean"].astype(float), AE["inputs"]["kl_log"].astype(float)
+    verdict = kl_verdict(0.5 * np.sum(mean**2 + np.exp(2 * log) - 1 - log, axis=-1))
+    assert verdict.fraction == 0.0
+    assert (
+        "kl_loss mixes the two conventions: its variance term exp(2 * z_log_std) treats the second input as "
+        "the log standard deviation, but its log term z_log_std treats it as the log variance (sampling "
+        "treats it as the log standard deviation); use one convention throughout" in verdict.feedback
+    )
+
+
+def test_kl_that_mixes_the_conventions_the_other_way_says_so_without_sampling():
+    mean, log = AE["inputs"]["kl_mean"].astype(float), AE["inputs"]["kl_log"].astype(float)
+    verdict = kl_verdict(0.5 * np.sum(mean**2 + np.exp(log) - 1 - 2 * log, axis=-1), sampling_convention=None)
+    assert verdict.fraction == 0.0
+    assert (
+        "its variance term exp(z_log_std) treats the second input as the log variance, but its log term "
+        "2 * z_log_std treats it as the log standard deviation; use one convention" in verdict.feedback
+    )
+
+
 def test_kl_batch_mean_instead_of_per_sample_fails():
     verdict = kl_verdict(np.array(student_kl().mean()))
     assert verdict.fraction == 0.0
@@ -254,10 +276,22 @@ def test_reference_like_vae_architecture_passes():
     assert verdict.fraction == 1.0, verdict.feedback
 
 
-def test_vae_encoder_without_lambda_layer_fails_the_encoder_part():
-    verdict = architecture_verdict(encoder=vae_encoder(lambda_layer=False))
+def test_vae_encoder_without_a_sampling_layer_fails_the_encoder_part():
+    verdict = architecture_verdict(encoder=vae_encoder(lambda_layer=False))  # only Keras's own layers
     assert verdict.fraction == pytest.approx(2 / 3)
-    assert "the encoder has no Lambda layer: wrap sampling in keras.layers.Lambda" in verdict.feedback
+    assert (
+        "the encoder has no sampling layer: wrap sampling in keras.layers.Lambda (or in a Layer of your own)"
+        in verdict.feedback
+    )
+
+
+def test_vae_encoder_with_a_sampling_layer_of_the_student_s_own_passes():
+    # keras.io's VAE example: class Sampling(layers.Layer) in the student's module.
+    encoder = vae_encoder(lambda_layer=False)
+    encoder["layers"][-1]["module"] = "submission"
+    verdict = architecture_verdict(encoder=encoder)
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "sampling is a layer of the encoder" in verdict.feedback
 
 
 def test_vae_encoder_with_dense_before_a_conv_fails_the_encoder_part():
@@ -297,3 +331,54 @@ def test_vae_decoder_error_raises_student_call_failed():
     with pytest.raises(StudentCallFailed) as caught:
         run("vae_architecture", make_inputs({"vae_models": probe}))
     assert "the grader looked for `build_vae_decoder`" in caught.value.error.feedback()
+
+
+def test_sampling_that_reads_a_static_shape_fails_on_an_unknown_batch_size_and_says_why():
+    # TF's CVAE tutorial: eps = tf.random.normal(shape=mean.shape), right eagerly, broken in any model.
+    graph_error = student_error(
+        "exception",
+        "sampling",
+        "Cannot convert a partially known TensorShape (None, 2) to a Tensor.",
+        type="ValueError",
+    )
+    lambda_error = student_error(
+        "exception",
+        "sampling",
+        "Exception encountered when calling Lambda.call().\n\n\x1b[1mWe could not automatically infer "
+        "the shape "
+        "of the Lambda's output. Please specify the `output_shape` argument for this Lambda layer.\x1b[0m",
+        type="NotImplementedError",
+    )
+    probe = sampling_probe(draw(1), None, None, None, {"graph": graph_error, "symbolic": lambda_error})
+    verdict = sampling_verdict(probe)
+    assert verdict.fraction == 0.5
+    assert (
+        "inside tf.function with an unknown batch size (input_signature (None, 2)), sampling raised "
+        "ValueError: Cannot convert a partially known TensorShape (None, 2) to a Tensor;" in verdict.feedback
+    )
+    assert (
+        "(NotImplementedError: We could not automatically infer the shape of the Lambda's output"
+        in verdict.feedback
+    )
+    assert verdict.feedback.count("z_mean.shape is not known") == 1
+    assert "use tf.shape(z_mean) or keras.ops.shape(z_mean)" not in verdict.feedback  # said as below
+    assert (
+        "draw the noise with shape tf.shape(z_mean) or keras.ops.shape(z_mean), not z_mean.shape"
+        in verdict.feedback
+    )
+    assert "no NumPy" not in verdict.feedback and "Exception encountered" not in verdict.feedback
+
+
+def test_numpy_noise_that_fails_on_an_unknown_batch_is_still_told_it_repeats():
+    # np.random.normal(size=z_mean.shape) raises on (None, 2); traced at a fixed batch it repeats.
+    frozen = draw(2)
+    graph_error = student_error(
+        "exception", "sampling", "'NoneType' object cannot be interpreted as an integer", type="TypeError"
+    )
+    data, arrays = sampling_probe(draw(1), None, None, None, {"graph": graph_error})
+    data["graph_fixed"] = {"shape": list(frozen.shape)}
+    arrays |= {"graph_fixed": frozen, "graph_fixed_second": frozen.copy()}
+    verdict = sampling_verdict((data, arrays))
+    assert verdict.fraction == 0.5
+    assert "inside tf.function, every call returns the same 'random' numbers" in verdict.feedback
+    assert "z_mean.shape is not known" not in verdict.feedback

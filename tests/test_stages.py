@@ -249,6 +249,9 @@ class FakeSandbox:
         if payload["probe"] == "train:broken":
             error = {"kind": "exception", "name": "build_broken", "message": "boom", "type": "ValueError"}
             return Reply({}, {}, error, "", 0.1)
+        if payload["probe"] == "train:stub":  # the template's stub, left as handed out
+            error = {"kind": "not_implemented", "name": "build_stub", "message": "build_stub"}
+            return Reply({}, {}, error, "", 0.1)
         return Reply({"probe": payload["probe"]}, {}, None, "", 0.1)
 
 
@@ -286,8 +289,16 @@ def test_a_stage_whose_dependency_fails_is_skipped_in_the_student_s_words():
     session = session_for(sandbox, toy("broken"), toy("after", depends_on=("broken",)))
     result = session.fetch("train:after", "item", deadline())
     assert result.failure is not None and result.failure.reason == "dependency"
-    assert result.failure.message == "training your broken failed (build_broken: boom)"
+    assert result.failure.message == "training your broken failed: build_broken raised ValueError: boom"
     assert [payload["probe"] for _, payload in sandbox.requests] == ["train:broken"]
+
+
+def test_a_stage_whose_builder_is_a_stub_is_skipped_with_words_not_the_name_twice():
+    sandbox = FakeSandbox()
+    session = session_for(sandbox, toy("stub"), toy("after", depends_on=("stub",)))
+    result = session.fetch("train:after", "item", deadline())
+    assert result.failure is not None
+    assert result.failure.message == "training your stub failed: not implemented yet: build_stub"
 
 
 def test_a_probe_that_uses_a_stage_trains_it_first():

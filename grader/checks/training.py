@@ -7,23 +7,35 @@ functions of the raw training data shared by the checks, the retry rule and ``gr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from grader.checks.base import CheckInputs
 
+# The retry rules' reasons end with the threshold they missed: "..., below the calibrated threshold 65.0%".
+THRESHOLD_CLAUSE = re.compile(r",? ((?:above|below) the calibrated threshold \S+?)\.?$")
+
 
 def attempts_text(data: Mapping[str, Any]) -> str:
-    """'Trained 2 times: with seed 0 ...; retried with seed 1.' ('' for one attempt)."""
+    """'Trained 2 times: with seed 0 ...; retried with seed 1.' ('' for one attempt).
+
+    A threshold that every listed attempt missed is said once, not once per seed.
+    """
     attempts = data.get("attempts", [])
     if len(attempts) <= 1:
         return ""
-    parts = []
-    for attempt in attempts:
-        if attempt.get("reason"):
-            parts.append(f"with seed {attempt['seed']} {attempt['reason']}")
-    chosen = data.get("selected_seed")
+    reasons = [(attempt["seed"], str(attempt["reason"])) for attempt in attempts if attempt.get("reason")]
+    missed = [THRESHOLD_CLAUSE.search(reason) for _, reason in reasons]
+    clauses = {match.group(1) if match else None for match in missed}
+    shared = clauses.pop() if len(clauses) == 1 and len(reasons) > 1 else None
+    if shared is not None:
+        reasons = [(seed, THRESHOLD_CLAUSE.sub("", reason)) for seed, reason in reasons]
+    parts = [f"with seed {seed} {reason}" for seed, reason in reasons]
     text = f" The grader trained your model {len(attempts)} times: " + "; ".join(parts)
+    if shared is not None:
+        text += f" ({'both' if len(reasons) == 2 else 'each'} {shared})"
+    chosen = data.get("selected_seed")
     return text + (f"; it kept the attempt with seed {chosen}." if chosen is not None else ".")
 
 

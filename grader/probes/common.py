@@ -81,6 +81,36 @@ def history_losses(history: Any) -> dict[str, list[float | None]]:
     return {str(key): json_floats(series) for key, series in values.items() if _is_series(series)}
 
 
+def loss_recorder() -> Any:
+    """A Keras callback that records the loss each training batch logs, epoch by epoch.
+
+    The History is not always the loss: under Keras 3 a custom ``train_step`` that returns
+    ``{"loss": loss}`` without a metric tracker logs 0.0 for every epoch, while each batch's
+    logs hold the loss it computed. ``epoch_means()`` is each epoch's mean batch loss.
+    """
+    keras = keras_module()
+
+    class LossRecorder(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.epochs: list[list[float]] = []
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epochs.append([])
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            value = (logs or {}).get("loss")
+            if self.epochs and value is not None and np.size(value) == 1:
+                self.epochs[-1].append(float(np.asarray(value, dtype=np.float64)))
+
+        def epoch_means(self) -> list[float | None]:
+            if not all(self.epochs):  # an epoch without a logged loss: nothing measured
+                return []
+            return json_floats([np.mean(losses) for losses in self.epochs])
+
+    return LossRecorder()
+
+
 def _is_series(series: Any) -> bool:
     try:
         return np.asarray(series, dtype=np.float64).ndim == 1

@@ -24,6 +24,7 @@ from grader.probes.common import (
     json_floats,
     keras_module,
     latent_codes,
+    loss_recorder,
     set_seed,
     trainer,
 )
@@ -37,6 +38,7 @@ from grader.probes.models import (
 )
 
 GRID_N = 15
+SAMPLING_ROWS = 20000  # enough rows for the sample statistics the check compares
 
 
 def _require(model: Any, error: dict[str, Any] | None) -> Any:
@@ -104,6 +106,7 @@ def train_autoencoder(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], Pr
         autoencoder.compile(optimizer="adam", loss="mse")
     x = images(ctx, "train", size)
     x_test = images(ctx, "test", size)
+    recorder = loss_recorder()
     history = ctx.guarded(
         "training the model from build_autoencoder",
         autoencoder.fit,
@@ -113,6 +116,7 @@ def train_autoencoder(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], Pr
         batch_size=ctx.budget["batch_size"]["autoencoder"],
         shuffle=True,
         verbose=0,
+        callbacks=[recorder],
     )
     z_train = ctx.guarded("build_encoder (predicting)", latent_codes, encoder, x)
     z_test = ctx.guarded("build_encoder (predicting)", latent_codes, encoder, x_test)
@@ -126,6 +130,7 @@ def train_autoencoder(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], Pr
         )
     data = {
         "loss": history_losses(history).get("loss", []),
+        "batch_loss": recorder.epoch_means(),
         "latent_std": json_floats(z_train.std(axis=0)),
         "compiled_by_grader": compiled_by_grader,
         "image_size": size,
@@ -421,7 +426,11 @@ def vae_models(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
 
 @probe("sampling")
 def sampling(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
-    """sampling([mean, log_std]) eagerly, inside tf.function, and in a Lambda layer."""
+    """sampling([mean, log_std]) eagerly, inside tf.function and in a Lambda layer.
+
+    The graph and Lambda cases see symbolic tensors whose batch size is unknown, as in a real
+    encoder: a sampling that reads ``mean.shape`` (TF's CVAE tutorial) fails there, not here only.
+    """
     import tensorflow as tf
 
     keras = keras_module()
@@ -429,28 +438,48 @@ def sampling(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
         function = ctx.lookup("sampling")
     except StudentCallError as exc:  # kl_loss is still graded, in either log convention
         return ProbeOutput({case: {"error": exc.info} for case in ("eager", "graph", "symbolic")})
-    z_mean = np.tile(np.array([[0.5, -1.0]], np.float32), (20000, 1))
-    z_log = np.tile(np.array([[-0.5, 0.3]], np.float32), (20000, 1))
+    z_mean = np.tile(np.array([[0.5, -1.0]], np.float32), (SAMPLING_ROWS, 1))
+    z_log = np.tile(np.array([[-0.5, 0.3]], np.float32), (SAMPLING_ROWS, 1))
     data: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
 
     def eager() -> np.ndarray:
         return student_array("sampling", function([tf.constant(z_mean), tf.constant(z_log)]))
 
-    def graph() -> np.ndarray:
-        traced = tf.function(lambda a, b: function([a, b]))
+    def traced_twice(signature: list[Any] | None) -> tuple[np.ndarray, np.ndarray]:
+        traced = tf.function(lambda a, b: function([a, b]), input_signature=signature)
         first = student_array("sampling", traced(tf.constant(z_mean), tf.constant(z_log)))
-        second = student_array("sampling", traced(tf.constant(z_mean), tf.constant(z_log)))
-        arrays["graph_second"] = second
+        return first, student_array("sampling", traced(tf.constant(z_mean), tf.constant(z_log)))
+
+    def graph() -> np.ndarray:
+        first, arrays["graph_second"] = traced_twice([tf.TensorSpec((None, 2), tf.float32)] * 2)
+        return first
+
+    def graph_fixed_batch() -> np.ndarray:
+        # Only when the unknown batch failed: tells NumPy noise frozen at tracing apart from a shape error.
+        first, arrays["graph_fixed_second"] = traced_twice(None)
         return first
 
     def symbolic() -> np.ndarray:
+        # No output_shape: Keras infers it by calling sampling on symbolic (None, 2) tensors.
         mean_in, log_in = keras.Input(shape=(2,)), keras.Input(shape=(2,))
-        output = keras.layers.Lambda(function, output_shape=(2,))([mean_in, log_in])
+        output = keras.layers.Lambda(function)([mean_in, log_in])
         model = keras.Model([mean_in, log_in], output)
+        small = student_array("sampling", model.predict([z_mean[:7], z_log[:7]], verbose=0))
+        if small.shape[:1] != (7,):
+            raise StudentCallError(
+                {
+                    "kind": "invalid",
+                    "name": "sampling",
+                    "message": f"returned {small.shape[0]} rows for a batch of 7 in a Lambda layer",
+                }
+            )
         return student_array("sampling", model.predict([z_mean, z_log], verbose=0, batch_size=5000))
 
-    for case, run in (("eager", eager), ("graph", graph), ("symbolic", symbolic)):
+    cases = {"eager": eager, "graph": graph, "graph_fixed": graph_fixed_batch, "symbolic": symbolic}
+    for case, run in cases.items():
+        if case == "graph_fixed" and "error" not in data["graph"]:
+            continue
         result, error = ctx.attempt("sampling", run)
         if error is None:
             arrays[case] = result
@@ -493,26 +522,39 @@ def vae_loss(ctx: WorkerContext, args: dict[str, Any]) -> ProbeOutput:
     return ProbeOutput({"reconstruction": json_floats(reconstruction), "divergence": json_floats(divergence)})
 
 
+# How the grader calls fit on the model from build_vae: with targets first, then without, for a custom
+# train_step that uses ``data`` as the images (keras.io's VAE example).
+VAE_FITS = ("vae.fit(x, x)", "vae.fit(x)")
+
+
 @trainer("vae")
 def train_vae(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], ProbeOutput]:
-    set_seed(seed)
-    encoder = _require(*build_model(ctx, "build_vae_encoder"))
-    decoder = _require(*build_model(ctx, "build_vae_decoder"))
-    vae = _require(*build_model(ctx, "build_vae", encoder, decoder))
-    size = declared_image_size(encoder)
-    x, x_test = images(ctx, "train", size), images(ctx, "test", size)
     settings = {
         "epochs": ctx.budget["epochs"]["vae"],
         "batch_size": ctx.budget["batch_size"]["vae"],
         "verbose": 0,
     }
-    history, error = ctx.attempt("training the model from build_vae", vae.fit, x, x, **settings)
-    mode = "vae.fit(x, x)"
-    if error is not None:  # a custom train_step may expect unlabelled data
-        history, second = ctx.attempt("training the model from build_vae", vae.fit, x, **settings)
-        if second is not None:
-            raise StudentCallError(error)
-        mode = "vae.fit(x)"
+    first_error = None
+    for mode in VAE_FITS:
+        # Fresh models for each way of calling fit: a failed fit can leave a model that no later fit
+        # can train (variables created inside a traced train_step).
+        set_seed(seed)
+        encoder = _require(*build_model(ctx, "build_vae_encoder"))
+        decoder = _require(*build_model(ctx, "build_vae_decoder"))
+        vae = _require(*build_model(ctx, "build_vae", encoder, decoder))
+        size = declared_image_size(encoder)
+        x = images(ctx, "train", size)
+        recorder = loss_recorder()
+        data = (x, x) if mode == "vae.fit(x, x)" else (x,)
+        history, error = ctx.attempt(
+            "training the model from build_vae", vae.fit, *data, callbacks=[recorder], **settings
+        )
+        if error is None:
+            break
+        first_error = first_error or error
+    else:
+        raise StudentCallError(first_error)
+    x_test = images(ctx, "test", size)
     outputs = ctx.guarded("predicting with build_vae_encoder", encoder.predict, x_test, verbose=0)
     if not isinstance(outputs, (list, tuple)) or len(outputs) < 2:
         raise StudentCallError(
@@ -526,7 +568,12 @@ def train_vae(ctx: WorkerContext, seed: int) -> tuple[dict[str, Any], ProbeOutpu
     z_log = np.asarray(outputs[1], np.float32).reshape(len(x_test), -1)
     x_rec = ctx.guarded("predicting with build_vae_decoder", decoder.predict, z_mean, verbose=0)
     x_rec = np.asarray(x_rec, np.float32).reshape(len(x_test), size, size)
-    data = {"loss": history_losses(history).get("loss", []), "fit": mode, "image_size": size}
+    data = {
+        "loss": history_losses(history).get("loss", []),
+        "batch_loss": recorder.epoch_means(),
+        "fit": mode,
+        "image_size": size,
+    }
     arrays = {"z_mean": z_mean, "z_log": z_log, "x_rec": x_rec}
     return {"encoder": encoder, "decoder": decoder, "size": size}, ProbeOutput(data, arrays)
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from grader.data import to_float_images
-from grader.metrics import finite, finite_or_inf, loss_fell, mse
+from grader.metrics import finite, finite_or_inf, loss_fell, mse, training_losses
 from grader.report import plots
 from grader.stages import Stage, StageFigure, Threshold
 
@@ -32,8 +32,8 @@ def autoencoder_metrics(
     stds = data.get("latent_std", [])
     return {
         "test_mse": mse(arrays["x_rec"], x),
-        "loss_fell": loss_fell(data.get("loss", [])),
-        "finite": finite(data.get("loss", [])),
+        "loss_fell": loss_fell(training_losses(data)),
+        "finite": finite(training_losses(data)),
         "dead_dims": [i + 1 for i, s in enumerate(stds) if s is None or s < DEAD_STD],
         # Every test image reconstructed as the same picture: the decoder ignores its input.
         "constant_output": bool(
@@ -61,8 +61,8 @@ def vae_metrics(
     finite_codes = bool(np.all(np.isfinite(z_mean)))
     return {
         "recon_mse": mse(arrays["x_rec"], x),
-        "loss_fell": loss_fell(data.get("loss", [])),
-        "finite": finite(data.get("loss", [])) and finite_codes,
+        "loss_fell": loss_fell(training_losses(data)),
+        "finite": finite(training_losses(data)) and finite_codes,
         "prior_mean": float(np.max(np.abs(z_mean.mean(axis=0)))) if finite_codes else math.inf,
         "prior_std": float(np.max(z_mean.std(axis=0))) if finite_codes else math.inf,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,34 @@ def _sampling_result(inputs: CheckInputs, case: str) -> tuple[np.ndarray | None,
     return inputs.array("sampling", case).astype(np.float64), {}
 
 
+# What TF and Keras say when code needs a static shape that a symbolic tensor of unknown batch lacks.
+UNKNOWN_BATCH_SIGNS = ("partially known tensorshape", "infer the shape of the lambda", "unknown dimension")
+UNKNOWN_BATCH_ADVICE = (
+    "In a model the batch size is unknown (None) until it runs, so z_mean.shape is not known there: "
+    "draw the noise with shape tf.shape(z_mean) or keras.ops.shape(z_mean), not z_mean.shape (an "
+    "output_shape on the Lambda does not help: training runs the same graph)."
+)
+FROZEN_NOISE = (
+    "inside tf.function, every call returns the same 'random' numbers: the noise was made once with "
+    "NumPy while tracing; draw it with tf.random.normal or keras.random.normal"
+)
+
+
+def _unknown_batch(error: Mapping[str, Any]) -> bool:
+    message = str(error.get("message", "")).lower()
+    return any(sign in message for sign in UNKNOWN_BATCH_SIGNS)
+
+
+def _error_summary(error: Mapping[str, Any]) -> str:
+    """'ValueError: Cannot convert ...': the exception's first informative line, without Keras's wrapper."""
+    lines = [
+        re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error.get("message", "")).splitlines()
+    ]
+    useful = [line for line in lines if line and not line.startswith("Exception encountered when calling")]
+    text = (useful or [""])[0][:200].rstrip(".")
+    return f"{error.get('type', '')}: {text}"
+
+
 @check("sampling", probes=("sampling",))
 def sampling(inputs: CheckInputs) -> Verdict:
     """Right statistics eagerly; works inside tf.function (fresh noise per call) and in a Lambda layer."""
@@ -62,31 +91,64 @@ def sampling(inputs: CheckInputs) -> Verdict:
             f"{np.round(CONVENTIONS['log_std'], 2).tolist()}"
         )
     graph, error = _sampling_result(inputs, "graph")
-    if graph is None:
+    fixed, _ = _sampling_result(inputs, "graph_fixed")
+    if (
+        graph is None
+        and fixed is not None
+        and np.allclose(fixed, inputs.array("sampling", "graph_fixed_second"))
+    ):
+        problems.append(FROZEN_NOISE)
+    elif graph is None:
         problems.append(
-            "inside tf.function, sampling raised "
-            f"{error.get('type', '')}: {error.get('message', '')[:200]} (use TF / keras ops only, no NumPy)"
+            "inside tf.function with an unknown batch size (input_signature (None, 2)), sampling raised "
+            + _error_summary(error)
+            + ("" if _unknown_batch(error) else " (use TF / keras ops only, no NumPy)")
         )
     elif np.allclose(graph, inputs.array("sampling", "graph_second")):
-        problems.append(
-            "inside tf.function, every call returns the same 'random' numbers: the noise was made once with "
-            "NumPy while tracing; draw it with tf.random.normal or keras.random.normal"
-        )
+        problems.append(FROZEN_NOISE)
     elif sampling_convention(graph) is not None or convention is None:
         score += 0.25
     symbolic, error = _sampling_result(inputs, "symbolic")
     if symbolic is None:
         problems.append(
-            "sampling does not work in a Lambda layer on symbolic Keras tensors "
-            f"({error.get('type', '')}: {error.get('message', '')[:200]}); use TF / keras ops only, no NumPy"
+            "sampling does not work in a Lambda layer on symbolic Keras tensors of shape (None, 2) "
+            f"({_error_summary(error)})"
+            + ("" if _unknown_batch(error) else "; use TF / keras ops only, no NumPy")
         )
     else:
         score += 0.25
     if problems:
-        return Verdict(score, sentences(problems))
+        errors = (inputs.probes["sampling"].get(case, {}).get("error", {}) for case in ("graph", "symbolic"))
+        advice = " " + UNKNOWN_BATCH_ADVICE if any(_unknown_batch(error) for error in errors) else ""
+        return Verdict(score, sentences(problems) + advice)
     return Verdict.passed(
         f"sampling draws z = mean + eps * std with the right statistics ({CONVENTION_WORDS[convention]} "
-        "convention) and works eagerly, in tf.function and in a Lambda layer."
+        "convention) and works eagerly, in tf.function and in a Lambda layer, whatever the batch size."
+    )
+
+
+# kl_loss formulas that read z_log_std in one convention in one term and in the other in the other:
+# (the variance std^2, the log-variance term log std^2) as functions of the second input.
+MIXED_KL = (
+    (lambda log: np.exp(2 * log), lambda log: log),  # variance from a log std, log term from a log variance
+    (lambda log: np.exp(log), lambda log: 2 * log),  # variance from a log variance, log term from a log std
+)
+
+
+def _mixed_kl_text(variance_from_log_std: bool, sampling: str | None) -> str:
+    first, second = ("log_std", "log_var") if variance_from_log_std else ("log_var", "log_std")
+    variance = "exp(2 * z_log_std)" if variance_from_log_std else "exp(z_log_std)"
+    log_term = "z_log_std" if variance_from_log_std else "2 * z_log_std"
+    text = (
+        f"kl_loss mixes the two conventions: its variance term {variance} treats the second input as "
+        f"{CONVENTION_WORDS[first]}, but its log term {log_term} treats it as {CONVENTION_WORDS[second]}"
+    )
+    if sampling is not None:
+        text += f" (sampling treats it as {CONVENTION_WORDS[sampling]})"
+    return (
+        text + "; use one convention throughout: 0.5 * sum(mean^2 + exp(2 * z_log_std) - 1 - 2 * z_log_std) "
+        "for the log standard deviation, or 0.5 * sum(mean^2 + exp(z_log_var) - 1 - z_log_var) for the log "
+        "variance."
     )
 
 
@@ -124,6 +186,10 @@ def kl_divergence(inputs: CheckInputs) -> Verdict:
         )
     if any(np.allclose(-value, found, rtol=1e-4, atol=1e-5) for value in expected.values()):
         return Verdict.failed("kl_loss has the wrong sign: the KL divergence is never negative.")
+    for variance, log_term in MIXED_KL:
+        mixed = 0.5 * np.sum(z_mean**2 + variance(z_log) - 1 - log_term(z_log), axis=-1)
+        if np.allclose(mixed, found, rtol=1e-4, atol=1e-5):
+            return Verdict.failed(_mixed_kl_text(variance is MIXED_KL[0][0], convention))
     target = expected[convention or "log_std"]
     return Verdict.failed(
         f"kl_loss differs from 0.5 * sum(mean^2 + std^2 - 1 - log std^2) per sample: for mean "
@@ -154,6 +220,14 @@ def vae_loss_terms(inputs: CheckInputs) -> Verdict:
     return Verdict.passed("vae_loss grows with the reconstruction error and with the KL term.")
 
 
+KERAS_PACKAGES = ("keras", "tf_keras", "tensorflow")
+
+
+def _samples(record: Mapping[str, Any]) -> bool:
+    """A layer that can draw z: a Lambda, or a Layer class of the student's own (keras.io's ``Sampling``)."""
+    return record["type"] == "Lambda" or record.get("module", "keras") not in KERAS_PACKAGES
+
+
 @check("vae_architecture", probes=("vae_models",))
 def vae_architecture(inputs: CheckInputs) -> Verdict:
     """Convolutional encoder with [z_mean, z_log_std, z] (a sampling Lambda); conv decoder; compiled VAE."""
@@ -171,8 +245,11 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
         problems.append(
             f"the encoder should output [z_mean, z_log_std, z], each (N, 2); it outputs {outputs}"
         )
-    elif not any(r["type"] == "Lambda" for r in records):
-        problems.append("the encoder has no Lambda layer: wrap sampling in keras.layers.Lambda")
+    elif not any(_samples(r) for r in records):
+        problems.append(
+            "the encoder has no sampling layer: wrap sampling in keras.layers.Lambda "
+            "(or in a Layer of your own)"
+        )
     elif not convs:
         problems.append("the encoder has no convolution layer; it must be convolutional")
     elif dense_before_conv:
@@ -209,5 +286,6 @@ def vae_architecture(inputs: CheckInputs) -> Verdict:
     if problems:
         return Verdict(passed / 3, sentences(problems))
     return Verdict.passed(
-        "The VAE encoder and decoder are convolutional, sampling is a Lambda layer, the VAE is compiled."
+        "The VAE encoder and decoder are convolutional, sampling is a layer of the encoder, "
+        "the VAE is compiled."
     )

@@ -12,8 +12,11 @@ from collections.abc import Sequence
 from grader.checks.architecture import (
     Record,
     effective_activation,
+    grouped_layers,
     kind,
-    layer_label,
+    layer_phrase,
+    next_layer_phrase,
+    numbered,
     spatial,
 )
 from grader.checks.base import CheckInputs, Verdict, check, fraction_of, sentences, shape_text
@@ -23,7 +26,8 @@ LATENT = [1, 2, 1]
 
 
 def _records(inputs: CheckInputs, model: str) -> list[Record]:
-    return list(inputs.part("ae_models", model)["layers"])
+    """The model's layer records, numbered by their position in the model."""
+    return numbered(inputs.part("ae_models", model)["layers"])
 
 
 def _convs(records: Sequence[Record], conv_kind: str) -> list[int]:
@@ -44,12 +48,13 @@ def conv_layer_types(inputs: CheckInputs) -> Verdict:
         records = _records(inputs, model)
         if not any(kind(record) == kinds[0] for record in records):
             problems.append(f"the {model} has no {words[model].split(' and ')[0]} layer")
-        for record in records:
-            found = kind(record, _shape_only(inputs))
-            if found not in kinds + ("act", "shape"):
-                problems.append(
-                    f"the {model} uses {layer_label(record)}; it may only contain {words[model]} layers"
-                )
+        foreign = [r for r in records if kind(r, _shape_only(inputs)) not in kinds + ("act", "shape")]
+        if foreign:
+            count = "1 layer is" if len(foreign) == 1 else f"{len(foreign)} layers are"
+            problems.append(
+                f"{count} not allowed in the {model}: {grouped_layers(foreign)}; it may only contain "
+                f"{words[model]} layers"
+            )
     if problems:
         return Verdict.failed("; ".join(problems) + " (Exercise 1).")
     return Verdict.passed(
@@ -72,9 +77,9 @@ def conv_relu(inputs: CheckInputs) -> Verdict:
             is_final = model == "decoder" and position == len(convs) - 1
             allowed = final_allowed if is_final else ("relu",)
             if activation not in allowed:
-                where = (
-                    "the decoder's last layer" if is_final else f"{model} layer {layer_label(records[index])}"
-                )
+                where = layer_phrase(records[index], model)
+                if is_final:
+                    where = f"{where}, its last convolution,"
                 expected = " or ".join(allowed)
                 problems.append(f"{where} is followed by '{activation}', expected {expected}")
     if total == 0:
@@ -92,7 +97,7 @@ def conv_padding(inputs: CheckInputs) -> Verdict:
     for model in ("encoder", "decoder"):
         for record in _records(inputs, model):
             if kind(record) in ("conv", "deconv") and record.get("padding") != "same":
-                problems.append(f"{model} layer {layer_label(record)} uses padding='{record.get('padding')}'")
+                problems.append(f"{layer_phrase(record, model)} uses padding='{record.get('padding')}'")
     if problems:
         return Verdict.failed(
             "; ".join(problems) + "; use padding='same' for every (transposed) convolution."
@@ -136,17 +141,17 @@ def conv_resampling(inputs: CheckInputs) -> Verdict:
                 preceded_by_up = is_final_conv and any(kind(r) == "up" for r in records[:index])
                 if allow_final and preceded_by_up:
                     continue
-                problems.append(f"{model} layer {layer_label(records[index])} is not followed by {verb}")
+                problems.append(f"{layer_phrase(records[index], model)} is not followed by {verb}")
                 continue
             nxt = records[following]
             if kind(nxt) != resample:
                 problems.append(
-                    f"{model} layer {layer_label(records[index])} is followed by {layer_label(nxt)}, not by "
-                    f"{verb}"
+                    f"{layer_phrase(records[index], model)} is followed by {next_layer_phrase(nxt)}, not "
+                    f"by {verb}"
                 )
             elif not _factor_two(nxt, shrink=resample == "pool"):
                 problems.append(
-                    f"{model} layer {layer_label(nxt)} changes {shape_text(nxt.get('input_shape'))} to "
+                    f"{layer_phrase(nxt, model)} changes {shape_text(nxt.get('input_shape'))} to "
                     f"{shape_text(nxt.get('output_shape'))}, not by a factor of 2"
                 )
     if problems:
@@ -169,13 +174,13 @@ def conv_filters(inputs: CheckInputs) -> Verdict:
             if position == len(convs) - 1:
                 if record.get("filters") != 1:
                     problems.append(
-                        f"the {model}'s last layer {layer_label(record)} has {record.get('filters')} "
-                        f"filters, expected 1"
+                        f"{layer_phrase(record, model)}, its last convolution, has "
+                        f"{record.get('filters')} filters, expected 1"
                     )
                 continue
             if record.get("filters") != filters or list(record.get("kernel_size", [])) != kernel:
                 problems.append(
-                    f"{model} layer {layer_label(record)} has {record.get('filters')} filters of "
+                    f"{layer_phrase(record, model)} has {record.get('filters')} filters of "
                     f"{'x'.join(map(str, record.get('kernel_size', [])))}, expected {filters} of "
                     f"{'x'.join(map(str, kernel))}"
                 )

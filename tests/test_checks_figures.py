@@ -326,3 +326,45 @@ def test_figure_without_the_mosaic_fails():
     verdict = grid_verdict(other, latent_extent())
     assert verdict.fraction == 0.0
     assert "the figure does not show the mosaic it was given" in verdict.feedback
+
+
+def drawn_grid(style: str) -> tuple[dict, dict]:
+    """A real matplotlib plot_grid figure, described by the worker's describe_figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from grader.probes.figures import describe_figure
+
+    mosaic = AE["inputs"]["ref_mosaic"]
+    z_min, z_max = AE["inputs"]["ref_grid_z_min"], AE["inputs"]["ref_grid_z_max"]
+    fig, ax = plt.subplots()
+    ax.imshow(mosaic, cmap="gray")
+    if style == "relabelled":
+        ticks = np.linspace(0, mosaic.shape[0] - 1, 5)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{v:.1f}" for v in np.linspace(z_min[0], z_max[0], 5)])
+        ax.set_yticks(ticks)
+        ax.set_yticklabels([f"{v:.1f}" for v in np.linspace(z_max[1], z_min[1], 5)])
+    elif style == "off":
+        ax.axis("off")
+    try:
+        return describe_figure(fig)
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("style", "phrase"),
+    [
+        ("pixels", "the mosaic is drawn on pixel axes"),
+        ("relabelled", "its tick labels show latent values, but it is drawn in pixel coordinates"),
+        ("off", "the mosaic is shown without axes (no ticks)"),
+    ],
+)
+def test_describe_figure_records_the_ticks_that_tell_pixel_axes_apart(style, phrase):
+    params = item_params("autoencoders", "5a-plot-grid")
+    verdict = run("figure_grid", figure_inputs("plot_grid", drawn_grid(style), AE, params))
+    assert verdict.fraction == 0.5
+    assert phrase in verdict.feedback

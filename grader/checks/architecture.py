@@ -60,7 +60,7 @@ def normalise_activation(name: Any) -> str:
 
 TRANSPARENT = frozenset({"BatchNormalization", "Dropout", "SpatialDropout2D"})
 """Layers that a conv block may hold between its conv and its resampling without changing which
-activation follows the conv (docs/architecture.md, "One deviation, one penalty")."""
+activation follows the conv (docs/assignments.md, "One deviation, one penalty")."""
 
 
 def transparent(record: Record) -> bool:

@@ -183,11 +183,11 @@ def _relabelled(info: Mapping[str, Any]) -> bool:
         for position, label in zip(
             info.get(f"{axis}_ticks", []), info.get(f"{axis}_labels", []), strict=False
         ):
-            try:
-                value = float(str(label).replace("\u2212", "-"))
-            except ValueError:
+            try:  # the worker's data: a label that is not a number is no latent value
+                value, where = float(str(label).replace("\u2212", "-")), float(position)
+            except (TypeError, ValueError):
                 continue
-            if not np.isclose(value, position, atol=0.5):
+            if not np.isclose(value, where, atol=0.5):
                 return True
     return False
 

@@ -216,7 +216,33 @@ def test_batch_norm_without_relu_still_fails_relu_and_names_the_conv_once():
 
     verdict = grade("conv_relu", encoder=encoder_with(block))
     assert verdict.fraction == 0.0
-    assert "the 1st layer of your encoder (Conv2D 'conv1') is followed by 'linear'" in verdict.feedback
+    assert verdict.feedback == (
+        "4 layers of your encoder, Conv2D (layers 1 'conv1', 4 'conv2', 7 'conv3' and 10 'conv4'), are "
+        "followed by 'linear', expected relu. Every (transposed) convolution must be followed by a ReLU."
+    )
+
+
+def test_the_same_padding_mistake_in_every_layer_is_one_sentence():
+    def block(layers, index):
+        layers.conv(f"conv2d_{index}", padding="valid").pool(f"max_pooling2d_{index}")
+
+    verdict = grade("conv_padding", encoder=encoder_with(block))
+    assert verdict.fraction == 0.0
+    assert verdict.feedback == (
+        "4 layers of your encoder, Conv2D (layers 1, 3, 5 and 7), use padding='valid'; use padding='same' "
+        "for every (transposed) convolution."
+    )
+
+
+def test_the_same_filter_mistake_in_several_layers_is_one_sentence():
+    def block(layers, index):
+        layers.conv(f"conv{index}", filters=32).pool(f"pool{index}")
+
+    verdict = grade("conv_filters", encoder=encoder_with(block))
+    assert verdict.feedback == (
+        "4 layers of your encoder, Conv2D (layers 1 'conv1', 3 'conv2', 5 'conv3' and 7 'conv4'), have 32 "
+        "filters of 3x3, expected 16 of 3x3."
+    )
 
 
 def test_batch_norm_does_not_hide_a_missing_pooling():

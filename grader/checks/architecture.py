@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from grader.shared import LOSS_PROBE_PRED, LOSS_PROBE_TRUE
@@ -161,6 +162,30 @@ def grouped_layers(records: Sequence[Record]) -> str:
         noun = "layer" if len(group) == 1 else "layers"
         parts.append(f"{layer_type} ({noun} {join_words(places)})")
     return join_words(parts)
+
+
+@dataclass
+class LayerProblems:
+    """Problems of single layers, one sentence for all the layers of a model with the same problem.
+
+    ``add(record, "encoder", " uses padding='valid'", " use padding='valid'")`` for each layer gives
+    "the 1st layer of your encoder (a Conv2D) uses ..." for one layer and "3 layers of your
+    encoder, Conv2D (layers 1, 3 and 5), use ..." for several.
+    """
+
+    groups: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
+
+    def add(self, record: Record, model: str, singular: str, plural: str) -> None:
+        self.groups.setdefault((model, singular, plural), []).append(record)
+
+    def sentences(self) -> list[str]:
+        found = []
+        for (model, singular, plural), records in self.groups.items():
+            if len(records) == 1:
+                found.append(f"{layer_phrase(records[0], model)}{singular}")
+            else:
+                found.append(f"{len(records)} layers of your {model}, {grouped_layers(records)},{plural}")
+        return found
 
 
 def spatial(shape: Any) -> tuple[int, int] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grader.checks.architecture import (
+    LayerProblems,
     Record,
     effective_activation,
     grouped_layers,
@@ -66,7 +67,7 @@ def conv_layer_types(inputs: CheckInputs) -> Verdict:
 def conv_relu(inputs: CheckInputs) -> Verdict:
     """A ReLU after every (transposed) convolution; the decoder's last may use an accepted activation."""
     final_allowed = tuple(inputs.params.get("final_decoder_activations", ("relu",)))
-    problems = []
+    problems = LayerProblems()
     total = 0
     for model in ("encoder", "decoder"):
         records = _records(inputs, model)
@@ -77,30 +78,29 @@ def conv_relu(inputs: CheckInputs) -> Verdict:
             is_final = model == "decoder" and position == len(convs) - 1
             allowed = final_allowed if is_final else ("relu",)
             if activation not in allowed:
-                where = layer_phrase(records[index], model)
-                if is_final:
-                    where = f"{where}, its last convolution,"
-                expected = " or ".join(allowed)
-                problems.append(f"{where} is followed by '{activation}', expected {expected}")
+                found = f"followed by '{activation}', expected {' or '.join(allowed)}"
+                last = ", its last convolution," if is_final else ""
+                problems.add(records[index], model, f"{last} is {found}", f" are {found}")
     if total == 0:
         return Verdict.failed("no (transposed) convolution layers were found.")
-    if problems:
+    if problems.groups:
         return Verdict.failed(
-            "; ".join(problems) + ". Every (transposed) convolution must be followed by a ReLU."
+            "; ".join(problems.sentences()) + ". Every (transposed) convolution must be followed by a ReLU."
         )
     return Verdict.passed("Every (transposed) convolution is followed by a ReLU.")
 
 
 @check("conv_padding", probes=PROBE)
 def conv_padding(inputs: CheckInputs) -> Verdict:
-    problems = []
+    problems = LayerProblems()
     for model in ("encoder", "decoder"):
         for record in _records(inputs, model):
             if kind(record) in ("conv", "deconv") and record.get("padding") != "same":
-                problems.append(f"{layer_phrase(record, model)} uses padding='{record.get('padding')}'")
-    if problems:
+                found = f"padding='{record.get('padding')}'"
+                problems.add(record, model, f" uses {found}", f" use {found}")
+    if problems.groups:
         return Verdict.failed(
-            "; ".join(problems) + "; use padding='same' for every (transposed) convolution."
+            "; ".join(problems.sentences()) + "; use padding='same' for every (transposed) convolution."
         )
     return Verdict.passed("Every (transposed) convolution uses padding='same'.")
 
@@ -166,26 +166,22 @@ def conv_filters(inputs: CheckInputs) -> Verdict:
     """16 filters of 3x3 everywhere except the last layers; the last encoder conv has 1 filter."""
     filters = int(inputs.params.get("filters", 16))
     kernel = list(inputs.params.get("kernel_size", [3, 3]))
-    problems = []
+    problems = LayerProblems()
     for model in ("encoder", "decoder"):
         records = _records(inputs, model)
         convs = [r for r in records if kind(r) in ("conv", "deconv")]
         for position, record in enumerate(convs):
             if position == len(convs) - 1:
                 if record.get("filters") != 1:
-                    problems.append(
-                        f"{layer_phrase(record, model)}, its last convolution, has "
-                        f"{record.get('filters')} filters, expected 1"
-                    )
+                    found = f"{record.get('filters')} filters, expected 1"
+                    problems.add(record, model, f", its last convolution, has {found}", f" have {found}")
                 continue
             if record.get("filters") != filters or list(record.get("kernel_size", [])) != kernel:
-                problems.append(
-                    f"{layer_phrase(record, model)} has {record.get('filters')} filters of "
-                    f"{'x'.join(map(str, record.get('kernel_size', [])))}, expected {filters} of "
-                    f"{'x'.join(map(str, kernel))}"
-                )
-    if problems:
-        return Verdict.failed(sentences(problems))
+                size, wanted = "x".join(map(str, record.get("kernel_size", []))), "x".join(map(str, kernel))
+                found = f"{record.get('filters')} filters of {size}, expected {filters} of {wanted}"
+                problems.add(record, model, f" has {found}", f" have {found}")
+    if problems.groups:
+        return Verdict.failed(sentences(problems.sentences()))
     return Verdict.passed(f"{filters} filters of 3x3 throughout, 1 filter in the last layers.")
 
 

@@ -20,6 +20,7 @@ from check_fixtures import (
 )
 
 from grader.checks import StudentCallFailed, StudentError
+from grader.checks.architecture import own_name
 from grader.shared import LOSS_PROBE_PRED, LOSS_PROBE_TRUE
 
 ARCHITECTURE_ITEMS = {
@@ -539,3 +540,33 @@ def test_exception_without_advice_has_no_advice_line():
         student_error("exception", "knn", "division by zero", type="ZeroDivisionError")
     )
     assert error.feedback() == "knn raised ZeroDivisionError: division by zero"
+
+
+def test_an_unnamed_upsampling_layer_gets_its_article():
+    decoder = reference_decoder()
+    up = decoder.records[3]
+    up["name"], up["size"], up["output_shape"] = "up_sampling2d_7", [3, 3], [6, 6, 16]
+    verdict = grade("conv_resampling", decoder=decoder)
+    assert "the 4th layer of your decoder (an UpSampling2D) changes (N, 2, 2, 16) to (N, 6, 6, 16)" in (
+        verdict.feedback
+    )
+
+
+@pytest.mark.parametrize(
+    ("layer_type", "name", "own"),
+    [
+        ("Conv2D", "conv2d", None),
+        ("Conv2D", "conv2d_15", None),
+        ("Conv2DTranspose", "conv2d_transpose_3", None),
+        ("BatchNormalization", "batch_normalization_2", None),
+        ("MaxPooling2D", "max_pooling2d_1", None),
+        ("UpSampling2D", "up_sampling2d", None),
+        ("ReLU", "re_lu_4", None),
+        ("LeakyReLU", "leaky_re_lu", None),
+        ("Conv2D", "conv3", "conv3"),
+        ("Conv2D", "enc_conv_1", "enc_conv_1"),
+        ("Dense", "conv2d_2", "conv2d_2"),  # another type's auto name is the student's choice
+    ],
+)
+def test_keras_auto_names_are_told_from_names_the_student_gave(layer_type, name, own):
+    assert own_name({"type": layer_type, "name": name}) == own

@@ -125,10 +125,16 @@ def ordinal(number: int) -> str:
     return f"{number}{suffix}"
 
 
+def _a_type(record: Record) -> str:
+    """'a Conv2D', 'an UpSampling2D': the type with its article, for an unnamed layer."""
+    layer_type = str(record.get("type", "?"))
+    return f"{'an' if layer_type[:1] in 'AEIOU' else 'a'} {layer_type}"
+
+
 def layer_phrase(record: Record, model: str) -> str:
     """'the 3rd layer of your encoder (a Conv2D)' or '... (Conv2D 'conv3')' when the student named it."""
     name = own_name(record)
-    what = layer_label(record) if name else f"a {record.get('type', '?')}"
+    what = layer_label(record) if name else _a_type(record)
     position = record.get("position")
     if position is None:
         return f"a layer of your {model} ({what})"
@@ -137,7 +143,7 @@ def layer_phrase(record: Record, model: str) -> str:
 
 def next_layer_phrase(record: Record) -> str:
     """'a Conv2D (its 4th layer)' or 'Conv2D 'conv3' (its 4th layer)', after a ``layer_phrase``."""
-    what = layer_label(record) if own_name(record) else f"a {record.get('type', '?')}"
+    what = layer_label(record) if own_name(record) else _a_type(record)
     position = record.get("position")
     return what if position is None else f"{what} (its {ordinal(int(position))} layer)"
 
@@ -149,7 +155,7 @@ def join_words(words: Sequence[str]) -> str:
 
 
 def grouped_layers(records: Sequence[Record]) -> str:
-    """'BatchNormalization (layers 2, 5 and 8) and Dense (layer 11, 'bottleneck')', by type.
+    """'BatchNormalization (layers 2, 5 and 8) and Dense (layer 11 'bottleneck')', by type.
 
     One phrase for many offending layers instead of one sentence per layer.
     """

@@ -139,6 +139,12 @@ class Layers:
         """A Keras 3 ``ReLU()`` layer: max_value None is not recorded, slope and threshold are 0."""
         return self._add({"name": name, "type": "ReLU", "negative_slope": 0.0, "threshold": 0.0}, self.shape)
 
+    def batch_norm(self, name: str) -> Layers:
+        return self._add({"name": name, "type": "BatchNormalization"}, self.shape)
+
+    def dropout(self, name: str, rate: float = 0.25) -> Layers:
+        return self._add({"name": name, "type": "Dropout", "rate": rate}, self.shape)
+
     def dense(self, name: str, units: int, activation: str = "linear") -> Layers:
         record = {"name": name, "type": "Dense", "units": units, "use_bias": True, "activation": activation}
         return self._add(record, self.shape[:-1] + [units])

@@ -83,7 +83,10 @@ def test_softmax_with_from_logits_true_fails_the_loss_part():
 def test_classifier_still_containing_the_last_encoder_conv_fails_the_reuse_part():
     verdict = structure_verdict(classifier(keep_latent=True))
     assert verdict.fraction == pytest.approx(2 / 3)
-    assert "the classifier still contains the encoder's last conv layer 'conv_latent'" in verdict.feedback
+    assert (
+        "the classifier still contains the 9th layer of your encoder (Conv2D 'conv_latent'), its last conv "
+        "layer; replace it (and its pooling) with Flatten + Dense" in verdict.feedback
+    )
 
 
 def test_classifier_compiled_with_mse_fails_the_loss_part():
@@ -94,13 +97,54 @@ def test_classifier_compiled_with_mse_fails_the_loss_part():
     )
 
 
-def test_classifier_with_a_fresh_conv_stack_does_not_reuse_the_encoder():
+def test_classifier_with_a_fresh_copy_of_the_encoder_loses_only_the_reuse_part():
     model = classifier()
-    for record in model["layers"]:
-        record["name"] = "new_" + record["name"]
+    for number, record in enumerate(model["layers"]):  # a second build_encoder() call: Keras's auto names
+        record["name"] = f"{record['type'].lower()}_{number + 20}"
     verdict = structure_verdict(model)
-    assert verdict.fraction < 1.0
-    assert "the classifier does not reuse the encoder's conv layers" in verdict.feedback
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert verdict.feedback == (
+        "your classifier's first layers are new Conv2D layers, not the layers of the encoder you were given: "
+        "build the classifier on `encoder`'s layers (e.g. `encoder.layers[...]` or `encoder(inputs)`), so it "
+        "uses the trained encoder."
+    )
+
+
+def test_fresh_copy_with_the_encoders_own_names_is_still_not_reuse():
+    probe = {"classifier": classifier(), "encoder": reference_encoder().records, "shared": []}
+    verdict = run("classifier_structure", make_inputs({"classifier_structure": probe}))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "not the layers of the encoder you were given" in verdict.feedback
+    assert "head" not in verdict.feedback
+
+
+def test_fresh_copy_with_a_wrong_head_fails_reuse_and_head_separately():
+    model = classifier("sigmoid")
+    probe = {"classifier": model, "encoder": reference_encoder().records, "shared": []}
+    verdict = run("classifier_structure", make_inputs({"classifier_structure": probe}))
+    assert verdict.fraction == pytest.approx(1 / 3)
+    assert "not the layers of the encoder you were given" in verdict.feedback
+    assert "the last Dense layer uses 'sigmoid'" in verdict.feedback
+
+
+def test_classifier_on_raw_images_without_convs_does_not_reuse_the_encoder():
+    layers = Layers([32, 32, 1]).flatten().dense("digits", 10, "softmax")
+    model = layers.describe(loss={"kind": "string", "name": "sparse_categorical_crossentropy"})
+    verdict = structure_verdict(model)
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "the classifier does not reuse layers 1, 3, 5 and 7 of your encoder (its Conv2D layers)" in (
+        verdict.feedback
+    )
+
+
+def test_new_conv_layers_in_the_head_are_grouped_by_type():
+    model = classifier()
+    extra = [{"name": f"conv2d_{n}", "type": "Conv2D", "activation": "relu", "filters": 16} for n in (30, 31)]
+    model["layers"] = model["layers"][:8] + extra + model["layers"][8:]
+    verdict = structure_verdict(model)
+    assert "the head after the encoder layers should be Flatten + Dense; found Conv2D (layers 9 and 10)" in (
+        verdict.feedback
+    )
 
 
 def test_classifier_with_sigmoid_head_fails_the_head_part():

@@ -20,6 +20,7 @@ from check_fixtures import (
 )
 
 from grader.checks import StudentCallFailed, StudentError
+from grader.checks.architecture import own_name
 from grader.shared import LOSS_PROBE_PRED, LOSS_PROBE_TRUE
 
 ARCHITECTURE_ITEMS = {
@@ -82,8 +83,10 @@ def test_dense_layer_in_the_conv_autoencoder_fails_layer_types():
     encoder.flatten().dense("bottleneck", 2, "relu").reshape("to_latent", [1, 2, 1])
     verdict = grade("conv_layer_types", encoder=encoder)
     assert verdict.fraction == 0.0
-    assert "the encoder uses Dense 'bottleneck'" in verdict.feedback
-    assert "may only contain Conv2D and pooling layers" in verdict.feedback
+    assert (
+        "3 layers are not allowed in the encoder: Flatten (layer 9), Dense (layer 10 'bottleneck') and "
+        "Reshape (layer 11 'to_latent'); it may only contain Conv2D and pooling layers" in verdict.feedback
+    )
 
 
 def test_conv2d_in_the_decoder_instead_of_conv2dtranspose_fails_layer_types():
@@ -91,7 +94,7 @@ def test_conv2d_in_the_decoder_instead_of_conv2dtranspose_fails_layer_types():
     decoder.records[0]["type"] = "Conv2D"
     verdict = grade("conv_layer_types", decoder=decoder)
     assert verdict.fraction == 0.0
-    assert "the decoder uses Conv2D 'deconv1'" in verdict.feedback
+    assert "1 layer is not allowed in the decoder: Conv2D (layer 1 'deconv1')" in verdict.feedback
 
 
 def test_separate_relu_layers_and_cropping_are_allowed_layer_types():
@@ -111,7 +114,10 @@ def test_sigmoid_in_the_encoder_fails_relu_check():
 
     verdict = grade("conv_relu", encoder=encoder_with(block))
     assert verdict.fraction == 0.0
-    assert "encoder layer Conv2D 'conv3' is followed by 'sigmoid', expected relu" in verdict.feedback
+    assert (
+        "the 5th layer of your encoder (Conv2D 'conv3') is followed by 'sigmoid', expected relu"
+        in verdict.feedback
+    )
 
 
 @pytest.mark.parametrize("style", ["Activation('relu')", "ReLU()"])
@@ -136,7 +142,7 @@ def test_linear_conv_without_activation_layer_fails_relu_check():
 
     verdict = grade("conv_relu", encoder=encoder_with(block))
     assert verdict.fraction == 0.0
-    assert "'conv1' is followed by 'linear'" in verdict.feedback
+    assert "the 1st layer of your encoder (Conv2D 'conv1') is followed by 'linear'" in verdict.feedback
 
 
 def test_capped_relu6_layer_is_not_a_relu():
@@ -159,8 +165,8 @@ def test_final_decoder_activation_must_be_one_the_rubric_accepts():
     verdict = grade("conv_relu", decoder=decoder)
     assert verdict.fraction == 0.0
     assert (
-        "the decoder's last layer is followed by 'tanh', expected relu or sigmoid or linear"
-        in verdict.feedback
+        "the 9th layer of your decoder (Conv2DTranspose 'deconv_out'), its last convolution, is followed "
+        "by 'tanh', expected relu or sigmoid or linear" in verdict.feedback
     )
 
 
@@ -172,6 +178,110 @@ def test_without_rubric_params_only_relu_is_accepted_at_the_decoder_end():
     assert "expected relu" in verdict.feedback
 
 
+def batch_norm_block(layers: Layers, index: int, names: bool = False) -> None:
+    """Conv2D (linear) -> BatchNormalization -> ReLU -> MaxPooling2D, Keras's auto names unless ``names``."""
+    layers.conv(f"conv{index}" if names else f"conv2d_{index}", activation="linear")
+    layers.batch_norm(f"bn{index}" if names else f"batch_normalization_{index}")
+    layers.activation(f"relu{index}" if names else f"activation_{index}", "relu")
+    layers.pool(f"pool{index}" if names else f"max_pooling2d_{index}")
+
+
+def test_batch_norm_between_conv_and_relu_costs_only_the_layer_types_item():
+    encoder = encoder_with(batch_norm_block)
+    for check in ("conv_relu", "conv_resampling", "conv_filters", "conv_padding"):
+        verdict = grade(check, encoder=encoder)
+        assert verdict.fraction == 1.0, (check, verdict.feedback)
+    verdict = grade("conv_layer_types", encoder=encoder)
+    assert verdict.fraction == 0.0
+    assert verdict.feedback == (
+        "4 layers are not allowed in the encoder: BatchNormalization (layers 2, 6, 10 and 14); it may only "
+        "contain Conv2D and pooling layers (Exercise 1)."
+    )
+
+
+def test_dropout_and_activation_layers_are_transparent_to_relu_and_resampling():
+    def block(layers, index):
+        layers.conv(f"conv{index}", activation="linear")
+        layers.dropout(f"drop{index}").activation(f"act{index}", "relu").batch_norm(f"bn{index}")
+        layers.pool(f"pool{index}")
+
+    encoder = encoder_with(block)
+    for check in ("conv_relu", "conv_resampling"):
+        verdict = grade(check, encoder=encoder)
+        assert verdict.fraction == 1.0, (check, verdict.feedback)
+
+
+def test_batch_norm_without_relu_still_fails_relu_and_names_the_conv_once():
+    def block(layers, index):
+        layers.conv(f"conv{index}", activation="linear").batch_norm(f"bn{index}").pool(f"pool{index}")
+
+    verdict = grade("conv_relu", encoder=encoder_with(block))
+    assert verdict.fraction == 0.0
+    assert verdict.feedback == (
+        "4 layers of your encoder, Conv2D (layers 1 'conv1', 4 'conv2', 7 'conv3' and 10 'conv4'), are "
+        "followed by 'linear', expected relu. Every (transposed) convolution must be followed by a ReLU."
+    )
+
+
+def test_the_same_padding_mistake_in_every_layer_is_one_sentence():
+    def block(layers, index):
+        layers.conv(f"conv2d_{index}", padding="valid").pool(f"max_pooling2d_{index}")
+
+    verdict = grade("conv_padding", encoder=encoder_with(block))
+    assert verdict.fraction == 0.0
+    assert verdict.feedback == (
+        "4 layers of your encoder, Conv2D (layers 1, 3, 5 and 7), use padding='valid'; use padding='same' "
+        "for every (transposed) convolution."
+    )
+
+
+def test_the_same_filter_mistake_in_several_layers_is_one_sentence():
+    def block(layers, index):
+        layers.conv(f"conv{index}", filters=32).pool(f"pool{index}")
+
+    verdict = grade("conv_filters", encoder=encoder_with(block))
+    assert verdict.feedback == (
+        "4 layers of your encoder, Conv2D (layers 1 'conv1', 3 'conv2', 5 'conv3' and 7 'conv4'), have 32 "
+        "filters of 3x3, expected 16 of 3x3."
+    )
+
+
+def test_batch_norm_does_not_hide_a_missing_pooling():
+    def block(layers, index):
+        layers.conv(f"conv{index}").batch_norm(f"bn{index}")
+        if index != 2:
+            layers.pool(f"pool{index}")
+
+    verdict = grade("conv_resampling", encoder=encoder_with(block))
+    assert verdict.fraction == 0.0
+    assert (
+        "the 4th layer of your encoder (Conv2D 'conv2') is followed by Conv2D 'conv3' (its 6th layer), "
+        "not by pooling" in verdict.feedback
+    )
+
+
+def test_keras_auto_names_are_not_quoted_the_position_and_type_are():
+    def block(layers, index):
+        name = "conv2d" if index == 1 else f"conv2d_{index + 14}"
+        layers.conv(name, activation="sigmoid" if index == 3 else "relu").pool(f"max_pooling2d_{index}")
+
+    verdict = grade("conv_relu", encoder=encoder_with(block))
+    assert verdict.fraction == 0.0
+    assert verdict.feedback.startswith(
+        "the 5th layer of your encoder (a Conv2D) is followed by 'sigmoid', expected relu."
+    )
+    assert "conv2d_17" not in verdict.feedback
+
+
+def test_batch_norm_layers_the_student_named_are_grouped_with_their_names():
+    verdict = grade(
+        "conv_layer_types", encoder=encoder_with(lambda layers, i: batch_norm_block(layers, i, True))
+    )
+    assert verdict.fraction == 0.0
+    assert "BatchNormalization (layers 2 'bn1', 6 'bn2', 10 'bn3' and 14 'bn4')" in verdict.feedback
+    assert verdict.feedback.count("BatchNormalization") == 1
+
+
 # -- padding -------------------------------------------------------------------------------
 
 
@@ -181,7 +291,7 @@ def test_valid_padding_fails_padding_check():
 
     verdict = grade("conv_padding", encoder=encoder_with(block))
     assert verdict.fraction == 0.0
-    assert "encoder layer Conv2D 'conv2' uses padding='valid'" in verdict.feedback
+    assert "the 3rd layer of your encoder (Conv2D 'conv2') uses padding='valid'" in verdict.feedback
     assert "use padding='same'" in verdict.feedback
 
 
@@ -190,7 +300,9 @@ def test_valid_padding_in_the_decoder_is_named():
     decoder.records[2]["padding"] = "valid"
     verdict = grade("conv_padding", decoder=decoder)
     assert verdict.fraction == 0.0
-    assert "decoder layer Conv2DTranspose 'deconv2' uses padding='valid'" in verdict.feedback
+    assert (
+        "the 3rd layer of your decoder (Conv2DTranspose 'deconv2') uses padding='valid'" in verdict.feedback
+    )
 
 
 # -- resampling -----------------------------------------------------------------------------
@@ -204,7 +316,10 @@ def test_missing_pooling_after_a_conv_fails_resampling():
 
     verdict = grade("conv_resampling", encoder=encoder_with(block))
     assert verdict.fraction == 0.0
-    assert "encoder layer Conv2D 'conv2' is followed by Conv2D 'conv3', not by pooling" in verdict.feedback
+    assert (
+        "the 3rd layer of your encoder (Conv2D 'conv2') is followed by Conv2D 'conv3' (its 4th layer), "
+        "not by pooling"
+    ) in verdict.feedback
 
 
 def test_pooling_by_four_fails_resampling_with_the_shapes():
@@ -222,7 +337,10 @@ def test_upsampling_by_three_in_the_decoder_fails_resampling():
     up["size"], up["output_shape"] = [3, 3], [6, 6, 16]
     verdict = grade("conv_resampling", decoder=decoder)
     assert verdict.fraction == 0.0
-    assert "decoder layer UpSampling2D 'up2' changes (N, 2, 2, 16) to (N, 6, 6, 16)" in verdict.feedback
+    assert (
+        "the 4th layer of your decoder (UpSampling2D 'up2') changes (N, 2, 2, 16) to (N, 6, 6, 16)"
+        in verdict.feedback
+    )
 
 
 def test_final_full_resolution_conv2dtranspose_after_last_upsampling_passes():
@@ -244,7 +362,10 @@ def test_full_resolution_final_conv_is_refused_when_the_rubric_disallows_it():
     params = item_params("autoencoders", "1-resampling") | {"allow_final_full_resolution_conv": False}
     verdict = run("conv_resampling", ae_inputs(decoder=full_resolution_decoder(), params=params))
     assert verdict.fraction == 0.0
-    assert "decoder layer Conv2DTranspose 'deconv_out' is not followed by upsampling." in verdict.feedback
+    assert (
+        "the 11th layer of your decoder (Conv2DTranspose 'deconv_out') is not followed by upsampling."
+        in verdict.feedback
+    )
 
 
 def test_missing_final_encoder_pooling_is_found_by_resampling_and_latent_shape():
@@ -253,7 +374,9 @@ def test_missing_final_encoder_pooling_is_found_by_resampling_and_latent_shape()
     encoder.shape = encoder.records[-1]["output_shape"]
     verdict = grade("conv_resampling", encoder=encoder)
     assert verdict.fraction == 0.0
-    assert "encoder layer Conv2D 'conv_latent' is not followed by pooling." in verdict.feedback
+    assert (
+        "the 9th layer of your encoder (Conv2D 'conv_latent') is not followed by pooling." in verdict.feedback
+    )
     verdict = grade("latent_shape", encoder=encoder)
     assert verdict.fraction == 0.5
     assert "encoder output is (N, 2, 2, 1); expected (N, 1, 2, 1)" in verdict.feedback
@@ -290,7 +413,10 @@ def test_32_filters_fail_filters_check():
 
     verdict = grade("conv_filters", encoder=encoder_with(block))
     assert verdict.fraction == 0.0
-    assert "encoder layer Conv2D 'conv2' has 32 filters of 3x3, expected 16 of 3x3" in verdict.feedback
+    assert (
+        "the 3rd layer of your encoder (Conv2D 'conv2') has 32 filters of 3x3, expected 16 of 3x3"
+        in verdict.feedback
+    )
 
 
 def test_5x5_kernel_fails_filters_check():
@@ -306,7 +432,10 @@ def test_last_encoder_conv_with_16_filters_fails_filters_check():
     encoder.records[-2]["filters"] = 16
     verdict = grade("conv_filters", encoder=encoder)
     assert verdict.fraction == 0.0
-    assert "the encoder's last layer Conv2D 'conv_latent' has 16 filters, expected 1" in verdict.feedback
+    assert (
+        "the 9th layer of your encoder (Conv2D 'conv_latent'), its last convolution, has 16 filters, "
+        "expected 1"
+    ) in verdict.feedback
 
 
 # -- loss ------------------------------------------------------------------------------------------
@@ -411,3 +540,33 @@ def test_exception_without_advice_has_no_advice_line():
         student_error("exception", "knn", "division by zero", type="ZeroDivisionError")
     )
     assert error.feedback() == "knn raised ZeroDivisionError: division by zero"
+
+
+def test_an_unnamed_upsampling_layer_gets_its_article():
+    decoder = reference_decoder()
+    up = decoder.records[3]
+    up["name"], up["size"], up["output_shape"] = "up_sampling2d_7", [3, 3], [6, 6, 16]
+    verdict = grade("conv_resampling", decoder=decoder)
+    assert "the 4th layer of your decoder (an UpSampling2D) changes (N, 2, 2, 16) to (N, 6, 6, 16)" in (
+        verdict.feedback
+    )
+
+
+@pytest.mark.parametrize(
+    ("layer_type", "name", "own"),
+    [
+        ("Conv2D", "conv2d", None),
+        ("Conv2D", "conv2d_15", None),
+        ("Conv2DTranspose", "conv2d_transpose_3", None),
+        ("BatchNormalization", "batch_normalization_2", None),
+        ("MaxPooling2D", "max_pooling2d_1", None),
+        ("UpSampling2D", "up_sampling2d", None),
+        ("ReLU", "re_lu_4", None),
+        ("LeakyReLU", "leaky_re_lu", None),
+        ("Conv2D", "conv3", "conv3"),
+        ("Conv2D", "enc_conv_1", "enc_conv_1"),
+        ("Dense", "conv2d_2", "conv2d_2"),  # another type's auto name is the student's choice
+    ],
+)
+def test_keras_auto_names_are_told_from_names_the_student_gave(layer_type, name, own):
+    assert own_name({"type": layer_type, "name": name}) == own

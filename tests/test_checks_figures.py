@@ -77,10 +77,11 @@ def test_reconstructions_missing_earns_half():
     x = AE["inputs"]["recon_x"]
     verdict = reconstructions_verdict([x[i] for i in range(N)])
     assert verdict.fraction == 0.5
-    assert (
-        "the figure shows 10 of the first 10 originals and 0 of their 10 reconstructions" in verdict.feedback
+    assert verdict.feedback == (
+        "the figure shows 10 images, of which 10 match originals x[:10] and 0 match their reconstructions "
+        "x_rec[:10], the rest (0) neither; show each x[i] and x_rec[i] for i < 10 with its own imshow (20 "
+        "images)."
     )
-    assert "(10 images in all)" in verdict.feedback
 
 
 def test_wrong_images_earn_nothing():
@@ -88,7 +89,34 @@ def test_wrong_images_earn_nothing():
     shown = [x[i] for i in range(6, 16)] + [x_rec[i] for i in range(6, 16)]  # images 6..15, not 0..9
     verdict = reconstructions_verdict(shown)
     assert verdict.fraction == pytest.approx(0.4)
-    assert "4 of the first 10 originals and 4 of their 10 reconstructions" in verdict.feedback
+    assert (
+        "the figure shows 20 images, of which 4 match originals x[:10] and 4 match their reconstructions "
+        "x_rec[:10], the rest (12) neither;" in verdict.feedback
+    )
+
+
+def test_reconstruction_counts_add_up_when_an_image_matches_both_an_original_and_a_reconstruction():
+    x, x_rec = AE["inputs"]["recon_x"], AE["inputs"]["recon_x_rec"]
+    doubles = {"recon_x_rec": np.concatenate([x[:1], x_rec[1:]])}  # reconstruction 0 equals original 0
+    params = item_params("autoencoders", "1-plot-reconstructions")
+    expected = AE | {"inputs": AE["inputs"] | doubles}
+    drawn = figure([x[0], x_rec[1]])
+    verdict = run("figure_reconstructions", figure_inputs("plot_reconstructions", drawn, expected, params))
+    assert verdict.fraction == pytest.approx(3 / 20)
+    assert (
+        "the figure shows 2 images, of which 1 match originals x[:10] and 1 match their" in verdict.feedback
+    )
+
+
+def test_a_strip_of_digits_in_one_imshow_is_named():
+    x, x_rec = AE["inputs"]["recon_x"], AE["inputs"]["recon_x_rec"]
+    verdict = reconstructions_verdict([np.hstack(x[:N]), np.hstack(x_rec[:N])])
+    assert verdict.fraction == 0.0
+    assert (
+        "the figure shows 2 images, of which 0 match originals x[:10] and 0 match their reconstructions "
+        "x_rec[:10], the rest (2) neither (2 of them not one 32x32 picture: several digits in one imshow?)"
+        in verdict.feedback
+    )
 
 
 def test_inverted_images_are_not_the_same_picture():
@@ -197,8 +225,34 @@ def test_scatter_coloured_by_a_shuffled_label_is_not_coloured_by_digit():
 # -- plot_grid -----------------------------------------------------------------------------------
 
 
-def grid_verdict(image: np.ndarray, extent: list[float] | None, origin: str = "upper"):
+PIXEL_TICKS = {
+    "axis_on": True,
+    "x_ticks": [0.0, 100.0, 200.0, 300.0, 400.0],
+    "x_labels": ["0", "100", "200", "300", "400"],
+    "y_ticks": [0.0, 100.0, 200.0, 300.0, 400.0],
+    "y_labels": ["0", "100", "200", "300", "400"],
+}
+
+
+def relabelled_ticks() -> dict:
+    """set_xticks(pixels) + set_xticklabels(latent values), as describe_figure records them."""
+    z_min, z_max = AE["inputs"]["ref_grid_z_min"], AE["inputs"]["ref_grid_z_max"]
+    side = AE["inputs"]["ref_mosaic"].shape[0] - 1
+    pixels = list(np.linspace(0, side, 5))
+    return {
+        "axis_on": True,
+        "x_ticks": pixels,
+        "x_labels": [f"{v:.1f}".replace("-", "\u2212") for v in np.linspace(z_min[0], z_max[0], 5)],
+        "y_ticks": pixels,
+        "y_labels": [f"{v:.1f}" for v in np.linspace(z_max[1], z_min[1], 5)],
+    }
+
+
+def grid_verdict(
+    image: np.ndarray, extent: list[float] | None, origin: str = "upper", ticks: dict | None = None
+):
     drawn = figure([image], [extent] if extent else None, origin=origin)
+    drawn[0]["images"][0].update(PIXEL_TICKS if ticks is None else ticks)
     params = item_params("autoencoders", "5a-plot-grid")
     return run("figure_grid", figure_inputs("plot_grid", drawn, AE, params))
 
@@ -218,16 +272,53 @@ def test_flipped_mosaic_with_origin_lower_is_the_same_picture_and_passes():
     assert verdict.fraction == 1.0, verdict.feedback
 
 
-def test_mosaic_without_extent_earns_half():
+def test_mosaic_on_pixel_axes_is_told_that_extent_is_missing():
     verdict = grid_verdict(AE["inputs"]["ref_mosaic"], None)
     assert verdict.fraction == 0.5
-    assert "pass extent=(z_min[0], z_max[0], z_min[1], z_max[1])" in verdict.feedback
+    side = AE["inputs"]["ref_mosaic"].shape[0]
+    assert verdict.feedback == (
+        f"the mosaic is drawn on pixel axes (x from 0 to {side}, y from 0 to {side}, one unit per pixel), "
+        "not on the latent axes: extent=(z_min[0], z_max[0], z_min[1], z_max[1]) is missing; pass it to "
+        "imshow so the grid coincides with the scatter plot."
+    )
+    assert "row 0" not in verdict.feedback
+
+
+def test_pixel_axes_with_ticks_relabelled_by_latent_values_earn_half_and_say_why():
+    verdict = grid_verdict(AE["inputs"]["ref_mosaic"], None, ticks=relabelled_ticks())
+    assert verdict.fraction == 0.5
+    assert "the mosaic is right and its tick labels show latent values, but it is drawn in pixel" in (
+        verdict.feedback
+    )
+    assert "relabelled ticks change only the text" in verdict.feedback
+    assert "instead of relabelling the ticks" in verdict.feedback
+
+
+@pytest.mark.parametrize("ticks", [{"axis_on": False}, {"axis_on": True, "x_ticks": [], "y_ticks": []}])
+def test_pixel_axes_without_ticks_say_the_extent_is_missing(ticks):
+    verdict = grid_verdict(AE["inputs"]["ref_mosaic"], None, ticks=ticks)
+    assert verdict.fraction == 0.5
+    assert verdict.feedback.startswith(
+        "the mosaic is shown without axes (no ticks), in pixel coordinates: "
+        "extent=(z_min[0], z_max[0], z_min[1], z_max[1]) is missing"
+    )
 
 
 def test_mosaic_with_origin_lower_shows_row_zero_at_the_bottom_and_earns_half():
     verdict = grid_verdict(AE["inputs"]["ref_mosaic"], latent_extent(), origin="lower")
     assert verdict.fraction == 0.5
-    assert "row 0 not at the top" in verdict.feedback
+    z_max = AE["inputs"]["ref_grid_z_max"]
+    assert f"row 0 (the highest z[1] = {z_max[1]:.2f}) is drawn at the bottom" in verdict.feedback
+    assert "origin='upper'" in verdict.feedback
+
+
+def test_mosaic_on_a_wrong_latent_range_names_the_expected_range():
+    extent = [value * 2 for value in latent_extent()]
+    verdict = grid_verdict(AE["inputs"]["ref_mosaic"], extent)
+    assert verdict.fraction == 0.5
+    z_min, z_max = AE["inputs"]["ref_grid_z_min"], AE["inputs"]["ref_grid_z_max"]
+    assert f"expected x from {z_min[0]:.2f} to {z_max[0]:.2f}" in verdict.feedback
+    assert "pixel" not in verdict.feedback
 
 
 def test_figure_without_the_mosaic_fails():
@@ -235,3 +326,45 @@ def test_figure_without_the_mosaic_fails():
     verdict = grid_verdict(other, latent_extent())
     assert verdict.fraction == 0.0
     assert "the figure does not show the mosaic it was given" in verdict.feedback
+
+
+def drawn_grid(style: str) -> tuple[dict, dict]:
+    """A real matplotlib plot_grid figure, described by the worker's describe_figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from grader.probes.figures import describe_figure
+
+    mosaic = AE["inputs"]["ref_mosaic"]
+    z_min, z_max = AE["inputs"]["ref_grid_z_min"], AE["inputs"]["ref_grid_z_max"]
+    fig, ax = plt.subplots()
+    ax.imshow(mosaic, cmap="gray")
+    if style == "relabelled":
+        ticks = np.linspace(0, mosaic.shape[0] - 1, 5)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{v:.1f}" for v in np.linspace(z_min[0], z_max[0], 5)])
+        ax.set_yticks(ticks)
+        ax.set_yticklabels([f"{v:.1f}" for v in np.linspace(z_max[1], z_min[1], 5)])
+    elif style == "off":
+        ax.axis("off")
+    try:
+        return describe_figure(fig)
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("style", "phrase"),
+    [
+        ("pixels", "the mosaic is drawn on pixel axes"),
+        ("relabelled", "its tick labels show latent values, but it is drawn in pixel coordinates"),
+        ("off", "the mosaic is shown without axes (no ticks)"),
+    ],
+)
+def test_describe_figure_records_the_ticks_that_tell_pixel_axes_apart(style, phrase):
+    params = item_params("autoencoders", "5a-plot-grid")
+    verdict = run("figure_grid", figure_inputs("plot_grid", drawn_grid(style), AE, params))
+    assert verdict.fraction == 0.5
+    assert phrase in verdict.feedback

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from grader.shared import LOSS_PROBE_PRED, LOSS_PROBE_TRUE
@@ -58,23 +59,139 @@ def normalise_activation(name: Any) -> str:
     return {"relu6": "relu_capped", "swish": "silu"}.get(text, text)
 
 
-def effective_activation(records: Sequence[Record], index: int) -> tuple[str, int]:
-    """The activation that follows records[index] and the index of the last layer it covers.
+TRANSPARENT = frozenset({"BatchNormalization", "Dropout", "SpatialDropout2D"})
+"""Layers that a conv block may hold between its conv and its resampling without changing which
+activation follows the conv (docs/assignments.md, "One deviation, one penalty")."""
 
-    A conv's own ``activation=`` counts; a linear conv followed by an activation layer
-    (``Activation('relu')``, ``ReLU()``) counts that layer's activation instead.
+
+def transparent(record: Record) -> bool:
+    return kind(record) == "act" or record.get("type") in TRANSPARENT
+
+
+def effective_activation(records: Sequence[Record], index: int) -> tuple[str, int]:
+    """The activation that follows records[index] and the index of the last layer of its block.
+
+    A conv's own ``activation=`` counts when it is not linear. Otherwise the first activation
+    layer (``Activation('relu')``, ``ReLU()``) seen through BatchNormalization, Dropout and other
+    activation layers before the next weight layer or resampling counts. The block covers all
+    of those layers, so the resampling check looks through them too.
     """
-    own = normalise_activation(records[index].get("activation"))
-    if own != "linear":
-        return own, index
-    following = index + 1
-    if following < len(records) and kind(records[following]) == "act":
-        return activation_of_layer(records[following]), following
-    return "linear", index
+    activation = normalise_activation(records[index].get("activation"))
+    last = index
+    while last + 1 < len(records) and transparent(records[last + 1]):
+        last += 1
+        if activation == "linear" and kind(records[last]) == "act":
+            activation = activation_of_layer(records[last])
+    return activation, last
+
+
+def numbered(records: Sequence[Record]) -> list[dict[str, Any]]:
+    """The records with their 1-based position in the model, which ``layer_phrase`` names."""
+    return [
+        dict(record) | {"position": record.get("position", number)}
+        for number, record in enumerate(records, start=1)
+    ]
+
+
+def snake_case(type_name: str) -> set[str]:
+    """Keras's automatic layer name for a class (Keras 3 and Keras 2 spellings)."""
+    keras3 = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", type_name)).lower()
+    keras2 = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", type_name)).lower()
+    return {keras3, keras2}
+
+
+def own_name(record: Record) -> str | None:
+    """The name the student gave the layer; None for Keras's automatic ``conv2d`` / ``conv2d_15``.
+
+    An automatic name comes from the grader process's name counters, not from the student's
+    code, so feedback never quotes it.
+    """
+    name = str(record.get("name") or "")
+    base = re.sub(r"_\d+$", "", name)
+    if not name or base in snake_case(str(record.get("type", ""))):
+        return None
+    return name[:40]
 
 
 def layer_label(record: Record) -> str:
-    return f"{record.get('type', '?')} '{record.get('name', '?')}'"
+    """``Conv2D 'conv3'`` when the student named the layer, else just ``Conv2D``."""
+    name = own_name(record)
+    layer_type = record.get("type", "?")
+    return f"{layer_type} '{name}'" if name else str(layer_type)
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _a_type(record: Record) -> str:
+    """'a Conv2D', 'an UpSampling2D': the type with its article, for an unnamed layer."""
+    layer_type = str(record.get("type", "?"))
+    return f"{'an' if layer_type[:1] in 'AEIOU' else 'a'} {layer_type}"
+
+
+def layer_phrase(record: Record, model: str) -> str:
+    """'the 3rd layer of your encoder (a Conv2D)' or '... (Conv2D 'conv3')' when the student named it."""
+    name = own_name(record)
+    what = layer_label(record) if name else _a_type(record)
+    position = record.get("position")
+    if position is None:
+        return f"a layer of your {model} ({what})"
+    return f"the {ordinal(int(position))} layer of your {model} ({what})"
+
+
+def next_layer_phrase(record: Record) -> str:
+    """'a Conv2D (its 4th layer)' or 'Conv2D 'conv3' (its 4th layer)', after a ``layer_phrase``."""
+    what = layer_label(record) if own_name(record) else _a_type(record)
+    position = record.get("position")
+    return what if position is None else f"{what} (its {ordinal(int(position))} layer)"
+
+
+def join_words(words: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def grouped_layers(records: Sequence[Record]) -> str:
+    """'BatchNormalization (layers 2, 5 and 8) and Dense (layer 11 'bottleneck')', by type.
+
+    One phrase for many offending layers instead of one sentence per layer.
+    """
+    by_type: dict[str, list[Record]] = {}
+    for record in records:
+        by_type.setdefault(str(record.get("type", "?")), []).append(record)
+    parts = []
+    for layer_type, group in by_type.items():
+        places = [str(r.get("position", "?")) + (f" '{own_name(r)}'" if own_name(r) else "") for r in group]
+        noun = "layer" if len(group) == 1 else "layers"
+        parts.append(f"{layer_type} ({noun} {join_words(places)})")
+    return join_words(parts)
+
+
+@dataclass
+class LayerProblems:
+    """Problems of single layers, one sentence for all the layers of a model with the same problem.
+
+    ``add(record, "encoder", " uses padding='valid'", " use padding='valid'")`` for each layer gives
+    "the 1st layer of your encoder (a Conv2D) uses ..." for one layer and "3 layers of your
+    encoder, Conv2D (layers 1, 3 and 5), use ..." for several.
+    """
+
+    groups: dict[tuple[str, str, str], list[Record]] = field(default_factory=dict)
+
+    def add(self, record: Record, model: str, singular: str, plural: str) -> None:
+        self.groups.setdefault((model, singular, plural), []).append(record)
+
+    def sentences(self) -> list[str]:
+        found = []
+        for (model, singular, plural), records in self.groups.items():
+            if len(records) == 1:
+                found.append(f"{layer_phrase(records[0], model)}{singular}")
+            else:
+                found.append(f"{len(records)} layers of your {model}, {grouped_layers(records)},{plural}")
+        return found
 
 
 def spatial(shape: Any) -> tuple[int, int] | None:

@@ -58,7 +58,32 @@ def figure_reconstructions(inputs: CheckInputs) -> Verdict:
     if found_x == n and found_rec == n:
         return Verdict.passed(f"The figure shows the {n} originals and their {n} reconstructions.")
     return Verdict(
-        (found_x + found_rec) / (2 * n),
-        f"the figure shows {found_x} of the first {n} originals and {found_rec} of their {n} reconstructions "
-        f"as images ({len(shown)} images in all); show x[i] and x_rec[i] for i < n, each with imshow.",
+        (found_x + found_rec) / (2 * n), _reconstructions_found(shown, originals, reconstructions, shape)
     )
+
+
+def _reconstructions_found(
+    shown: list[np.ndarray], originals: np.ndarray, reconstructions: np.ndarray, shape: tuple[int, ...]
+) -> str:
+    """What the figure's images are, in counts that add up: originals, reconstructions, neither."""
+    n = len(originals)
+    as_original = [any(same_picture(image, x) for x in originals) for image in shown]
+    as_reconstruction = [
+        not is_original and any(same_picture(image, x) for x in reconstructions)
+        for image, is_original in zip(shown, as_original, strict=True)
+    ]
+    neither = len(shown) - sum(as_original) - sum(as_reconstruction)
+    images = "1 image" if len(shown) == 1 else f"{len(shown)} images"
+    text = (
+        f"the figure shows {images}, of which {sum(as_original)} match originals x[:{n}] and "
+        f"{sum(as_reconstruction)} match their reconstructions x_rec[:{n}], the rest ({neither}) neither"
+    )
+    other_shape = sum(
+        1
+        for image, a, b in zip(shown, as_original, as_reconstruction, strict=True)
+        if not (a or b) and np.squeeze(image).shape != shape
+    )
+    if other_shape:
+        size = "x".join(map(str, shape))
+        text += f" ({other_shape} of them not one {size} picture: several digits in one imshow?)"
+    return f"{text}; show each x[i] and x_rec[i] for i < {n} with its own imshow ({2 * n} images)."

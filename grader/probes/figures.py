@@ -14,6 +14,8 @@ import numpy as np
 
 MAX_IMAGES = 60
 MAX_POINTS = 20000
+MAX_TICKS = 30
+MAX_LABEL = 20
 
 
 def describe_figure(figure: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -23,7 +25,7 @@ def describe_figure(figure: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     if not isinstance(figure, Figure):
         return {"is_figure": False, "type": type(figure).__name__}, {}
     data: dict[str, Any] = {"is_figure": True, "images": [], "lines": [], "scatters": [], "legend": False}
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, np.ndarray] = {"png": _png(figure)}  # drawing first fills in the tick labels
     colorbar = False
     for ax in figure.axes:
         if getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>":
@@ -45,6 +47,7 @@ def describe_figure(figure: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]
                     "ylim": [float(v) for v in ax.get_ylim()],
                     "xlim": [float(v) for v in ax.get_xlim()],
                 }
+                | _ticks(ax)
             )
         for line in ax.get_lines():
             index = len(data["lines"])
@@ -67,8 +70,19 @@ def describe_figure(figure: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]
             data["scatters"].append({"points": int(len(offsets))})
     data["legend"] = data["legend"] or bool(figure.legends)
     data["colorbar"] = colorbar
-    arrays["png"] = _png(figure)
     return data, arrays
+
+
+def _ticks(ax: Any) -> dict[str, Any]:
+    """Whether the axes are drawn, and each axis's tick positions and label texts."""
+    found: dict[str, Any] = {"axis_on": bool(ax.axison)}
+    for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+        low, high = sorted(ax.get_xlim() if name == "x" else ax.get_ylim())
+        ticks = [(float(t.get_loc()), str(t.label1.get_text())[:MAX_LABEL]) for t in axis.get_major_ticks()]
+        visible = [(loc, text) for loc, text in ticks if low <= loc <= high][:MAX_TICKS]
+        found[f"{name}_ticks"] = [loc for loc, _ in visible]
+        found[f"{name}_labels"] = [text for _, text in visible]
+    return found
 
 
 def _png(figure: Any) -> np.ndarray:

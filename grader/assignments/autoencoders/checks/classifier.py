@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from grader.checks.architecture import canonical_loss, effective_activation, kind, layer_label, loss_words
+from collections.abc import Sequence
+
+from grader.checks.architecture import (
+    Record,
+    canonical_loss,
+    effective_activation,
+    grouped_layers,
+    join_words,
+    kind,
+    layer_phrase,
+    loss_words,
+    numbered,
+    transparent,
+)
 from grader.checks.base import CheckInputs, Verdict, check, sentences
 
 HEAD_TYPES = frozenset(
@@ -18,6 +31,20 @@ HEAD_TYPES = frozenset(
     }
 )
 CATEGORICAL = frozenset({"categorical_crossentropy", "sparse_categorical_crossentropy"})
+NOT_REUSED = (
+    "build the classifier on `encoder`'s layers (e.g. `encoder.layers[...]` or `encoder(inputs)`), so it "
+    "uses the trained encoder"
+)
+
+
+def _conv_body(records: Sequence[Record]) -> int:
+    """How many leading records form an encoder-like body (convs, pooling, activations, batch norm)."""
+    count = 0
+    while count < len(records) and (
+        kind(records[count]) in ("conv", "pool", "shape") or transparent(records[count])
+    ):
+        count += 1
+    return count if any(kind(r) == "conv" for r in records[:count]) else 0
 
 
 @check("classifier_structure", probes=("classifier_structure",))
@@ -27,23 +54,35 @@ def classifier_structure(inputs: CheckInputs) -> Verdict:
     classifier, encoder, shared = data["classifier"], data["encoder"], set(data["shared"])
     problems, passed = [], 0
 
-    convs = [record["name"] for record in encoder if kind(record) == "conv"]
+    encoder = numbered(encoder)
+    records = numbered(classifier["layers"])
+    convs = [record for record in encoder if kind(record) == "conv"]
     kept, replaced = convs[:-1], convs[-1:]
-    missing = [name for name in kept if name not in shared]
-    if missing or not kept:
-        problems.append(f"the classifier does not reuse the encoder's conv layers {missing or convs}")
-    elif set(replaced) & shared:
+    missing = [record for record in kept if record["name"] not in shared]
+    fresh_copy = not shared and _conv_body(records) > 0
+    if fresh_copy:
+        # New layers of the same kinds (e.g. a second build_encoder() call): the head is judged on
+        # what follows them, and the one problem is that the trained encoder is not used.
         problems.append(
-            f"the classifier still contains the encoder's last conv layer '{replaced[0]}'; replace it (and "
-            f"its "
-            "pooling) with Flatten + Dense"
+            "your classifier's first layers are new Conv2D layers, not the layers of the encoder you were "
+            f"given: {NOT_REUSED}"
+        )
+    elif missing or not kept:
+        places = join_words([str(record["position"]) for record in missing or convs])
+        noun = "layer" if len(missing or convs) == 1 else "layers"
+        problems.append(
+            f"the classifier does not reuse {noun} {places} of your encoder (its Conv2D layers): {NOT_REUSED}"
+        )
+    elif replaced[0]["name"] in shared:
+        problems.append(
+            f"the classifier still contains {layer_phrase(replaced[0], 'encoder')}, its last conv layer; "
+            "replace it (and its pooling) with Flatten + Dense"
         )
     else:
         passed += 1
 
-    records = classifier["layers"]
-    head = [r for r in records if r["name"] not in shared]
-    strange = [layer_label(r) for r in head if r["type"] not in HEAD_TYPES and kind(r) != "act"]
+    head = records[_conv_body(records) :] if fresh_copy else [r for r in records if r["name"] not in shared]
+    strange = [r for r in head if r["type"] not in HEAD_TYPES and kind(r) != "act"]
     dense = [i for i, r in enumerate(records) if r["type"] == "Dense"]
     output_ok = list(classifier["output_shapes"][0]) == [10]
     activation = effective_activation(records, dense[-1])[0] if dense else "none"
@@ -51,7 +90,8 @@ def classifier_structure(inputs: CheckInputs) -> Verdict:
     from_logits = bool((classifier.get("loss") or {}).get("from_logits"))
     if strange:
         problems.append(
-            f"the head after the encoder layers should be Flatten + Dense; found {', '.join(strange)}"
+            "the head after the encoder layers should be Flatten + Dense; found "
+            f"{grouped_layers(strange)} of your classifier"
         )
     elif not dense or not output_ok:
         problems.append(

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grader.checks.architecture import (
+    LayerProblems,
     Record,
     effective_activation,
+    grouped_layers,
     kind,
-    layer_label,
+    layer_phrase,
+    next_layer_phrase,
+    numbered,
     spatial,
 )
 from grader.checks.base import CheckInputs, Verdict, check, fraction_of, sentences, shape_text
@@ -23,7 +27,8 @@ LATENT = [1, 2, 1]
 
 
 def _records(inputs: CheckInputs, model: str) -> list[Record]:
-    return list(inputs.part("ae_models", model)["layers"])
+    """The model's layer records, numbered by their position in the model."""
+    return numbered(inputs.part("ae_models", model)["layers"])
 
 
 def _convs(records: Sequence[Record], conv_kind: str) -> list[int]:
@@ -44,12 +49,13 @@ def conv_layer_types(inputs: CheckInputs) -> Verdict:
         records = _records(inputs, model)
         if not any(kind(record) == kinds[0] for record in records):
             problems.append(f"the {model} has no {words[model].split(' and ')[0]} layer")
-        for record in records:
-            found = kind(record, _shape_only(inputs))
-            if found not in kinds + ("act", "shape"):
-                problems.append(
-                    f"the {model} uses {layer_label(record)}; it may only contain {words[model]} layers"
-                )
+        foreign = [r for r in records if kind(r, _shape_only(inputs)) not in kinds + ("act", "shape")]
+        if foreign:
+            count = "1 layer is" if len(foreign) == 1 else f"{len(foreign)} layers are"
+            problems.append(
+                f"{count} not allowed in the {model}: {grouped_layers(foreign)}; it may only contain "
+                f"{words[model]} layers"
+            )
     if problems:
         return Verdict.failed("; ".join(problems) + " (Exercise 1).")
     return Verdict.passed(
@@ -61,7 +67,7 @@ def conv_layer_types(inputs: CheckInputs) -> Verdict:
 def conv_relu(inputs: CheckInputs) -> Verdict:
     """A ReLU after every (transposed) convolution; the decoder's last may use an accepted activation."""
     final_allowed = tuple(inputs.params.get("final_decoder_activations", ("relu",)))
-    problems = []
+    problems = LayerProblems()
     total = 0
     for model in ("encoder", "decoder"):
         records = _records(inputs, model)
@@ -72,30 +78,29 @@ def conv_relu(inputs: CheckInputs) -> Verdict:
             is_final = model == "decoder" and position == len(convs) - 1
             allowed = final_allowed if is_final else ("relu",)
             if activation not in allowed:
-                where = (
-                    "the decoder's last layer" if is_final else f"{model} layer {layer_label(records[index])}"
-                )
-                expected = " or ".join(allowed)
-                problems.append(f"{where} is followed by '{activation}', expected {expected}")
+                found = f"followed by '{activation}', expected {' or '.join(allowed)}"
+                last = ", its last convolution," if is_final else ""
+                problems.add(records[index], model, f"{last} is {found}", f" are {found}")
     if total == 0:
         return Verdict.failed("no (transposed) convolution layers were found.")
-    if problems:
+    if problems.groups:
         return Verdict.failed(
-            "; ".join(problems) + ". Every (transposed) convolution must be followed by a ReLU."
+            "; ".join(problems.sentences()) + ". Every (transposed) convolution must be followed by a ReLU."
         )
     return Verdict.passed("Every (transposed) convolution is followed by a ReLU.")
 
 
 @check("conv_padding", probes=PROBE)
 def conv_padding(inputs: CheckInputs) -> Verdict:
-    problems = []
+    problems = LayerProblems()
     for model in ("encoder", "decoder"):
         for record in _records(inputs, model):
             if kind(record) in ("conv", "deconv") and record.get("padding") != "same":
-                problems.append(f"{model} layer {layer_label(record)} uses padding='{record.get('padding')}'")
-    if problems:
+                found = f"padding='{record.get('padding')}'"
+                problems.add(record, model, f" uses {found}", f" use {found}")
+    if problems.groups:
         return Verdict.failed(
-            "; ".join(problems) + "; use padding='same' for every (transposed) convolution."
+            "; ".join(problems.sentences()) + "; use padding='same' for every (transposed) convolution."
         )
     return Verdict.passed("Every (transposed) convolution uses padding='same'.")
 
@@ -136,17 +141,17 @@ def conv_resampling(inputs: CheckInputs) -> Verdict:
                 preceded_by_up = is_final_conv and any(kind(r) == "up" for r in records[:index])
                 if allow_final and preceded_by_up:
                     continue
-                problems.append(f"{model} layer {layer_label(records[index])} is not followed by {verb}")
+                problems.append(f"{layer_phrase(records[index], model)} is not followed by {verb}")
                 continue
             nxt = records[following]
             if kind(nxt) != resample:
                 problems.append(
-                    f"{model} layer {layer_label(records[index])} is followed by {layer_label(nxt)}, not by "
-                    f"{verb}"
+                    f"{layer_phrase(records[index], model)} is followed by {next_layer_phrase(nxt)}, not "
+                    f"by {verb}"
                 )
             elif not _factor_two(nxt, shrink=resample == "pool"):
                 problems.append(
-                    f"{model} layer {layer_label(nxt)} changes {shape_text(nxt.get('input_shape'))} to "
+                    f"{layer_phrase(nxt, model)} changes {shape_text(nxt.get('input_shape'))} to "
                     f"{shape_text(nxt.get('output_shape'))}, not by a factor of 2"
                 )
     if problems:
@@ -161,26 +166,22 @@ def conv_filters(inputs: CheckInputs) -> Verdict:
     """16 filters of 3x3 everywhere except the last layers; the last encoder conv has 1 filter."""
     filters = int(inputs.params.get("filters", 16))
     kernel = list(inputs.params.get("kernel_size", [3, 3]))
-    problems = []
+    problems = LayerProblems()
     for model in ("encoder", "decoder"):
         records = _records(inputs, model)
         convs = [r for r in records if kind(r) in ("conv", "deconv")]
         for position, record in enumerate(convs):
             if position == len(convs) - 1:
                 if record.get("filters") != 1:
-                    problems.append(
-                        f"the {model}'s last layer {layer_label(record)} has {record.get('filters')} "
-                        f"filters, expected 1"
-                    )
+                    found = f"{record.get('filters')} filters, expected 1"
+                    problems.add(record, model, f", its last convolution, has {found}", f" have {found}")
                 continue
             if record.get("filters") != filters or list(record.get("kernel_size", [])) != kernel:
-                problems.append(
-                    f"{model} layer {layer_label(record)} has {record.get('filters')} filters of "
-                    f"{'x'.join(map(str, record.get('kernel_size', [])))}, expected {filters} of "
-                    f"{'x'.join(map(str, kernel))}"
-                )
-    if problems:
-        return Verdict.failed(sentences(problems))
+                size, wanted = "x".join(map(str, record.get("kernel_size", []))), "x".join(map(str, kernel))
+                found = f"{record.get('filters')} filters of {size}, expected {filters} of {wanted}"
+                problems.add(record, model, f" has {found}", f" have {found}")
+    if problems.groups:
+        return Verdict.failed(sentences(problems.sentences()))
     return Verdict.passed(f"{filters} filters of 3x3 throughout, 1 filter in the last layers.")
 
 

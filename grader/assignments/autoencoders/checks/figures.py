@@ -121,16 +121,75 @@ def figure_grid(inputs: CheckInputs) -> Verdict:
             flipped = True
         if _aligned(info, z_min, z_max, n, flipped):
             return Verdict.passed("The mosaic is shown on the latent axes, lined up with the scatter plot.")
-        left, right, bottom, top = info["extent"]
-        return Verdict(
-            0.5,
-            f"the mosaic is shown, but its axes run from ({left:.2f}, {bottom:.2f}) to ({right:.2f}, "
-            f"{top:.2f}) "
-            f"with row 0 not at the top z[1] = {z_max[1]:.2f}; pass extent=(z_min[0], z_max[0], z_min[1], "
-            f"z_max[1]) "
-            "to imshow so the grid coincides with the scatter plot.",
-        )
+        return Verdict(0.5, _misplaced_grid(info, z_min, z_max, flipped))
     return Verdict.failed("the figure does not show the mosaic it was given (use imshow(mosaic, ...)).")
+
+
+EXTENT = "extent=(z_min[0], z_max[0], z_min[1], z_max[1])"
+
+
+def _misplaced_grid(info: Mapping[str, Any], z_min: np.ndarray, z_max: np.ndarray, flipped: bool) -> str:
+    """Why a correct mosaic does not line up with the scatter plot, in the three ways it happens."""
+    left, right, bottom, top = (float(v) for v in info["extent"])
+    if _pixel_extent(info):
+        width, height = max(left, right) + 0.5, max(bottom, top) + 0.5
+        if not info.get("axis_on", True) or not (info.get("x_ticks") or info.get("y_ticks")):
+            return (
+                f"the mosaic is shown without axes (no ticks), in pixel coordinates: {EXTENT} is missing, so "
+                "the grid has no latent axes that coincide with the scatter plot; pass it to imshow."
+            )
+        if _relabelled(info):
+            return (
+                "the mosaic is right and its tick labels show latent values, but it is drawn in pixel "
+                f"coordinates (x from 0 to {width:.0f}, y from 0 to {height:.0f}): relabelled ticks change "
+                "only the text, so the grid does not coincide with the scatter plot's axes (a point plotted "
+                f"at its latent code would not land on its image). Pass {EXTENT} to imshow instead of "
+                "relabelling the ticks."
+            )
+        return (
+            f"the mosaic is drawn on pixel axes (x from 0 to {width:.0f}, y from 0 to {height:.0f}, one unit "
+            f"per pixel), not on the latent axes: {EXTENT} is missing; pass it to imshow so the grid "
+            "coincides with the scatter plot."
+        )
+    first_row_y = top if info.get("origin", "upper") == "upper" else bottom
+    if flipped:
+        first_row_y = bottom if first_row_y == top else top
+    upside_down = abs(first_row_y - min(bottom, top)) < abs(first_row_y - max(bottom, top))
+    where = (
+        f"row 0 (the highest z[1] = {z_max[1]:.2f}) is drawn at the bottom"
+        if upside_down
+        else f"expected x from {z_min[0]:.2f} to {z_max[0]:.2f} and y from {z_min[1]:.2f} to {z_max[1]:.2f}"
+    )
+    return (
+        f"the mosaic is shown on axes from x = {min(left, right):.2f} to {max(left, right):.2f} and y = "
+        f"{min(bottom, top):.2f} to {max(bottom, top):.2f}, but {where}; pass {EXTENT} with "
+        "origin='upper' to imshow so the grid coincides with the scatter plot."
+    )
+
+
+def _pixel_extent(info: Mapping[str, Any]) -> bool:
+    """imshow's default extent: one unit per pixel, (-0.5, width - 0.5, height - 0.5, -0.5)."""
+    height, width = (list(info.get("shape", [0, 0])) + [0, 0])[:2]
+    left, right, bottom, top = (float(v) for v in info["extent"])
+    return bool(
+        np.allclose([left, right], [-0.5, width - 0.5])
+        and np.allclose(sorted([bottom, top]), [-0.5, height - 0.5])
+    )
+
+
+def _relabelled(info: Mapping[str, Any]) -> bool:
+    """Some tick label is a number other than its tick's position (``set_xticklabels`` and the like)."""
+    for axis in ("x", "y"):
+        for position, label in zip(
+            info.get(f"{axis}_ticks", []), info.get(f"{axis}_labels", []), strict=False
+        ):
+            try:  # the worker's data: a label that is not a number is no latent value
+                value, where = float(str(label).replace("\u2212", "-")), float(position)
+            except (TypeError, ValueError):
+                continue
+            if not np.isclose(value, where, atol=0.5):
+                return True
+    return False
 
 
 def _aligned(info: Mapping[str, Any], z_min: np.ndarray, z_max: np.ndarray, n: int, flipped: bool) -> bool:

@@ -12,7 +12,11 @@ them. Here the kernel enforces the rules, for every route into it:
 * **signals and abstract unix sockets** (Landlock ABI >= 6): nothing outside the worker's own
   domain, so it cannot kill the grader or other workers;
 * **network** (a user + network namespace, where the kernel allows it): no interface but an
-  unconfigured loopback, so no UDP either.
+  unconfigured loopback, so no UDP either;
+* **processes** (a PID namespace inside that user namespace): the worker runs as pid 2 under a
+  small init (pid 1, :func:`run_under_namespace_init`); when the worker ends, its init ends and
+  the kernel kills every process left in the namespace, however it was started (double fork,
+  ``setsid``, ``execve`` with an empty environment).
 
 The parent (trusted) decides: :func:`detect` the kernel's Landlock ABI and :func:`plan` the
 rules. The worker applies them in two layers (Landlock rules stack; a layer can only take
@@ -31,6 +35,8 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+import resource
+import signal
 import sys
 import sysconfig
 from dataclasses import dataclass
@@ -42,7 +48,8 @@ ARCHITECTURES = frozenset({"x86_64", "aarch64", "arm64", "riscv64", "ppc64le", "
 CREATE_RULESET_VERSION = 1 << 0
 RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS = 38
-CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID = 0x10000000, 0x40000000, 0x20000000
+PR_SET_PDEATHSIG = 1
 
 # Filesystem access rights (include/uapi/linux/landlock.h) and the ABI that introduced each.
 FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
@@ -62,6 +69,14 @@ PROC_READ = tuple(
     for name in ("self", "thread-self", "cpuinfo", "meminfo", "stat", "loadavg", "uptime", "version", "sys")
 )
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+
+
+@dataclass(frozen=True)
+class Namespaces:
+    """The namespaces the worker entered."""
+
+    net: bool = False
+    pid: bool = False
 
 
 class IsolationError(Exception):
@@ -98,11 +113,14 @@ class Policy:
         return Policy(**fields)
 
 
-def label(abi: int, netns: bool) -> str:
-    """The isolation in force, as the report records it: e.g. ``landlock-abi7+netns``."""
-    if abi:
-        return f"landlock-abi{abi}" + ("+netns" if netns else "")
-    return "python-guards+netns" if netns else "python-guards-only"
+def label(abi: int, netns: bool, pidns: bool = False, cgroup: str = "") -> str:
+    """The isolation in force, as the report records it: e.g. ``landlock-abi7+netns+pidns+cgroup-v1``."""
+    base = f"landlock-abi{abi}" if abi else "python-guards"
+    extras = [name for name, used in (("netns", netns), ("pidns", pidns)) if used]
+    extras += [f"cgroup-{cgroup}"] if cgroup else []
+    if not abi and not extras:
+        return "python-guards-only"
+    return "+".join([base, *extras])
 
 
 def kernel_enforced(abi: int) -> bool:
@@ -228,17 +246,18 @@ def _inside(path: str, root: str) -> bool:
 # -- the worker: apply ------------------------------------------------------------------------------
 
 
-def enter(policy: Policy | None) -> bool:
-    """First layer, before any thread exists: a network namespace, then Landlock with the grader's code.
+def enter(policy: Policy | None) -> Namespaces:
+    """First layer, before any thread exists: the namespaces, then Landlock with the grader's code.
 
-    Returns whether the network namespace is in force (the parent checks it itself).
+    Returns the namespaces in force (the parent checks them itself). After a PID namespace the
+    caller must call :func:`run_under_namespace_init` (only its children are in the namespace).
     """
     if policy is None:
-        return False
-    netns = policy.netns and enter_network_namespace()
+        return Namespaces()
+    entered = enter_namespaces() if policy.netns else Namespaces()
     if policy.abi:
         _restrict(policy, policy.read + policy.imports)
-    return netns
+    return entered
 
 
 def seal(policy: Policy | None) -> None:
@@ -247,16 +266,18 @@ def seal(policy: Policy | None) -> None:
         _restrict(policy, policy.read)
 
 
-def enter_network_namespace() -> bool:
-    """A new user and network namespace (only a single-threaded process may enter one).
+def enter_namespaces() -> Namespaces:
+    """A new user, network and PID namespace (only a single-threaded process may enter them).
 
     The user keeps its id inside (identity map), so process limits and the parent's view of
-    the worker's processes are unchanged. False where the kernel refuses (e.g. in a container).
+    the worker's processes are unchanged. Where the kernel refuses a PID namespace, the user and
+    network namespaces alone; where it refuses those too (e.g. in a container), none.
     """
     uid, gid = os.getuid(), os.getgid()
     libc = _libc()
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
-        return False
+    pid = libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID) == 0
+    if not pid and libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        return Namespaces()
     try:
         for name, text in (
             ("setgroups", "deny"),
@@ -267,7 +288,63 @@ def enter_network_namespace() -> bool:
                 handle.write(text)
     except OSError:
         pass  # unmapped ids read as 65534 inside; the namespace still holds
-    return True
+    return Namespaces(net=True, pid=pid)
+
+
+def run_under_namespace_init(close_fds: tuple[int, ...]) -> None:
+    """After ``unshare(CLONE_NEWPID)``: return in the worker (pid 2), beneath a new init (pid 1).
+
+    Three processes, so that the worker keeps ordinary signal semantics (the kernel ignores
+    signals with a default action sent to a namespace's init, e.g. ``SIGXFSZ``):
+
+    * this process (the one the parent started) waits and ends as the worker ended (same exit
+      code or signal): the parent sees what it saw before;
+    * the init reaps orphans until the worker ends, passes on its status and exits: the kernel
+      then kills every process left in the namespace;
+    * the worker returns from this call. ``close_fds`` (the worker's channel) close in the other two.
+    """
+    status_r, status_w = os.pipe()
+    init = os.fork()
+    if init == 0:
+        os.close(status_r)
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the parent's kill reaches the namespace
+        worker = os.fork()
+        if worker == 0:
+            os.close(status_w)
+            return
+        _close(close_fds)
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except InterruptedError:
+                continue
+            if pid == worker:
+                os.write(status_w, str(status).encode())
+                os._exit(0)
+    os.close(status_w)
+    _close(close_fds)
+    with os.fdopen(status_r, "rb") as pipe:
+        reported = pipe.read()
+    _, init_status = os.waitpid(init, 0)
+    _end_as(int(reported) if reported.isdigit() else init_status)
+
+
+def _close(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _end_as(status: int) -> None:
+    """End this process as a child with wait status ``status`` ended."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 class _RulesetAttr(ctypes.Structure):

@@ -19,14 +19,15 @@ import pytest
 from grader.batch.gradebook import ClassReports, summary_markdown
 from grader.cli import main
 from grader.grading import grade
-from grader.sandbox import isolation
+from grader.sandbox import cgroups, isolation
 from grader.sandbox.isolation import Kernel, Policy
 from grader.sandbox.supervisor import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 KERNEL = isolation.detect()
 needs_landlock = pytest.mark.skipif(KERNEL.abi < 6, reason=f"needs Landlock ABI >= 6 ({KERNEL.why_not})")
-NO_KERNEL_ISOLATION = {"GRADER_LANDLOCK_ABI": "0", "GRADER_NETNS": "0"}
+NO_KERNEL_ISOLATION = {"GRADER_LANDLOCK_ABI": "0", "GRADER_NETNS": "0", "GRADER_CGROUP": "0"}
+CGROUP = cgroups.available()  # measured: this machine's cgroup for workers ("" where none)
 
 
 def tree(root: Path, files: list[str]) -> Path:
@@ -233,7 +234,8 @@ def load_defined(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> tu
 @needs_landlock
 def test_the_worker_confines_student_code_and_reports_it(monkeypatch: pytest.MonkeyPatch) -> None:
     stolen, label = load_defined(monkeypatch, {})
-    assert (stolen, label) == ("Permission denied", f"landlock-abi{KERNEL.abi}+netns")
+    assert (stolen, label) == ("Permission denied", isolation.label(KERNEL.abi, True, True, CGROUP))
+    assert label.startswith(f"landlock-abi{KERNEL.abi}+netns+pidns")
 
 
 def test_without_landlock_grading_falls_back_to_the_python_guards(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,7 +253,8 @@ def test_the_reference_keeps_full_marks_and_the_report_records_the_isolation(
     report = grade(REPO / "reference" / "transposed_conv.py", "transposed_conv")
     assert report.auto_score == report.auto_max > 0
     kernel = isolation.detect()
-    assert report.isolation == isolation.label(kernel.abi, kernel.abi > 0 or not environ)
+    namespaces = kernel.abi > 0 or not environ
+    assert report.isolation == isolation.label(kernel.abi, namespaces, namespaces, "" if environ else CGROUP)
     assert json.loads(report.to_json())["isolation"] == report.isolation
 
 

@@ -181,9 +181,7 @@ def load_arrays(directory: Path, name: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def check_npz(
-    path: Path, per_array: int = MAX_ARRAY_BYTES, total: int = MAX_REPLY_ARRAYS_BYTES
-) -> None:
+def check_npz(path: Path, per_array: int | None = None, total: int | None = None) -> None:
     """Refuse an ``.npz`` whose arrays would not fit the budget, reading at most the budget.
 
     Each member's ``.npy`` header is parsed here (its declared shape and dtype), then its data
@@ -191,6 +189,8 @@ def check_npz(
     deflate bomb (3 GB of zeros in 3 MB) makes the parent allocate more than ``total``.
     Raises :class:`ArrayBudgetError` (too big) or :class:`ProtocolError` (malformed).
     """
+    per_array = MAX_ARRAY_BYTES if per_array is None else per_array
+    total = MAX_REPLY_ARRAYS_BYTES if total is None else total
     used = 0
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()

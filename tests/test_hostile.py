@@ -67,6 +67,7 @@ KNOWN_KEYS = {
     "process_gone",
     "planted",
     "marker_absent",
+    "output",
 }
 # One set of limits per class (a batch has one): low enough that the limits are reached fast.
 TC_LIMITS = SandboxLimits(memory_mb=512, processes=8, output_file_mb=16)
@@ -295,6 +296,9 @@ def test_corpus_entry_gets_its_expected_outcome(entry: str, classes: dict[str, G
     for item_id, phrases in want.get("feedback", {}).items():
         for phrase in phrases:
             assert phrase in report.item(item_id).feedback
+    for item_id, phrases in want.get("output", {}).items():  # what the submission itself printed
+        for phrase in phrases:
+            assert phrase in report.item(item_id).output, f"{item_id}: {report.item(item_id).output[:500]}"
     if want.get("integrity"):
         flags = report.item("integrity")
         assert flags.visibility == "hidden" and flags.max_score == 0

@@ -48,7 +48,7 @@ ARCHITECTURES = frozenset({"x86_64", "aarch64", "arm64", "riscv64", "ppc64le", "
 CREATE_RULESET_VERSION = 1 << 0
 RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS = 38
-CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID = 0x10000000, 0x40000000, 0x20000000
+CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWIPC = 0x10000000, 0x40000000, 0x20000000, 0x08000000
 PR_SET_PDEATHSIG = 1
 
 # Filesystem access rights (include/uapi/linux/landlock.h) and the ABI that introduced each.
@@ -267,7 +267,7 @@ def seal(policy: Policy | None) -> None:
 
 
 def enter_namespaces() -> Namespaces:
-    """A new user, network and PID namespace (only a single-threaded process may enter them).
+    """A new user, network, IPC and PID namespace (only a single-threaded process may enter them).
 
     The user keeps its id inside (identity map), so process limits and the parent's view of
     the worker's processes are unchanged. Where the kernel refuses a PID namespace, the user and
@@ -275,8 +275,10 @@ def enter_namespaces() -> Namespaces:
     """
     uid, gid = os.getuid(), os.getgid()
     libc = _libc()
-    pid = libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID) == 0
-    if not pid and libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+    # An IPC namespace too: System V shared memory is in no process's RSS and would outlive the
+    # worker; in its own namespace it goes when the worker's last process does.
+    pid = libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID) == 0
+    if not pid and libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) != 0:
         return Namespaces()
     try:
         for name, text in (

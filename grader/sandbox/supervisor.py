@@ -269,6 +269,11 @@ class Sandbox:
     def _spawn(self) -> isolation.Policy | None:
         self._close_channel()  # a worker that died between requests left its channel open
         self._join_monitor()  # its kill loop scans by token: it would kill the new worker too
+        if self._spawns:  # a fresh worker starts from a clean folder: no state from the one before
+            for name in ("results", "work", "home", "tmp"):
+                shutil.rmtree(self.dir / name, ignore_errors=True)
+                (self.dir / name).mkdir(exist_ok=True)
+        self._spawns += 1
         cmd_r, cmd_w = os.pipe()
         reply_r, reply_w = os.pipe()
         log = open(self.dir / "output" / "load.log", "ab")
@@ -320,7 +325,6 @@ class Sandbox:
         """The worker's own cgroup (kernel-counted memory and tasks), where the machine allows one.
 
         The worker waits for its init message, so it runs nothing before it is inside."""
-        self._spawns += 1
         memory = (self.limits.memory_mb + CGROUP_MEMORY_SLACK_MB) * 2**20
         group = cgroups.create(
             f"grader-{self.token[:16]}-{self._spawns}", memory, self.limits.processes + CGROUP_THREADS

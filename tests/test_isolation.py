@@ -323,13 +323,25 @@ libc = ctypes.CDLL(None)
 if libc.fork() == 0:
     libc.setsid()
     if libc.fork() == 0:
-        os.write(1, f"background pid {os.readlink('/proc/self')}\\n".encode())
+        os.write(1, f"background pid {os.readlink('/proc/self/ns/pid')}\\n".encode())
         argv = (ctypes.c_char_p * 3)(b"/bin/sleep", b"600", None)
         libc.execve(b"/bin/sleep", argv, (ctypes.c_char_p * 1)(None))
     libc._exit(0)
 time.sleep(0.5)
 print("worker pid", os.getpid())
 """
+
+
+def in_namespace(namespace: str) -> list[int]:
+    """Live processes in this PID namespace (as the host sees them)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and os.readlink(f"/proc/{entry.name}/ns/pid") == namespace:
+                found.append(int(entry.name)) if alive(int(entry.name)) else None
+        except OSError:
+            continue
+    return found
 
 
 def alive(pid: int) -> bool:
@@ -343,13 +355,13 @@ def alive(pid: int) -> bool:
 def test_a_process_that_leaves_the_worker_dies_with_its_pid_namespace() -> None:
     with Sandbox([{"source": ESCAPE, "filename": "escape.py"}], {}, keras="none") as sandbox:
         output = sandbox.start()["output"]
-        escaped = int(output.split("background pid ")[1].split()[0])
+        namespace = output.split("background pid ")[1].split()[0]
         assert "worker pid 2" in output  # pid 2 beneath the namespace's init
-        assert "+pidns" in sandbox.isolation
+        assert "+pidns" in sandbox.isolation and namespace != os.readlink("/proc/self/ns/pid")
     deadline = time.monotonic() + 5
-    while alive(escaped) and time.monotonic() < deadline:
+    while in_namespace(namespace) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not alive(escaped)
+    assert in_namespace(namespace) == []
 
 
 FORKS = """

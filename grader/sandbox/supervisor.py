@@ -13,6 +13,7 @@ sandbox's token is killed, and at the end the worker's process group and session
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -300,6 +301,9 @@ class Sandbox:
         self._reader = protocol.LineReader(reply_r)
         self._kill_reason = None
         policy = self._policy()
+        if policy is not None and (self._cgroup is None or "memory" not in self._cgroup.folders):
+            # No kernel count of memory outside RSS: refuse the calls that make it (seccomp).
+            policy = dataclasses.replace(policy, refuse_shared_memory=True)
         init = {
             "isolation": policy.as_dict() if policy is not None else None,
             "threads": self.limits.threads,

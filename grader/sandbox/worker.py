@@ -48,9 +48,9 @@ def _start(argv: list[str]) -> tuple[Worker | None, Any]:
     init = json.loads(_read_line(commands))
     try:
         policy = _isolation_policy(init)
-        entered = isolation.enter(policy)  # first: namespaces need a single-threaded process
-        if entered.pid:  # from here on this is the worker, pid 2 of its own PID namespace
-            isolation.run_under_namespace_init(close_fds=(cmd_fd, reply_fd))
+        # First: namespaces need a single-threaded process. With a PID namespace, this returns in
+        # the worker, pid 2 of its namespace; the process the parent started waits for it.
+        isolation.enter(policy, close_fds=(cmd_fd, reply_fd))
         _set_limits(init)
         worker = Worker(init, sandbox, reply_fd)
         if init.get("standby"):  # started ahead (TensorFlow imported): wait until the submission is there

@@ -1,7 +1,7 @@
 """Cheat/accident: a C fork bomb whose processes leave the worker (bounded: 2**7 processes).
 
-Every process forks seven times, its children too; each child writes its pid (as the host
-names it) into the item's output, leaves the worker's session (setsid) and ends as
+Every process forks seven times, its children too; each child writes its pid and PID
+namespace into the item's output, leaves the worker's session (setsid) and ends as
 ``sleep 30`` with an empty environment (no sandbox token). The test checks that they are gone
 once grading is over; a pids cgroup, where there is one, refuses forks beyond its limit.
 """
@@ -18,7 +18,7 @@ def conv_matrix(kernel, input_shape):
     for _ in range(7):
         pid = libc.fork()
         if pid == 0:
-            os.write(1, f"background pid {os.readlink('/proc/self')}\n".encode())
+            os.write(1, f"background pid {os.getpid()} in {os.readlink('/proc/self/ns/pid')}\n".encode())
         elif pid < 0:
             os.write(1, f"fork refused: {os.strerror(ctypes.get_errno())}\n".encode())
             break

@@ -1,8 +1,8 @@
 """Cheat: a process that outlives the grading: C fork, setsid, fork, then execve with an empty
 environment (no sandbox token, not in the worker's session, reparented away from the worker).
 
-The grandchild writes its pid as the host names it (/proc/self, not getpid(): the worker may
-be in its own PID namespace) into the item's output; the test checks it is gone afterwards.
+The grandchild writes its pid and PID namespace into the item's output; the test checks that
+it is gone afterwards (and, in a namespace of its own, that nothing is left in it).
 """
 
 import ctypes
@@ -18,7 +18,7 @@ def _escape():
     if child == 0:
         libc.setsid()
         if libc.fork() == 0:
-            os.write(1, f"background pid {os.readlink('/proc/self')}\n".encode())
+            os.write(1, f"background pid {os.getpid()} in {os.readlink('/proc/self/ns/pid')}\n".encode())
             argv = (ctypes.c_char_p * 3)(b"/bin/sleep", b"600", None)
             envp = (ctypes.c_char_p * 1)(None)
             libc.execve(b"/bin/sleep", argv, envp)

@@ -479,3 +479,20 @@ def test_walking_the_frames_finds_no_grader_state_in_a_standby_worker() -> None:
         assert loaded["output"].strip() == "found []"
     finally:
         sandbox.close()
+
+
+SHARED_MEMORY = """
+import ctypes, os
+from grader.sandbox import isolation
+assert isolation.refuse_shared_memory()
+libc = ctypes.CDLL(None, use_errno=True)
+shm = "ok" if libc.shmget(0, ctypes.c_size_t(4096), 0o1000 | 0o600) >= 0 else os.strerror(ctypes.get_errno())
+os.close(os.memfd_create("kept"))  # TensorFlow needs memfd_create: not refused
+print(shm, open(os.devnull).read() == "")
+"""
+
+
+@pytest.mark.skipif(os.uname().machine not in isolation.SHARED_MEMORY_CALLS, reason="no filter for this CPU")
+def test_the_seccomp_filter_refuses_system_v_shared_memory_and_nothing_else() -> None:
+    done = subprocess.run([sys.executable, "-c", SHARED_MEMORY], capture_output=True, text=True, cwd=REPO)
+    assert done.stdout.strip() == "Operation not permitted True", done.stderr[-2000:]

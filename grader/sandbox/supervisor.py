@@ -363,7 +363,11 @@ class Sandbox:
                 return
             # With a PID namespace the grader's own two (the started process, the namespace's init)
             # do not count: the worker and what it started do.
-            if len(tree) - (len(worker_pids(process.pid).own) - 1) > self.limits.processes:
+            pids = worker_pids(process.pid)
+            # The grader's two waiting processes (tiny) are left out: the worker alone is measured
+            # by its RSS, cheaply; PSS (reading every mapping) only once it has children.
+            tree = [proc for proc in tree if proc.pid not in pids.own - {pids.worker}] if pids.init else tree
+            if len(tree) > self.limits.processes:
                 self._kill("processes", process)
                 return
             if ticks % 5 == 0 and not self.trusted:

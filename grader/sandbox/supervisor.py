@@ -13,6 +13,7 @@ sandbox's token is killed, and at the end the worker's process group and session
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -30,9 +31,15 @@ from typing import Any
 import numpy as np
 import psutil
 
-from grader.sandbox import isolation, protocol
+from grader.sandbox import cgroups, isolation, protocol
 
 OUTPUT_KEEP_BYTES = 8 * 1024
+# Threads count as tasks in a pids cgroup: room for TensorFlow's (the monitor counts processes).
+CGROUP_THREADS = 256
+# The kernel's memory limit sits above the monitor's RSS cap: it catches what RSS misses
+# (memfd, shared memory, a burst between two polls); the monitor reports ordinary overruns.
+CGROUP_MEMORY_SLACK_MB = 256
+MAX_SANDBOX_FILES = 20_000
 WORKER_COMMAND = ("-I", "-m", "grader.sandbox.worker")  # -I: no user site, no PYTHON* variables
 SIGNAL_NAMES = {
     signal.SIGSEGV: "a segmentation fault",
@@ -50,6 +57,7 @@ class SandboxLimits:
     memory_mb: int = 3072
     processes: int = 16  # processes (not threads) the worker may have at once
     output_file_mb: int = 64  # per-file write cap (RLIMIT_FSIZE): stops a print flood
+    disk_mb: int = 1024  # all the files of the worker's folder together (checked by the monitor)
     threads: int = 0  # TF threads; 0 = all cores
 
 
@@ -57,7 +65,7 @@ class SandboxLimits:
 class WorkerFailure(Exception):
     """The worker could not answer.
 
-    ``reason`` is timeout | memory | processes | crash | exit | output | protocol | internal.
+    ``reason`` is timeout | memory | processes | disk | crash | exit | output | arrays | protocol | internal.
     """
 
     reason: str
@@ -110,6 +118,8 @@ class Sandbox:
         self.peak_rss_mb = 0.0
         self.isolation = "trusted" if self.trusted else ""  # set when a worker has started
         self._netns_seen: set[int] = set()  # workers the monitor saw in their own network namespace
+        self._cgroup: cgroups.Cgroup | None = None
+        self._spawns = 0
 
     # -- life cycle -------------------------------------------------------
 
@@ -158,7 +168,9 @@ class Sandbox:
                 # network namespace seen from outside (student code cannot leave one it is in).
                 pid = self.process.pid
                 netns = pid in self._netns_seen or _own_network(pid) is False
-                self.isolation = isolation.label(policy.abi, netns)
+                pidns = worker_pids(pid).init is not None
+                cgroup = self._cgroup.version if self._cgroup is not None else ""
+                self.isolation = isolation.label(policy.abi, netns, pidns, cgroup)
         self.load_info = reply.data
         return reply.data | {"output": reply.output}
 
@@ -199,6 +211,8 @@ class Sandbox:
         started = time.monotonic()
         try:
             reply = protocol.decode_reply(self._reader.read(deadline), request_id, data_schema)
+            if not self.trusted:
+                check_folder(self.dir, self.limits.disk_mb)  # what the monitor's last poll missed
             names = reply.get("arrays")
             arrays = protocol.load_arrays(self.dir / "results", names) if names else {}
         except TimeoutError:
@@ -208,6 +222,13 @@ class Sandbox:
             ) from None
         except protocol.ChannelClosed:
             raise self._death(item) from None
+        except DiskFull as exc:
+            self._shutdown("disk")
+            raise WorkerFailure("disk", str(exc), self._output(item)) from None
+        except protocol.ArrayBudgetError as exc:
+            self._shutdown("arrays")
+            message = f"the worker's reply was too large to read: {exc}"
+            raise WorkerFailure("arrays", message, self._output(item)) from None
         except protocol.ProtocolError as exc:
             self._shutdown("protocol")
             message = f"the worker sent an invalid message ({exc})"
@@ -249,6 +270,11 @@ class Sandbox:
     def _spawn(self) -> isolation.Policy | None:
         self._close_channel()  # a worker that died between requests left its channel open
         self._join_monitor()  # its kill loop scans by token: it would kill the new worker too
+        if self._spawns:  # a fresh worker starts from a clean folder: no state from the one before
+            for name in ("results", "work", "home", "tmp"):
+                shutil.rmtree(self.dir / name, ignore_errors=True)
+                (self.dir / name).mkdir(exist_ok=True)
+        self._spawns += 1
         cmd_r, cmd_w = os.pipe()
         reply_r, reply_w = os.pipe()
         log = open(self.dir / "output" / "load.log", "ab")
@@ -265,6 +291,7 @@ class Sandbox:
                 env=env,
                 start_new_session=True,
             )
+            self._cgroup = None if self.trusted else self._make_cgroup(self.process.pid)
         finally:
             log.close()
             os.close(cmd_r)
@@ -274,6 +301,9 @@ class Sandbox:
         self._reader = protocol.LineReader(reply_r)
         self._kill_reason = None
         policy = self._policy()
+        if policy is not None and (self._cgroup is None or "memory" not in self._cgroup.folders):
+            # No kernel count of memory outside RSS: refuse the calls that make it (seccomp).
+            policy = dataclasses.replace(policy, refuse_shared_memory=True)
         init = {
             "isolation": policy.as_dict() if policy is not None else None,
             "threads": self.limits.threads,
@@ -295,8 +325,25 @@ class Sandbox:
         self._monitor.start()
         return policy
 
+    def _make_cgroup(self, pid: int) -> cgroups.Cgroup | None:
+        """The worker's own cgroup (kernel-counted memory and tasks), where the machine allows one.
+
+        The worker waits for its init message, so it runs nothing before it is inside."""
+        memory = (self.limits.memory_mb + CGROUP_MEMORY_SLACK_MB) * 2**20
+        group = cgroups.create(
+            f"grader-{self.token[:16]}-{self._spawns}", memory, self.limits.processes + CGROUP_THREADS
+        )
+        if group is None:
+            return None
+        try:
+            group.add(pid)
+        except OSError:
+            group.remove()
+            return None
+        return group
+
     def _watch(self, process: subprocess.Popen, stop: threading.Event) -> None:
-        """Poll the worker's process tree: memory and process-count caps."""
+        """Poll the worker's process tree: memory, process-count and disk caps."""
         try:
             root = psutil.Process(process.pid)
         except psutil.NoSuchProcess:
@@ -314,9 +361,21 @@ class Sandbox:
                 tree = [root] + root.children(recursive=True)
             except psutil.Error:
                 return
+            # With a PID namespace the grader's own two (the started process, the namespace's init)
+            # do not count: the worker and what it started do.
+            pids = worker_pids(process.pid)
+            # The grader's two waiting processes (tiny) are left out: the worker alone is measured
+            # by its RSS, cheaply; PSS (reading every mapping) only once it has children.
+            tree = [proc for proc in tree if proc.pid not in pids.own - {pids.worker}] if pids.init else tree
             if len(tree) > self.limits.processes:
                 self._kill("processes", process)
                 return
+            if ticks % 5 == 0 and not self.trusted:
+                try:
+                    check_folder(self.dir, self.limits.disk_mb)
+                except DiskFull:
+                    self._kill("disk", process)
+                    return
             rss = _tree_memory(tree)
             self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
             if rss > self.limits.memory_mb * 2**20:
@@ -337,6 +396,8 @@ class Sandbox:
             self._kill("protocol")
             code = self.process.returncode
         reason = self._kill_reason
+        if reason is None and self._cgroup is not None and self._cgroup.oom_killed():
+            reason = "memory"  # the kernel's limit: memory that no process's RSS showed (memfd, shm)
         self._shutdown(reason or "exit")
         output = self._output(item)
         if reason == "memory":
@@ -345,6 +406,8 @@ class Sandbox:
             return WorkerFailure(
                 "processes", f"started more than {self.limits.processes} processes (limit)", output
             )
+        if reason == "disk":
+            return WorkerFailure("disk", disk_message(self.limits.disk_mb), output)
         if code is not None and code < 0:
             what = SIGNAL_NAMES.get(-code, f"signal {-code}")
             if -code == signal.SIGXFSZ:
@@ -386,6 +449,10 @@ class Sandbox:
             self._kill_reason = reason
         self._stop_monitor.set()
         if process is not None:
+            # The namespace's init first: the kernel then kills everything in the worker's namespace.
+            pids = worker_pids(process.pid)
+            if pids.init is not None:
+                _kill_pid(pids.init)
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -395,13 +462,22 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 pass
         _kill_all(self.token, process.pid if process is not None else None)
+        if self._cgroup is not None and (process is None or process.poll() is not None):
+            self._cgroup.remove()
+            self._cgroup = None
 
     def _reap_strays(self) -> None:
-        """Kill every process of this sandbox but the worker: nothing started in a request outlives it."""
-        worker = self.process.pid if self.process is not None else None
-        for pid in sandbox_processes(self.token, worker):
-            if pid != worker:
-                _kill_pid(pid)
+        """Kill every process of this sandbox but the worker: nothing started in a request outlives it.
+
+        Found by token and session, and as descendants of the worker (or of its namespace's init,
+        which adopts the orphans): a process with an empty environment in a new session is one."""
+        if self.process is None:
+            return
+        pids = worker_pids(self.process.pid)
+        strays = set(sandbox_processes(self.token, self.process.pid))
+        strays.update(_descendants(pids.init if pids.init is not None else self.process.pid))
+        for pid in strays - pids.own:
+            _kill_pid(pid)
 
     def _output(self, item: str) -> str:
         path = self.dir / "output" / f"{_safe_name(item)}.log"
@@ -500,6 +576,88 @@ def _worker_env(sandbox: Sandbox, token: str) -> dict[str, str]:
     if sandbox.keras == "2":
         env["TF_USE_LEGACY_KERAS"] = "1"
     return env
+
+
+@dataclass(frozen=True)
+class WorkerPids:
+    """The worker's processes as the host sees them."""
+
+    started: int  # the process the supervisor started
+    init: int | None = None  # pid 1 of the worker's PID namespace (None: no PID namespace)
+    worker: int | None = None  # the worker, pid 2 there
+
+    @property
+    def own(self) -> set[int]:
+        return {pid for pid in (self.started, self.init, self.worker) if pid is not None}
+
+
+def worker_pids(started: int) -> WorkerPids:
+    """Find the namespace's init and the worker beneath the started process (by their inner pids)."""
+    for child in _children(started):
+        if _inner_pid(child) == 1:
+            worker = next((pid for pid in _children(child) if _inner_pid(pid) == 2), None)
+            return WorkerPids(started, child, worker)
+    return WorkerPids(started)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [child.pid for child in psutil.Process(pid).children()]
+    except psutil.Error:
+        return []
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _inner_pid(pid: int) -> int | None:
+    """The pid in its own (innermost) PID namespace: the last field of ``NSpid`` in /proc."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class DiskFull(Exception):
+    """The worker's folder holds more than its limit."""
+
+
+def disk_message(limit_mb: int) -> str:
+    return f"wrote more than {_size(limit_mb)} of files (limit)"
+
+
+def check_folder(folder: Path, limit_mb: int, max_files: int = MAX_SANDBOX_FILES) -> None:
+    """Raise :class:`DiskFull` when ``folder`` holds more than ``limit_mb`` (blocks in use) or too many files.
+
+    RLIMIT_FSIZE caps each file; this caps them all together."""
+    used, files = 0, 0
+    pending = [folder]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            files += 1
+            if files > max_files:
+                raise DiskFull(f"wrote more than {max_files:,} files (limit)")
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                else:
+                    used += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                continue
+        if used > limit_mb * 2**20:
+            raise DiskFull(disk_message(limit_mb))
 
 
 def _own_network(pid: int) -> bool | None:

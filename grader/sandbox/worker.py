@@ -34,13 +34,27 @@ ERROR_FIELD_LIMITS = {"name": 200, "type": 200, "message": 4000, "advice": 2000}
 
 
 def main(argv: list[str]) -> int:
+    # Student code can walk its frames up to here: the init message and the grader's state stay
+    # in _start's frame, gone once it returns (a submission cannot tell a self-check from a grading).
+    worker, commands = _start(argv)
+    if worker is None:
+        return 1
+    worker.load()
+    worker.serve(commands)
+    return 0
+
+
+def _start(argv: list[str]) -> tuple[Worker | None, Any]:
+    """Enter the isolation, import the grader, read the submission: everything before student code."""
     cmd_fd, reply_fd, sandbox = int(argv[1]), int(argv[2]), Path(argv[3])
     _die_with_parent()
     commands = os.fdopen(cmd_fd, "rb", buffering=0)
     init = json.loads(_read_line(commands))
     try:
         policy = _isolation_policy(init)
-        isolation.enter(policy)  # first: a network namespace needs a single-threaded process
+        # First: namespaces need a single-threaded process. With a PID namespace, this returns in
+        # the worker, pid 2 of its namespace; the process the parent started waits for it.
+        isolation.enter(policy, close_fds=(cmd_fd, reply_fd))
         _set_limits(init)
         worker = Worker(init, sandbox, reply_fd)
         if init.get("standby"):  # started ahead (TensorFlow imported): wait until the submission is there
@@ -49,10 +63,8 @@ def main(argv: list[str]) -> int:
         isolation.seal(policy)  # the grader's own code is read: close it before student code
     except BaseException:  # a grader bug before any student code ran: say so on the channel
         _send_raw(reply_fd, {"id": 0, "ok": False, "internal": traceback.format_exc()[-20000:]})
-        return 1
-    worker.load()
-    worker.serve(commands)
-    return 0
+        return None, commands
+    return worker, commands
 
 
 class Worker:

@@ -25,7 +25,8 @@ def _escape():
         libc.setsid()
         if libc.fork() == 0:  # the grandchild: reparented to init, in its own session
             # Its pid goes to the item's output (the sandbox lets it write nowhere else).
-            os.write(1, f"background pid {os.getpid()}\n".encode())
+            # With its PID namespace: in one of its own, the pid is the namespace's.
+            os.write(1, f"background pid {os.getpid()} in {os.readlink('/proc/self/ns/pid')}\n".encode())
             libc.sleep(600)
         libc._exit(0)
     os.waitpid(child, 0)

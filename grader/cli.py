@@ -48,7 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from grader.grading import UnknownAssignment
         from grader.rubric import RubricError
 
-        if isinstance(exc, (UnknownAssignment, RubricError)):
+        from grader.artifacts import ArtifactError
+        from grader.distribution.wheel import DistributionError
+
+        if isinstance(exc, (UnknownAssignment, RubricError, ArtifactError, DistributionError)):
             print(f"grader: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         sys.stderr.write(format_exception())
@@ -200,6 +203,21 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
         help="the Canvas assignment column, e.g. 'Autoencoders (12345)' (default: named like the rubric)",
     )
     export.set_defaults(run=run_export)
+
+    kit = commands.add_parser(
+        "student-kit",
+        help="write what students get: the hand-out and a self-check without the reference or hidden items",
+    )
+    kit.add_argument("--rubric", required=True, help="rubric name or TOML file")
+    kit.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="a new folder for the kit")
+    kit.add_argument(
+        "--budget",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="budgets the kit can check with (default: default smoke); the reference is trained for each",
+    )
+    kit.set_defaults(run=run_student_kit)
 
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
@@ -486,3 +504,12 @@ def run_export(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def run_student_kit(args: argparse.Namespace) -> int:
+    from grader.distribution.kit import build_kit
+
+    kit = build_kit(args.rubric, args.out, args.budget)
+    print(f"{kit.folder}: {kit.wheel.name}, student_template/, README.md")
+    print(f"  {len(kit.items)} public items, budgets {', '.join(kit.budgets)}; no reference, no hidden item")
+    return EXIT_OK

@@ -45,11 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("grader: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from grader.grading import UnknownAssignment
-        from grader.rubric import RubricError
-
         from grader.artifacts import ArtifactError
         from grader.distribution.wheel import DistributionError
+        from grader.grading import UnknownAssignment
+        from grader.rubric import RubricError
 
         if isinstance(exc, (UnknownAssignment, RubricError, ArtifactError, DistributionError)):
             print(f"grader: error: {exc}", file=sys.stderr)

@@ -48,7 +48,10 @@ def load_or_compute(
     if rubric.precomputed is not None:  # a kit (grader/distribution/): made when the kit was built
         directory, stem = rubric.precomputed, PRECOMPUTED
     else:
-        directory, stem = (cache_dir or user_cache_dir()) / "reference-calls", f"{rubric.name}-{cache_key(rubric)}"
+        directory, stem = (
+            (cache_dir or user_cache_dir()) / "reference-calls",
+            f"{rubric.name}-{cache_key(rubric)}",
+        )
     cached = read_cached(directory, stem)
     if cached is None and rubric.precomputed is not None:
         raise ArtifactError(f"{rubric.path.name}: the reference's results are missing from {directory}")

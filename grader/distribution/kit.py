@@ -74,7 +74,10 @@ def shipped_calibration(raw: dict[str, Any], item_ids: set[str]) -> dict[str, An
         }
         for name, entry in raw.get("budgets", {}).items()
     }
-    return {"about": "The public items' thresholds, from the instructor's `grader calibrate`.", "budgets": budgets}
+    return {
+        "about": "The public items' thresholds, from the instructor's `grader calibrate`.",
+        "budgets": budgets,
+    }
 
 
 def rubric_files(rubric: Rubric, item_ids: set[str], budgets: list[str], stand_in: bool) -> dict[str, bytes]:

@@ -67,7 +67,9 @@ def with_stand_in_decoder(
     kept = {k: v for k, v in arrays.items() if not k.startswith("decoder_w")}
     grid = arrays["grid"]
     decoder = stand_in_decoder(
-        list(meta["decoder_input"]), list(meta["decoder_layers"][-1]["output_shape"]), float(np.abs(grid).max())
+        list(meta["decoder_input"]),
+        list(meta["decoder_layers"][-1]["output_shape"]),
+        float(np.abs(grid).max()),
     )
     kept["plot_grid_images"] = arrays["grid_images"]
     kept["grid_images"] = decoder.decode(grid.reshape(-1, grid.shape[-1]))  # Flatten keeps z's order

@@ -73,7 +73,10 @@ def _pyproject(local_version: str) -> str:
     }
     return toml_writer.dumps(
         {
-            "build-system": {"requires": ["setuptools>=65", "wheel"], "build-backend": "setuptools.build_meta"},
+            "build-system": {
+                "requires": ["setuptools>=65", "wheel"],
+                "build-backend": "setuptools.build_meta",
+            },
             "project": project,
             "tool": {
                 "setuptools": {

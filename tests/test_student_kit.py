@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -95,21 +94,23 @@ def test_the_kit_ships_no_reference_decoder_weights_only_its_outputs(unpacked):
 
 
 def test_the_shipped_calibration_keeps_only_the_public_items_thresholds():
-    raw = {"budgets": {"smoke@default": {"items": {"a": {"key": "k", "thresholds": {"x": 1}, "reference": {}}}}}}
-    raw["budgets"]["smoke@default"]["items"]["hidden"] = {"key": "h", "thresholds": {"x": 2}}
+    public = {"key": "k", "thresholds": {"x": 1}, "reference": {}}
+    hidden = {"key": "h", "thresholds": {"x": 2}}
+    raw = {"budgets": {"smoke@default": {"items": {"a": public, "hidden": hidden}}}}
     items = shipped_calibration(raw, {"a"})["budgets"]["smoke@default"]["items"]
     assert items == {"a": {"key": "k", "thresholds": {"x": 1}}}
 
 
 @pytest.fixture(scope="module")
 def pythons(kits, tmp_path_factory):
-    return {name: kit_python(tmp_path_factory.mktemp(f"venv-{name}"), kit.wheel) for name, kit in kits.items()}
+    return {name: kit_python(tmp_path_factory.mktemp(f"v-{name}"), kit.wheel) for name, kit in kits.items()}
 
 
 SCORES = """
 import json, sys
 from grader.grading import GradeOptions, grade
-report = grade(sys.argv[1], sys.argv[2], GradeOptions(public_only=True, budget="smoke", exercises=tuple(sys.argv[3:])))
+options = GradeOptions(public_only=True, budget="smoke", exercises=tuple(sys.argv[3:]))
+report = grade(sys.argv[1], sys.argv[2], options)
 print(json.dumps({i.id: i.score for i in report.items if i.kind == "auto"}))
 """
 
@@ -139,7 +140,8 @@ def test_the_kit_grades_public_items_like_the_grader(name, who, pythons):
 
 
 def test_the_kit_has_no_reference_to_import(pythons):
-    done = subprocess.run([str(pythons["transposed_conv"]), "-c", "import reference"], capture_output=True, cwd="/")
+    python = str(pythons["transposed_conv"])
+    done = subprocess.run([python, "-c", "import reference"], capture_output=True, cwd="/")
     assert b"No module named 'reference'" in done.stderr
 
 

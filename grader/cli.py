@@ -218,6 +218,17 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
     )
     kit.set_defaults(run=run_student_kit)
 
+    gradescope = commands.add_parser(
+        "gradescope", help="build a Gradescope autograder zip (instructors only)"
+    )
+    gradescope.add_argument("--rubric", required=True, help="rubric name or TOML file")
+    gradescope.add_argument("--budget", default="default", help="the budget it grades at (default: default)")
+    gradescope.add_argument(
+        "--timeout-min", type=float, default=40.0, help="the autograder's timeout on Gradescope (default 40)"
+    )
+    gradescope.add_argument("-o", "--out", type=Path, required=True, metavar="ZIP", help="the zip to write")
+    gradescope.set_defaults(run=run_gradescope)
+
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -511,4 +522,13 @@ def run_student_kit(args: argparse.Namespace) -> int:
     kit = build_kit(args.rubric, args.out, args.budget)
     print(f"{kit.folder}: {kit.wheel.name}, student_template/, README.md")
     print(f"  {len(kit.items)} public items, budgets {', '.join(kit.budgets)}; no reference, no hidden item")
+    return EXIT_OK
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    from grader.distribution.gradescope import build_autograder
+
+    autograder = build_autograder(args.rubric, args.out, args.budget, args.timeout_min)
+    print(f"{autograder.zip}: {autograder.size_bytes / 1e6:.1f} MB, budget '{autograder.budget}'")
+    print("  upload it as the assignment's autograder on Gradescope (it holds the hidden items)")
     return EXIT_OK

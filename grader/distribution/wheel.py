@@ -82,7 +82,12 @@ def _pyproject(local_version: str) -> str:
                 "setuptools": {
                     "packages": {"find": {"include": ["grader*", "rubrics"], "namespaces": True}},
                     "package-data": {
-                        "grader": ["report/templates/*", "review/templates/*", "review/static/*"],
+                        "grader": [
+                            "report/templates/*",
+                            "review/templates/*",
+                            "review/static/*",
+                            "distribution/templates/*",
+                        ],
                         "rubrics": ["*.toml", "*.json", "*.precomputed/*"],
                     },
                 }

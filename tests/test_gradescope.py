@@ -134,9 +134,7 @@ def test_a_grading_past_the_timeout_still_writes_results(autograder, tmp_path):
     config.write_text(json.dumps(json.loads(config.read_text()) | {"timeout_s": 2.0}))
     results = _run(root, sys.executable)
     assert results["score"] == 0
-    assert results["output"].startswith(
-        "Grading took longer than the autograder's 0 minutes and was stopped."
-    )
+    assert results["output"].startswith("Grading took longer than the autograder's 1 s and was stopped.")
 
 
 def test_when_the_grader_cannot_even_start_run_autograder_writes_a_fallback(autograder, tmp_path):

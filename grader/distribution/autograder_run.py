@@ -102,10 +102,8 @@ def grade(path: Path, config: Config, deadline_s: float) -> tuple[dict[str, Any]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=deadline_s)
         except subprocess.TimeoutExpired:
-            return (
-                None,
-                f"Grading took longer than the autograder's {deadline_s / 60:.0f} minutes and was stopped.",
-            )
+            limit = f"{deadline_s / 60:.0f} minutes" if deadline_s >= 120 else f"{deadline_s:.0f} s"
+            return None, f"Grading took longer than the autograder's {limit} and was stopped."
         results = Path(out) / "results.json"
         if results.is_file():
             return json.loads(results.read_text()), ""

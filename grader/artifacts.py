@@ -67,6 +67,8 @@ def load_or_build(
     """(arrays, meta) for the rubric; empty when the rubric needs no reference artifacts."""
     if not rubric.reference_artifacts:
         return {}, {}
+    if rubric.precomputed is not None:
+        return read_precomputed(rubric, budget, dataset)
     directory = (cache_dir or user_cache_dir()) / "artifacts"
     stem = f"{rubric.name}-{artifact_key(rubric, budget, dataset)}"
     cached = read_cached(directory, stem)
@@ -74,6 +76,31 @@ def load_or_build(
         return cached
     arrays, meta = _build(rubric, budget, dataset, limits or SandboxLimits())
     write_cached(directory, stem, arrays, meta)
+    return arrays, meta
+
+
+PRECOMPUTED_ARTIFACTS = "artifacts-{budget}"
+
+
+def read_precomputed(
+    rubric: Rubric, budget: Budget, dataset: Dataset
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A kit's artifacts (grader/distribution/): made when the kit was built, for some budgets only."""
+    assert rubric.precomputed is not None
+    cached = read_cached(rubric.precomputed, PRECOMPUTED_ARTIFACTS.format(budget=budget.name))
+    if cached is None:
+        have = sorted(p.stem.removeprefix("artifacts-") for p in rubric.precomputed.glob("artifacts-*.json"))
+        raise ArtifactError(
+            f"this copy of the grader has the reference's results for budget(s) {', '.join(have) or 'none'} "
+            f"of {rubric.name}, not for budget '{budget.name}'; choose one of those "
+            "(check(quick=True) or --budget smoke is the smoke budget)"
+        )
+    arrays, meta = cached
+    if meta.get("data") != dataset.fingerprint:
+        raise ArtifactError(
+            f"this copy of the grader has the reference's results on the data '{meta.get('data_name')}' "
+            f"only, not on '{dataset.name}'; check with the default data"
+        )
     return arrays, meta
 
 

@@ -45,10 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("grader: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        from grader.artifacts import ArtifactError
+        from grader.distribution.wheel import DistributionError
         from grader.grading import UnknownAssignment
         from grader.rubric import RubricError
 
-        if isinstance(exc, (UnknownAssignment, RubricError)):
+        if isinstance(exc, (UnknownAssignment, RubricError, ArtifactError, DistributionError)):
             print(f"grader: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         sys.stderr.write(format_exception())
@@ -200,6 +202,32 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
         help="the Canvas assignment column, e.g. 'Autoencoders (12345)' (default: named like the rubric)",
     )
     export.set_defaults(run=run_export)
+
+    kit = commands.add_parser(
+        "student-kit",
+        help="write what students get: the hand-out and a self-check without the reference or hidden items",
+    )
+    kit.add_argument("--rubric", required=True, help="rubric name or TOML file")
+    kit.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="a new folder for the kit")
+    kit.add_argument(
+        "--budget",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="budgets the kit can check with (default: default smoke); the reference is trained for each",
+    )
+    kit.set_defaults(run=run_student_kit)
+
+    gradescope = commands.add_parser(
+        "gradescope", help="build a Gradescope autograder zip (instructors only)"
+    )
+    gradescope.add_argument("--rubric", required=True, help="rubric name or TOML file")
+    gradescope.add_argument("--budget", default="default", help="the budget it grades at (default: default)")
+    gradescope.add_argument(
+        "--timeout-min", type=float, default=40.0, help="the autograder's timeout on Gradescope (default 40)"
+    )
+    gradescope.add_argument("-o", "--out", type=Path, required=True, metavar="ZIP", help="the zip to write")
+    gradescope.set_defaults(run=run_gradescope)
 
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
@@ -486,3 +514,21 @@ def run_export(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def run_student_kit(args: argparse.Namespace) -> int:
+    from grader.distribution.kit import build_kit
+
+    kit = build_kit(args.rubric, args.out, args.budget)
+    print(f"{kit.folder}: {kit.wheel.name}, student_template/, README.md")
+    print(f"  {len(kit.items)} public items, budgets {', '.join(kit.budgets)}; no reference, no hidden item")
+    return EXIT_OK
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    from grader.distribution.gradescope import build_autograder
+
+    autograder = build_autograder(args.rubric, args.out, args.budget, args.timeout_min)
+    print(f"{autograder.zip}: {autograder.size_bytes / 1e6:.1f} MB, budget '{autograder.budget}'")
+    print("  upload it as the assignment's autograder on Gradescope (it holds the hidden items)")
+    return EXIT_OK

@@ -267,15 +267,21 @@ def _protected_paths(rubric: Rubric) -> tuple[str, ...]:
     """What a submission may not open: the grader, the reference, the rubrics, this rubric and its
     calibration (which may live elsewhere), the cache of reference artifacts and data, and the
     assignment packages of ``GRADER_ASSIGNMENTS_PATH`` (read only while the worker imports)."""
+    import importlib.util
+
     import grader
-    import reference
     from grader.assignments import outside_folders
     from grader.data import user_cache_dir
     from grader.rubric import rubrics_dir
 
+    # A student kit ships no reference package (grader/distribution/kit.py).
+    spec = importlib.util.find_spec("reference")
+    references = (Path(spec.origin).parent,) if spec is not None and spec.origin else ()
+    precomputed = (rubric.precomputed,) if rubric.precomputed is not None else ()
     folders = (
         Path(grader.__file__).parent,
-        Path(reference.__file__).parent,
+        *references,
+        *precomputed,
         rubrics_dir(),
         user_cache_dir(),
         *map(Path, outside_folders()),

@@ -27,6 +27,7 @@ from grader.session import ProbeResult, ProbeSession
 from grader.submission import load_submission
 
 TIMEOUT_S = 300.0
+PRECOMPUTED = "reference-calls"
 
 
 def cache_key(rubric: Rubric) -> str:
@@ -44,9 +45,16 @@ def load_or_compute(
     """function -> {"<case>.<output>": the reference's array}; empty when the rubric has no functions."""
     if not rubric.functions:
         return {}
-    directory = (cache_dir or user_cache_dir()) / "reference-calls"
-    stem = f"{rubric.name}-{cache_key(rubric)}"
+    if rubric.precomputed is not None:  # a kit (grader/distribution/): made when the kit was built
+        directory, stem = rubric.precomputed, PRECOMPUTED
+    else:
+        directory, stem = (
+            (cache_dir or user_cache_dir()) / "reference-calls",
+            f"{rubric.name}-{cache_key(rubric)}",
+        )
     cached = read_cached(directory, stem)
+    if cached is None and rubric.precomputed is not None:
+        raise ArtifactError(f"{rubric.path.name}: the reference's results are missing from {directory}")
     if cached is None:
         arrays, meta = _compute(rubric, limits or SandboxLimits())
         write_cached(directory, stem, arrays, meta)

@@ -109,6 +109,10 @@ class Rubric:
     reference: Path = Path()  # the reference solution (the rubric's `reference` key, relative to it)
     template: Path | None = None  # the student template (the `template` key), if the rubric names one
     functions: dict[str, FunctionSpec] = field(default_factory=dict)  # function exercises and their cases
+    # A student kit's or an autograder's rubric (grader/distribution/): the reference's results on this
+    # rubric's cases, computed when the kit was built, and the sha256 of the reference they came from.
+    precomputed: Path | None = None
+    reference_sha256: str = ""
 
     @property
     def budget(self) -> Budget:
@@ -148,6 +152,15 @@ class Rubric:
 
         where = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:12]
         return user_cache_dir() / "calibration" / f"{self.name}-{where}.calibration.json"
+
+    @property
+    def reference_digest(self) -> str:
+        """The sha256 of the reference source (what calibration and caches are keyed by)."""
+        if self.reference_sha256:
+            return self.reference_sha256
+        if not self.reference.is_file():
+            raise RubricError(f"{self.path.name}: no reference solution {self.reference}")
+        return hashlib.sha256(self.reference.read_bytes()).hexdigest()
 
     def item(self, item_id: str) -> Item:
         for item in self.items:
@@ -238,6 +251,8 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         reference=_relative_file(raw, "reference", path, f"../reference/{name}.py"),
         template=_relative_file(raw, "template", path, None),
         functions=functions,
+        precomputed=_relative_file(raw, "precomputed", path, None),
+        reference_sha256=str(raw.get("reference_sha256", "")),
     )
 
 

@@ -33,7 +33,10 @@ def build(data: GradingData, artifacts: dict[str, np.ndarray]) -> None:
         worker["ref_grid"] = grid
         worker["ref_grid_z_min"] = np.array([grid[-1, 0, 0], grid[-1, 0, 1]])
         worker["ref_grid_z_max"] = np.array([grid[0, -1, 0], grid[0, -1, 1]])
-        worker["ref_mosaic"] = ground_truth.mosaic(artifacts["grid_images"], n, n).astype(np.float32)
+        # A student kit's decode_grid gets a stand-in decoder (grader/distribution/kit.py), while
+        # plot_grid still shows the reference's own decodes of the grid.
+        shown = artifacts.get("plot_grid_images", artifacts["grid_images"])
+        worker["ref_mosaic"] = ground_truth.mosaic(shown, n, n).astype(np.float32)
         worker["recon_x"], worker["recon_x_rec"] = artifacts["recon_x"], artifacts["recon_x_rec"]
         for key, value in artifacts.items():
             if key.startswith("decoder_w") or key == "decoder_input":

@@ -66,7 +66,7 @@ class Progress:
         )
         self.echo(
             f"grading {self.total} submission(s), {min(self.workers, self.total)} at a time "
-            "(the first takes longest: each worker starts TensorFlow)"
+            "(the first results take longest: each worker starts up first)"
         )
         threading.Thread(target=self._beat, name="batch-progress", daemon=True).start()
 

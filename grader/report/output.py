@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 # A log record of TensorFlow's Python logger or of its C++ (absl) logging.
-TF_LOG = re.compile(r"^(?:(?:WARNING|INFO|DEBUG):(?:tensorflow|absl):|[IWD]\d{4} \d\d:\d\d:\d\d\.\d+\s)")
+TF_LOG = re.compile(r"^(?:(?:WARNING|INFO|DEBUG):(?:tensorflow|absl):|[IWD]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\])")
 # The lines that continue AutoGraph's multi-line warning.
 CONTINUATION = re.compile(
     r"^(?:Please report this to the TensorFlow team|Cause: |To silence this warning, decorate|"

@@ -217,7 +217,7 @@ def test_each_submission_affects_only_its_own_row(tmp_path: Path) -> None:
         assert f'<a href="reports/{student}.html">{student}</a>' in (out / "index.html").read_text()
     assert {"similarity_csv", "similarity_html", "index.html"} <= set(result.files)
     assert (
-        "grading 8 submission(s), 2 at a time (the first takes longest: each worker starts TensorFlow)"
+        "grading 8 submission(s), 2 at a time (the first results take longest: each worker starts up first)"
         in lines
     )
     summary_md = (out / "summary.md").read_text()

@@ -337,3 +337,13 @@ def test_tensorflows_own_warnings_are_not_shown_as_the_students_output():
         ]
     )
     assert student_output(printed) == "epoch 1 done\nmy loss is 0.1"
+
+
+def test_check_on_the_untouched_hand_out_says_every_exercise_is_not_started(capsys):
+    """Issue 24: Exercises 1 and 6a (and 6c, which waits on 6a's VAE) were missing from the list and
+    6a's stubs were "fix these first"."""
+    code = main(["check", str(ROOT / "student_template" / "autoencoders.ipynb"), "--quick"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Not started yet: 1, 2a, 3a, 3b, 3c, 4a, 4b, 5a, 6a, 6c\n" in out
+    assert "Fix these first" not in out and "Nothing to check yet: start with the first exercise." in out

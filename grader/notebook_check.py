@@ -126,7 +126,8 @@ class CheckResult:
                 else ""
             )
             rows.append(
-                f"<tr><td><code>{html.escape(item.id)}</code></td><td>{html.escape(item.title)}</td>"
+                '<tr style="vertical-align:top">'
+                f"<td><code>{html.escape(item.id)}</code></td><td>{html.escape(item.title)}</td>"
                 f'<td style="text-align:right">{item.score:g}/{item.max_score:g}</td>'
                 f'<td style="color:{colour};font-weight:bold">{html.escape(item.status)}</td>'
                 f'<td style="text-align:left"><pre style="white-space:pre-wrap;margin:0">'

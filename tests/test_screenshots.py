@@ -65,7 +65,7 @@ def test_screenshots_of_the_report_the_class_page_the_review_and_a_notebook_chec
     out = tmp_path / "out"
     reports = _class(out)
     check = CheckResult.from_dict(
-        public_result(reports["reference"], _figures(reports["reference"]), 1.0), ("1",)
+        public_result(reports["reference"], _figures(reports["reference"]), 1.0), ()
     )
     notebook = tmp_path / "check.html"
     notebook.write_text(f"<!doctype html><meta charset='utf-8'><body>{check._repr_html_()}</body>", "utf-8")

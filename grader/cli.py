@@ -10,12 +10,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader import __version__
 from grader.data import DataError
-from grader.report.model import Report
+from grader.report.model import ItemResult, Report
 from grader.sandbox.isolation import IsolationUnavailable
 from grader.threadsafe import format_exception
+
+if TYPE_CHECKING:
+    from grader.report.writer import Layout
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -97,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--all-cells", action="store_true", help=ALL_CELLS_HELP)
     check.set_defaults(run=run_check)
+
+    render = commands.add_parser(
+        "render",
+        help="render a JSON report again (Markdown, HTML) without grading",
+        description="Write REPORT's other formats beside it (same name), from the JSON alone: the figures "
+        "already drawn are linked, nothing is graded again.",
+    )
+    render.add_argument("report", type=Path, metavar="REPORT_JSON", help="a report written by grade or batch")
+    render.add_argument("--format", default="html,md", help="comma-separated: md, html (default: html,md)")
+    render.set_defaults(run=run_render)
 
     listing = commands.add_parser("list-rubrics", help="list the shipped rubrics")
     listing.set_defaults(run=run_list)
@@ -294,21 +308,75 @@ def run_grade(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"unknown format '{unknown[0]}' (choose from {', '.join(FORMATS)})")
     rubric = load_rubric(args.rubric) if args.rubric else None
+    layout = Layout(args.out)
+    _refuse_to_overwrite(layout, args.path)
     step, close = _progress(len(rubric.items) if rubric else 0, args.path.name)
     try:
         # The output folder is protected: the submission may not read or write reports there.
         report = grade(args.path, rubric, _options(args), progress=step, protected=(str(args.out.resolve()),))
     finally:
         close()
-    written = write_report(report, Layout(args.out), args.path.stem, formats)
-    print(render.table(report))
+    written = write_report(report, layout, args.path.stem, formats)
+    width = terminal_width()
+    print(render.table(report, width=width))
+    revisit = render.to_revisit(report)
+    if revisit:
+        print(revisit)
     for warning in report.warnings:
         print(f"warning: {warning.splitlines()[0]}", file=sys.stderr)
     if written:
         print("reports: " + ", ".join(str(path) for path in written.values()))
+        if report.figures and any(fmt in written for fmt in ("md", "html")):
+            print(f"figures: {layout.figures(args.path.stem)[0]}/")
     if report.load_error and not report.submission_sha256:
         print(f"grader: error: {report.load_error}", file=sys.stderr)
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def _refuse_to_overwrite(layout: Layout, path: Path) -> None:
+    """A report in OUT of another submission with the same name (autoencoders.py, autoencoders.ipynb)
+    is not replaced silently: say whose it is and how to keep both."""
+    import json
+
+    stem = path.stem
+    existing = layout.path(stem, "json")  # the JSON report is the source of truth: it names its submission
+    if not existing.is_file():
+        return
+    try:
+        previous = str(json.loads(existing.read_text(encoding="utf-8")).get("submission", ""))
+    except (OSError, ValueError, AttributeError):
+        return  # not a report we can read: writing over it is what the user asked
+    if previous and Path(previous).resolve() != path.resolve():
+        other = layout.out.with_name(f"{layout.out.name}-{path.suffix.lstrip('.') or 'other'}")
+        raise UsageError(
+            f"{existing} is the report of {previous}; grading {path} would overwrite it. "
+            f"Grade into another folder (--out {other}) or delete that report first"
+        )
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from grader.fileio import write_atomic
+    from grader.report import render
+    from grader.report.writer import read_report
+
+    renderers = {"md": render.markdown, "html": render.html_page}
+    formats = [fmt.strip() for fmt in args.format.split(",") if fmt.strip()]
+    unknown = [fmt for fmt in formats if fmt not in renderers]
+    if unknown or not formats:
+        raise UsageError(f"unknown format '{(unknown or [''])[0]}' (choose from {', '.join(renderers)})")
+    try:
+        report = read_report(args.report)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.report}: {exc.strerror}") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UsageError(f"{args.report} is not a grader report ({type(exc).__name__}: {exc})") from None
+    written = []
+    for fmt in formats:
+        path = args.report.with_suffix(f".{fmt}")
+        write_atomic(path, renderers[fmt](report))
+        written.append(path)
+    print("wrote: " + ", ".join(str(path) for path in written))
     return EXIT_OK
 
 
@@ -350,33 +418,51 @@ def check_summary(report: Report) -> str:
     if idle:
         labels = dict.fromkeys(i.exercise for i in auto if i.exercise in idle)
         lines += [f"Not started yet: {', '.join(labels)}", ""]
-    if not to_fix and not started:
+    if report.load_error and not to_fix:
+        lines.append("Fix the error above, save, and run the check again.")
+    elif not to_fix and not started:
         lines.append("Nothing to check yet: start with the first exercise.")
     elif not to_fix:
         which = "public automatic items you have started" if idle else "public automatic items"
         lines.append(f"All {len(started)} {which} pass. Well done!")
     else:
-        # Errors first (they often hide other problems), then the items worth the most points.
-        order = {"error": 0, "timeout": 1, "failed": 2, "partial": 3, "skipped": 4}
-        ranked = sorted(to_fix, key=lambda i: (order.get(i.status, 5), -(i.max_score - i.score)))
         lines.append("Fix these first:")
-        for number, item in enumerate(ranked[:3], start=1):
+        for number, item in enumerate(causes_first(to_fix)[:3], start=1):
             lines += [f"  {number}. {item.id} ({item.title}): {item.feedback.splitlines()[0]}"]
         lines.append("")
         lines.append(f"{len(started) - len(to_fix)} of {len(started)} public automatic items pass.")
-    lines += ["", "All public items:"]
+    if started:
+        lines += ["", "All public items:"]
+    room = max(40, terminal_width() - 40)
     for item in started:
         mark = {"passed": "ok  ", "partial": "part", "skipped": "skip"}.get(item.status, "FIX ")
-        lines.append(
-            f"  [{mark}] {item.id:<24} {item.score:g}/{item.max_score:g}  "
-            f"{item.feedback.splitlines()[0][:90]}"
-        )
+        first = item.feedback.splitlines()[0] if item.feedback else ""
+        lines.append(f"  [{mark}] {item.id:<24} {item.score:g}/{item.max_score:g}  {_cut(first, room)}")
     pending = [i for i in report.items if i.kind == "manual" and i.id != "integrity"]
     empty = [i.exercise for i in pending if not i.answer]
     if empty:
         lines += ["", f"Written answers still empty: {', '.join(empty)}"]
     lines += ["", "Hidden items and your written answers are graded when you hand in."]
     return "\n".join(lines)
+
+
+def causes_first(items: list[ItemResult]) -> list[ItemResult]:
+    """The items to fix in the order their causes come: the rubric's order (each exercise's shape and
+    structure before its training, earlier exercises first), an item that waited on another one's
+    failure ("not tried: ...", "skipped: ...") after the rest."""
+    waited = [i for i in items if i.status == "skipped" or "not tried: " in i.feedback]
+    return [i for i in items if i not in waited] + waited
+
+
+def terminal_width() -> int:
+    """The terminal's width ($COLUMNS first), 100 when it cannot be told (a pipe)."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _cut(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: room - 3] + "..."
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -447,9 +533,10 @@ def run_batch(args: argparse.Namespace) -> int:
         result = run_batch(config, echo=lambda line: print(line, flush=True))
     except (BatchError, GradebookError) as exc:
         raise UsageError(str(exc)) from None
+    rate = f" ({result.per_hour:.0f} submissions per hour)" if result.graded else ""
     print(
         f"graded {result.graded} ({result.errors} error, {result.timeouts} timeout), "
-        f"skipped {result.skipped} in {result.seconds:.1f} s ({result.per_hour:.0f} submissions per hour)"
+        f"skipped {result.skipped} (already graded) in {result.seconds:.1f} s{rate}"
     )
     print("outputs: " + ", ".join(str(path) for path in result.files.values()))
     if result.flagged:

@@ -7,6 +7,7 @@ Pure functions on rubric items and item results; ``grader check --exercise`` and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
@@ -63,15 +64,41 @@ def untouched(feedback: str, status: str, probes: Sequence[str] = ()) -> bool:
     return status == "skipped" or any(marker in feedback for marker in UNTOUCHED)
 
 
-def not_started(results: Sequence[object]) -> list[str]:
-    """Exercises whose automatic items all still see the template (and at least one says so)."""
-    by_exercise: dict[str, list[object]] = {}
+def stubs(results: Sequence[object]) -> set[str]:
+    """The functions that results call "not implemented yet" (still the template's stubs)."""
+    found = set()
     for result in results:
-        if getattr(result, "kind", "auto") == "auto":
-            by_exercise.setdefault(result.exercise, []).append(result)  # type: ignore[attr-defined]
+        for part in getattr(result, "feedback", "").split("not implemented yet: ")[1:]:
+            name = part.split(" ")[0].strip(".,:;()")
+            if name:
+                found.add(name)
+    return found
+
+
+def waits_on_a_stub(feedback: str, stub_names: set[str]) -> bool:
+    """A result that could not be tried because a stub came first ("not tried: build_encoder failed",
+    "skipped: training your VAE failed (build_vae_encoder: ...)"): the stub is the cause, not this item."""
+    if "not tried: " not in feedback and not feedback.startswith("skipped"):
+        return False
+    return any(re.search(rf"\b{re.escape(name)}\b", feedback) for name in stub_names)
+
+
+def not_started(results: Sequence[object]) -> list[str]:
+    """Exercises whose automatic items all still see the template (and at least one says so).
+
+    A constant the template sets to a number (``VAE_EPOCHS = 0``) does not start an exercise whose
+    functions are all stubs; an item that waits on a stub counts as the stub's."""
+    auto = [r for r in results if getattr(r, "kind", "auto") == "auto"]
+    stub_names = stubs(auto)
+    by_exercise: dict[str, list[object]] = {}
+    for result in auto:
+        by_exercise.setdefault(result.exercise, []).append(result)  # type: ignore[attr-defined]
     started_not = []
     for exercise, group in by_exercise.items():
-        statuses = [(r.feedback, r.status, getattr(r, "probes", ())) for r in group]  # type: ignore[attr-defined]
-        if all(untouched(*status) for status in statuses) and any(s != "skipped" for _, s, _ in statuses):
+        code = [r for r in group if not getattr(r, "check", "").startswith("constant")] or group
+        waiting = [waits_on_a_stub(r.feedback, stub_names) for r in code]  # type: ignore[attr-defined]
+        template = [untouched(r.feedback, r.status, getattr(r, "probes", ())) for r in code]  # type: ignore[attr-defined]
+        says_so = [t and r.status != "skipped" for t, r in zip(template, code, strict=True)]  # type: ignore[attr-defined]
+        if all(w or t for w, t in zip(waiting, template, strict=True)) and any(waiting + says_so):
             started_not.append(exercise)
     return started_not

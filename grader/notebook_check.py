@@ -41,6 +41,7 @@ class CheckItem:
     feedback: str
     output: str = ""
     figures: list[str] = field(default_factory=list, repr=False)  # PNGs, base64
+    captions: list[str] = field(default_factory=list, repr=False)  # what each figure shows
 
     @property
     def passed(self) -> bool:
@@ -111,17 +112,22 @@ class CheckResult:
         rows = []
         for item in self.items:
             colour = STATUS_COLOURS.get(item.status, "#cf222e")
+            captions = item.captions + [""] * (len(item.figures) - len(item.captions))
             figures = "".join(
-                f'<img src="data:image/png;base64,{png}" style="max-width:420px;margin:4px 0">'
-                for png in item.figures
+                '<figure style="margin:4px 0">'
+                f'<img src="data:image/png;base64,{png}" style="max-width:420px">'
+                f'<figcaption style="color:#57606a;font-size:90%">{html.escape(text)}</figcaption></figure>'
+                for png, text in zip(item.figures, captions, strict=True)
             )
+            printed = _printed(item.output)
             output = (
-                f"<details><summary>your output</summary><pre>{html.escape(item.output)}</pre></details>"
-                if item.output
+                f"<details><summary>your output</summary><pre>{html.escape(printed)}</pre></details>"
+                if printed
                 else ""
             )
             rows.append(
-                f"<tr><td><code>{html.escape(item.id)}</code></td><td>{html.escape(item.title)}</td>"
+                '<tr style="vertical-align:top">'
+                f"<td><code>{html.escape(item.id)}</code></td><td>{html.escape(item.title)}</td>"
                 f'<td style="text-align:right">{item.score:g}/{item.max_score:g}</td>'
                 f'<td style="color:{colour};font-weight:bold">{html.escape(item.status)}</td>'
                 f'<td style="text-align:left"><pre style="white-space:pre-wrap;margin:0">'
@@ -133,6 +139,13 @@ class CheckResult:
             "<table><thead><tr><th>item</th><th>what</th><th>points</th><th>status</th>"
             f"<th>feedback</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}</div>"
         )
+
+
+def _printed(text: str) -> str:
+    """The student's output without TensorFlow's log lines (grader/report/output.py: stdlib only)."""
+    from grader.report.output import student_output
+
+    return student_output(text).strip()
 
 
 def check(

@@ -27,7 +27,7 @@ else:  # pragma: no cover - Python 3.10
 KINDS = ("auto", "manual")
 VISIBILITIES = ("public", "hidden")
 ITEM_FIELDS = ("id", "exercise", "title", "points", "check", "kind", "visibility", "timeout_s")
-OPTIONAL_ITEM_FIELDS = ("params", "criteria")
+OPTIONAL_ITEM_FIELDS = ("params", "criteria", "figures")
 
 
 class RubricError(Exception):
@@ -54,6 +54,7 @@ class Item:
     timeout_s: float
     params: dict[str, Any] = field(default_factory=dict)
     criteria: tuple[Criterion, ...] = ()  # manual items only: their points add up to `points`
+    figures: tuple[str, ...] = ()  # manual items only: the report's figures the question is about
 
     @property
     def is_manual(self) -> bool:
@@ -237,6 +238,7 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         seen.add(item.id)
     for budget in budgets.values():
         _validate_trained_stages(items, budget, stages, where)
+    _validate_figures(items, stages, where)
     return Rubric(
         name=name,
         title=str(raw.get("title", name)),
@@ -351,6 +353,11 @@ def _parse_item(entry: Any, index: int, where: str, functions: dict[str, Functio
             raise RubricError(f"{label}: field '{name}': must be a non-empty string")
     _validate_check(entry["check"], entry["kind"], params, label, functions)
     criteria = _parse_criteria(entry, float(points), label)
+    figures = entry.get("figures", [])
+    if figures and entry["kind"] != "manual":
+        raise RubricError(f"{label}: field 'figures': only a manual item lists figures")
+    if not isinstance(figures, list) or not all(isinstance(name, str) and name for name in figures):
+        raise RubricError(f"{label}: field 'figures': must be a list of figure names")
     return Item(
         id=entry["id"],
         exercise=entry["exercise"],
@@ -362,7 +369,28 @@ def _parse_item(entry: Any, index: int, where: str, functions: dict[str, Functio
         timeout_s=float(timeout),
         params=params,
         criteria=criteria,
+        figures=tuple(figures),
     )
+
+
+def figure_names(items: tuple[Item, ...], stages: Stages) -> list[str]:
+    """The figures a report of these items can have: the stages' pictures of trained models and the
+    student's own plots (named by the probe that drew them)."""
+    CHECKS = all_checks()
+    probes = [p for i in items if not i.is_manual for p in CHECKS[i.check].probes_for(i.params)]
+    return list(dict.fromkeys([figure.name for figure in stages.figures()] + probes))
+
+
+def _validate_figures(items: tuple[Item, ...], stages: Stages, where: str) -> None:
+    """A written question's ``figures`` name figures a report can have (grader review shows them)."""
+    known = figure_names(items, stages)
+    for item in items:
+        for name in item.figures:
+            if name not in known:
+                raise RubricError(
+                    f"{where}: item '{item.id}': field 'figures': unknown figure '{name}' "
+                    f"(known: {', '.join(known)})"
+                )
 
 
 def _parse_criteria(entry: dict[str, Any], points: float, label: str) -> tuple[Criterion, ...]:

@@ -115,7 +115,10 @@ class Service:
 
 
 def public_result(report: Report, figures: dict[str, list[str]], seconds: float) -> dict[str, Any]:
-    """What the kernel may see of ``report``: public automatic items, without metrics."""
+    """What the kernel may see of ``report``: public automatic items, without metrics; each figure
+    with what it shows (the grader's short training of the student's model, or their own plot)."""
+    from grader.report.figures import caption, name_of
+
     auto = [i for i in report.items if i.kind == "auto" and i.visibility == "public"]
     items = [
         {
@@ -128,6 +131,7 @@ def public_result(report: Report, figures: dict[str, list[str]], seconds: float)
             "feedback": i.feedback,
             "output": i.output[-MAX_OUTPUT_CHARS:],
             "figures": figures.get(i.id, []),
+            "captions": [caption(name_of(path), report) for path in i.figures][: len(figures.get(i.id, []))],
         }
         for i in auto
     ]

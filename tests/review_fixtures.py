@@ -162,9 +162,16 @@ def make_class(root: Path, answers_2b: dict[str, str] | None = None, notebooks: 
         report = make_report(student, path, {"2b": answer})
         figures = out / "reports" / "figures" / student
         figures.mkdir(parents=True, exist_ok=True)
+        # plot_latent draws the grader's codes (the same for everyone); latent_space is the student's own
+        # encoder as the grader trained it (different for every student)
         (figures / "plot_latent.png").write_bytes(png(shade=200))
+        (figures / "latent_space.png").write_bytes(png(width=4 + number, shade=40 + 30 * number))
         report.item("2a-scatter").figures = [f"figures/{student}/plot_latent.png"]
-        report.figures = {"plot_latent": f"figures/{student}/plot_latent.png"}
+        report.item("1-training").figures = [f"figures/{student}/latent_space.png"]
+        report.figures = {
+            "plot_latent": f"figures/{student}/plot_latent.png",
+            "latent_space": f"figures/{student}/latent_space.png",
+        }
         write_report(report, layout, student, FORMATS, draw_figures=False)
     rebuild(out)
     return out

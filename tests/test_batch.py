@@ -22,9 +22,10 @@ from rubric_tools import anchored
 
 from grader.batch.discovery import discover
 from grader.batch.executors import LocalExecutor
+from grader.batch.progress import Progress, step
 from grader.batch.resume import GradingKey
 from grader.batch.runner import BatchConfig, run_batch
-from grader.batch.task import BatchTask, error_report, grade_one, render_safely
+from grader.batch.task import BatchOutcome, BatchTask, error_report, grade_one, render_safely
 from grader.cli import main
 from grader.grading import GradeOptions
 from grader.report.writer import read_report
@@ -212,6 +213,13 @@ def test_each_submission_affects_only_its_own_row(tmp_path: Path) -> None:
     for student in rows:
         assert (out / "gradescope" / student / "results.json").is_file()
         assert (out / "reports" / f"{student}.md").is_file()
+        assert (out / "reports" / f"{student}.html").is_file()
+        assert f'<a href="reports/{student}.html">{student}</a>' in (out / "index.html").read_text()
+    assert {"similarity_csv", "similarity_html", "index.html"} <= set(result.files)
+    assert (
+        "grading 8 submission(s), 2 at a time (the first results take longest: each worker starts up first)"
+        in lines
+    )
     summary_md = (out / "summary.md").read_text()
     assert "| carol | error | syntax error in carol.py at line 1: invalid syntax |" in summary_md
     assert "| hank | timeout | timed out after 5 s |" in summary_md
@@ -440,3 +448,45 @@ def test_resume_regrades_when_all_cells_changes(tmp_path: Path) -> None:
     run_batch(replace(config, resume=True, options=GradeOptions(all_cells=True)), echo=lines.append)
     assert "alice: regrading (--all-cells changed)" in lines
     assert "carol: regrading (--all-cells changed)" in lines
+
+
+# -- progress: never silent, an ETA from the measured time per submission ---------------------------
+
+
+def _outcome(seconds: float) -> BatchOutcome:
+    return BatchOutcome("alice", "graded", 1.0, 1.0, seconds, "", {})
+
+
+def test_the_eta_is_the_measured_time_per_submission_shared_by_the_workers() -> None:
+    lines: list[str] = []
+    progress = Progress(5, lines.append, workers=2)
+    try:
+        assert progress.eta() == "-"  # nothing measured yet: no guess
+        progress.finished(_outcome(60.0))
+        progress.finished(_outcome(120.0))
+        assert progress.eta() == "00:02:15"  # 3 left x 90 s each, 2 at a time
+    finally:
+        progress.close()
+
+
+def test_a_long_step_says_what_it_does_while_it_runs_and_how_long_it_took() -> None:
+    lines: list[str] = []
+    with step(lines.append, "preparing the reference artifacts", every=0.05):
+        time.sleep(0.2)
+    assert lines[0] == "preparing the reference artifacts..."
+    assert any(line.startswith("  still preparing the reference artifacts (") for line in lines)
+    with step(lines.append, "a quick step", every=10):
+        pass
+    assert lines[-1] == "a quick step..."  # under 2 s: no "done in"
+
+
+def test_an_all_skipped_resume_gives_no_rate(tmp_path: Path, capsys) -> None:
+    subs = write_class(tmp_path / "subs", {"alice.py": REFERENCE})
+    out = tmp_path / "out"
+    rubric = str(fast_rubric(tmp_path))
+    assert main(["batch", str(subs), "--rubric", rubric, "--out", str(out)]) == 0
+    first = capsys.readouterr().out
+    assert "similarity.csv" in first and "similarity.html" in first and "index.html" in first
+    assert main(["batch", str(subs), "--rubric", rubric, "--out", str(out), "--resume"]) == 0
+    last = capsys.readouterr().out
+    assert "skipped 1 (already graded) in" in last and "per hour" not in last

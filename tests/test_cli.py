@@ -298,3 +298,103 @@ def test_check_an_unknown_exercise_is_a_usage_error(capsys):
     code = main(["check", str(ROOT / "student_template" / "autoencoders.py"), "-e", "9"])
     assert code == 2
     assert "there is no exercise '9' in autoencoders" in capsys.readouterr().err
+
+
+def test_a_second_submission_with_the_same_name_does_not_overwrite_the_first_report(tmp_path, capsys):
+    """reference/x.py then student_template/x.py both name OUT/x.json: the second is refused, and the
+    message says whose report is there and how to keep both."""
+    out = tmp_path / "out"
+    assert main(["grade", str(ROOT / "reference" / "transposed_conv.py"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"reports: {out / 'transposed_conv.md'}, {out / 'transposed_conv.json'}" in printed
+    template = ROOT / "student_template" / "transposed_conv.py"
+    assert main(["grade", str(template), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert (
+        f"{out / 'transposed_conv.json'} is the report of {ROOT / 'reference' / 'transposed_conv.py'}"
+        in error
+    )
+    assert f"--out {tmp_path / 'out-py'}" in error
+    assert read_json(out / "transposed_conv.json")["auto_score"] == 4
+    # the same file again replaces its own report
+    assert main(["grade", str(ROOT / "reference" / "transposed_conv.py"), "--out", str(out)]) == 0
+
+
+def test_regrading_removes_the_last_gradings_figures(tmp_path):
+    from grader.grading import grade
+    from grader.report.writer import Layout, write_report
+
+    report = grade(ROOT / "reference" / "transposed_conv.py", "transposed_conv")
+    stale = tmp_path / "figures" / "mine" / "latent_space.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    write_report(report, Layout(tmp_path), "mine", ["md", "json"])
+    assert not stale.exists()
+
+
+def test_the_table_uses_the_terminal_width_and_lost_points_are_told_in_full(tmp_path, monkeypatch, capsys):
+    source = (ROOT / "reference" / "transposed_conv.py").read_text()
+    path = tmp_path / "mine.py"
+    path.write_text(source.replace("def conv_matrix(kernel", "def conv_matrix_old(kernel"))
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["grade", str(path), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    table, _, below = out.partition("What lost points:")
+    assert "-" * 250 in table
+    items = read_json(tmp_path / "out" / "mine.json")["items"]
+    lost = [i for i in items if i["score"] < i["max_score"]]
+    assert lost
+    for item in lost:
+        assert f"  {item['id']} ({item['score']:g}/{item['max_score']:g}, {item['status']}):" in below
+        for line in item["feedback"].splitlines():
+            assert f"    {line}" in below
+
+
+def test_render_writes_html_and_markdown_again_from_the_json_alone(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert (
+        main(["grade", str(ROOT / "reference" / "transposed_conv.py"), "--out", str(out), "--format", "json"])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["render", str(out / "transposed_conv.json"), "--format", "html,md"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"wrote: {out / 'transposed_conv.html'}, {out / 'transposed_conv.md'}"
+    )
+    html = (out / "transposed_conv.html").read_text()
+    assert "<h1>transposed_conv report: transposed_conv.py</h1>" in html
+    assert f"Submission <code>{ROOT / 'reference' / 'transposed_conv.py'}</code> graded with grader" in html
+    assert '<td class="score">0.5 / 0.5</td>' in html and "td.score,th.score{white-space:nowrap" in html
+    assert (
+        (out / "transposed_conv.md").read_text().startswith("# transposed_conv report: transposed_conv.py\n")
+    )
+    assert main(["render", str(out / "nothing.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_tensorflows_own_warnings_are_not_shown_as_the_students_output():
+    from grader.report.output import student_output
+
+    printed = "\n".join(
+        [
+            "epoch 1 done",
+            "WARNING:tensorflow:AutoGraph could not transform <function f at 0x7f> and will run it as-is.",
+            "Please report this to the TensorFlow team. When filing the bug, set the verbosity to 10",
+            "Cause: 'NoneType' object has no attribute '__dict__'",
+            "To silence this warning, decorate the function with @tf.autograph.experimental.do_not_convert",
+            "WARNING:tensorflow:5 out of the last 41 calls to <function g> triggered tf.function retracing.",
+            "I0000 00:00:1733221.123456   42 cpu_feature_guard.cc:210] This TensorFlow binary is optimized",
+            "my loss is 0.1",
+        ]
+    )
+    assert student_output(printed) == "epoch 1 done\nmy loss is 0.1"
+
+
+def test_check_on_the_untouched_hand_out_says_every_exercise_is_not_started(capsys):
+    """Issue 24: Exercises 1 and 6a (and 6c, which waits on 6a's VAE) were missing from the list and
+    6a's stubs were "fix these first"."""
+    code = main(["check", str(ROOT / "student_template" / "autoencoders.ipynb"), "--quick"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Not started yet: 1, 2a, 3a, 3b, 3c, 4a, 4b, 5a, 6a, 6c\n" in out
+    assert "Fix these first" not in out and "Nothing to check yet: start with the first exercise." in out

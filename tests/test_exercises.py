@@ -106,3 +106,59 @@ def test_the_feedback_names_the_stub_a_finished_function_calls():
         "not implemented yet: build_encoder"
     )
     assert StudentError("not_implemented", "f", "").feedback() == "not implemented yet: f"
+
+
+def test_every_untouched_exercise_of_the_hand_out_is_not_started():
+    """The hand-out's Exercise 1 has an item that waits on the encoder stub, 6a a constant the template
+    sets to 0 and 6c an item skipped because the VAE stub could not train: all three are not started."""
+    epochs = item("6a-epochs", "6a", "failed", "VAE_EPOCHS is 0; the exercise asks for at least 30 (...).")
+    epochs.check = "constant_number"
+    results = [
+        item("1-relu", "1", "failed", "not implemented yet: build_encoder"),
+        item("1-loss", "1", "error", "build_autoencoder: not tried: build_encoder failed"),
+        item("2a", "2a", "failed", "not implemented yet: plot_latent"),
+        item("6a-sampling", "6a", "failed", "not implemented yet: sampling"),
+        item("6a-architecture", "6a", "failed", "not implemented yet: build_vae_encoder"),
+        epochs,
+        item(
+            "6c", "6c", "skipped", "skipped: training your VAE failed (build_vae_encoder: build_vae_encoder)."
+        ),
+    ]
+    assert not_started(results) == ["1", "2a", "6a", "6c"]
+    summary = check_summary(report_of(results))
+    assert "Not started yet: 1, 2a, 6a, 6c" in summary and "Fix these first" not in summary
+
+
+def test_a_constant_alone_or_a_wait_on_a_real_failure_still_counts_as_started():
+    wrong = item("3c", "3c", "failed", "the loss 'mse' is not a cross-entropy")
+    wrong.check = "constant_text"
+    waits = item("1-loss", "1", "error", "build_autoencoder: not tried: build_encoder failed")
+    crash = item("1-relu", "1", "error", "ValueError in build_encoder: bad shape")
+    assert not_started([wrong, waits, crash]) == []
+
+
+def test_fix_these_first_puts_the_cause_before_its_consequences():
+    """The encoder's shape makes build_autoencoder raise: the shape comes first, then loss and training."""
+    summary = check_summary(
+        report_of(
+            [
+                item(
+                    "1-latent-shape", "1", "failed", "encoder output is (N, 1, 1, 1); expected (N, 1, 2, 1)"
+                ),
+                item("1-loss", "1", "error", "ValueError in build_autoencoder: Input 0 is incompatible"),
+                item("1-training", "1", "error", "ValueError in build_autoencoder: Input 0 is incompatible"),
+                item("4a-accuracy", "4a", "skipped", "skipped: not tried: training your autoencoder failed"),
+            ]
+        )
+    )
+    fixes = summary.split("Fix these first:\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[1] for line in fixes] == ["1-latent-shape", "1-loss", "1-training"]
+
+
+def test_a_file_that_cannot_be_loaded_says_what_to_do_and_nothing_else():
+    report = report_of([])
+    report.load_error = "syntax error in mine.ipynb, cell 7, line 5: invalid syntax"
+    summary = check_summary(report)
+    assert "Your file could not be graded: syntax error in mine.ipynb, cell 7, line 5" in summary
+    assert "Fix the error above, save, and run the check again." in summary
+    assert "Nothing to check yet" not in summary and "All public items:" not in summary

@@ -336,3 +336,42 @@ def test_integrity_findings_are_a_short_column_and_a_summary_section(tmp_path: P
         "## Integrity findings\n\nNone: the integrity scan flagged no submission."
         in (folder / "summary.md").read_text()
     )
+
+
+def test_the_summary_counts_items_still_at_the_template_instead_of_listing_them(out: Path) -> None:
+    """One empty submission must not fill "Most common failure messages" with "not implemented yet"."""
+    stub = ("failed", 0.0, "not implemented yet: build_encoder")
+    report = make_report("erin", {"shape": stub, "train": stub})
+    write_report(report, Layout(out, batch=True), "erin", ("json",))
+    rebuild(out)
+    summary = (out / "summary.md").read_text()
+    messages = summary.split("## Most common failure messages")[1].split("## Submissions that errored")[0]
+    assert "not implemented yet" not in messages
+    assert "- 1 x: not started (still the template)" in messages
+    assert "Items still at the template's stubs are left out above: 1 submission(s) (erin)." in messages
+    assert "- 2 x: encoder output is (N, 2, 2, 1); expected (N, 1, 2, 1)" in messages  # numbers masked
+
+
+def test_similar_pairs_and_no_integrity_flag_do_not_say_none(out: Path) -> None:
+    classes = gradebook.load_reports(out)
+    summary = gradebook.summary_markdown(classes, [("bob", "carol", 0.92)])
+    section = summary.split("## Integrity findings")[1]
+    assert "| bob | carol | 92% |" in section
+    assert (
+        "None:" not in section
+        and "The integrity scan (imports, exits, ctypes...) flagged no submission." in section
+    )
+
+
+def test_the_class_page_links_every_student_to_their_report_and_shows_pass_rates(out: Path) -> None:
+    hostile = "<b>x&y"
+    write_report(make_report(hostile, {}), Layout(out, batch=True), hostile, ("json",))
+    rebuild(out)
+    page = (out / "index.html").read_text()
+    assert "<h1>toy: the class</h1>" in page and '<img src="summary.png"' in page
+    for student in ("alice", "bob", "carol", "dave"):
+        assert f'<a href="reports/{student}.html">{student}</a>' in page
+    assert '<a href="reports/%3Cb%3Ex%26y.html">&lt;b&gt;x&amp;y</a>' in page
+    assert "<td>shape, train</td>" in page  # bob's items that lost points
+    shape = page.split("<td>shape: item shape</td>")[1].split("</tr>")[0]
+    assert "2 / 5" in shape and "40%" in shape  # alice and the new student passed; bob, carol, dave not

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -35,6 +36,7 @@ from grader.review.store import Store  # noqa: E402
 
 TOKEN = "test-token"
 AUTH = {"X-Review-Token": TOKEN}
+COOKIE = "review_token_80"  # the test client's server listens on port 80
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def out(tmp_path: Path) -> Path:
 def served(out: Path):
     prepared = prepare(out, token=TOKEN)
     client = TestClient(prepared.app, base_url="http://127.0.0.1")
-    client.cookies.set("review_token", TOKEN)
+    client.cookies.set(COOKIE, TOKEN)
     yield prepared.review, client
 
 
@@ -68,10 +70,10 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
     [
         "/",
         "/q/2b",
-        "/student/alice",
+        "/student?id=alice",
         "/log",
         "/api/question/2b",
-        "/img/notebook/alice/2b/0.png",
+        "/img/notebook?student=alice&item=2b&n=0",
         "/static/review.js",
     ],
 )
@@ -79,7 +81,7 @@ def test_every_page_needs_the_token(out: Path, path: str) -> None:
     client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
     assert client.get(path).status_code == 401
     assert "token" in client.get(path).text
-    assert client.get(path, cookies={"review_token": "wrong"}).status_code == 403
+    assert client.get(path, cookies={COOKIE: "wrong"}).status_code == 403
 
 
 def test_the_token_in_the_url_becomes_a_cookie_and_leaves_the_address_bar(out: Path) -> None:
@@ -88,6 +90,70 @@ def test_the_token_in_the_url_becomes_a_cookie_and_leaves_the_address_bar(out: P
     assert first.status_code == 303 and first.headers["location"] == "/q/2b"
     assert "HttpOnly" in first.headers["set-cookie"] and "SameSite=strict" in first.headers["set-cookie"]
     assert client.get("/q/2b").status_code == 200
+
+
+def test_the_cookie_is_named_after_the_port_and_another_ports_cookie_is_refused(out: Path) -> None:
+    """Browsers send a host's cookies to all its ports: a review on port 8001 must not take the
+    cookie of the review on port 80 (nor set one the other would read)."""
+    app = prepare(out, token=TOKEN).app
+    first = TestClient(app, base_url="http://127.0.0.1").get(f"/?token={TOKEN}", follow_redirects=False)
+    assert first.headers["set-cookie"].startswith(f"{COOKIE}=")
+    other = TestClient(app, base_url="http://127.0.0.1:8001", cookies={COOKIE: TOKEN})
+    assert other.get("/q/2b").status_code == 401
+    assert other.get("/q/2b", cookies={"review_token_8001": TOKEN}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["//evil.example/", "/\\evil.example/", "///evil.example/x"])
+def test_the_token_redirect_stays_on_this_server(out: Path, path: str) -> None:
+    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
+    response = client.get(f"{path}?token={TOKEN}&a=1", follow_redirects=False)
+    location = response.headers["location"]
+    assert response.status_code == 303 and location.startswith("/") and location[1] not in "/\\"
+    assert location.endswith("?a=1")
+
+
+def test_a_student_named_dot_dot_has_a_reachable_page(tmp_path: Path) -> None:
+    """A browser turns /student/.. into /: ids travel in the query, encoded."""
+    from html import escape
+    from urllib.parse import urljoin
+
+    out = make_class(tmp_path, {"..": "an answer", "a&b c#": "an answer", "bob": "an answer"})
+    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN})
+    index = client.get("/").text
+    for student in ("..", "a&b c#", "bob"):
+        href = re.search(rf'href="([^"]*)">{re.escape(escape(student))}</a>', index).group(1)
+        # resolved as a browser resolves it: /student/.. would become /
+        page = client.get(urljoin("http://127.0.0.1/", href.replace("&amp;", "&")))
+        assert page.status_code == 200 and f'data-student="{escape(student)}"' in page.text
+
+
+def test_the_browser_is_started_on_a_private_file_not_on_the_tokens_url(out: Path, monkeypatch) -> None:
+    """A command line is visible to every user (ps): webbrowser.open gets a 0600 file in a 0700 folder
+    that sends the browser on; the file is gone when the server stops."""
+    import os
+    import stat
+    from urllib.parse import urlparse
+
+    from grader.review.server import serve
+
+    opened = []
+
+    def fake_open(url: str) -> bool:
+        path = Path(urlparse(url).path)
+        text, modes = path.read_text(encoding="utf-8"), (path.stat().st_mode, path.parent.stat().st_mode)
+        opened.append((url, path, text, *modes))
+        os.kill(os.getpid(), signal.SIGINT)  # serve's own handler stops the server
+        return True
+
+    monkeypatch.setattr("webbrowser.open", fake_open)
+    lines: list[str] = []
+    serve(out, open_browser=True, echo=lines.append)
+    token = next(line for line in lines if line.startswith("open ")).split("?token=")[1]
+    url, path, text, mode, folder = opened[0]
+    assert url.startswith("file://") and token not in url
+    assert f"?token={token}" in text and 'http-equiv="refresh"' in text
+    assert stat.S_IMODE(mode) == 0o600 and stat.S_IMODE(folder) == 0o700
+    assert not path.exists()
 
 
 def test_state_changes_need_the_header_not_the_cookie(served) -> None:
@@ -203,7 +269,7 @@ def test_a_bad_score_is_refused_with_merge_manuals_message(served) -> None:
 
 def test_two_graders_lose_neither_s_work(served, out: Path) -> None:
     review, client = served
-    second = TestClient(client.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN})
+    second = TestClient(client.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN})
     results = {}
 
     def work(name: str, browser: TestClient, students: list[str]) -> None:
@@ -244,7 +310,7 @@ def test_the_same_answer_graded_twice_is_a_conflict_not_a_silent_overwrite(serve
 
 def test_a_killed_server_loses_nothing_confirmed(out: Path) -> None:
     first = prepare(out, token=TOKEN)
-    client = TestClient(first.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN})
+    client = TestClient(first.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN})
     assert grade(client, "bob", criteria=[0], comment="half")["status"] == 200
     # killed before the reports were written: only the database has it
     assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
@@ -334,7 +400,7 @@ def test_an_override_is_logged_and_explained_to_the_student(served, out: Path) -
     ]
     assert all(e.at for e in log)
     assert gradebook(out)["bob"]["total"] == str(18.5 - 0.25)
-    assert "regrade request #2" in client.get("/student/bob").text
+    assert "regrade request #2" in client.get("/student?id=bob").text
 
 
 def test_an_override_needs_a_reason_and_an_automatic_item(served) -> None:
@@ -363,19 +429,44 @@ def test_the_notebooks_own_plot_before_the_answer_is_shown_and_nothing_else(serv
     images = notebook_images(out.parent / "submissions" / "alice.ipynb")
     assert list(images) == ["2b", "2c"] and len(images["2b"]) == 1 and images["2c"] == []
     page = client.get("/q/2b").text
-    assert "/img/notebook/alice/2b/0.png" in page and "/img/figures/alice/plot_latent.png" in page
-    response = client.get("/img/notebook/alice/2b/0.png")
+    assert "/img/notebook?student=alice&amp;item=2b&amp;n=0" in page
+    response = client.get("/img/notebook?student=alice&item=2b&n=0")
     assert response.headers["content-type"] == "image/png" and response.content.startswith(b"\x89PNG")
-    assert client.get("/img/notebook/alice/2b/1.png").status_code == 404
-    assert client.get("/img/figures/alice/plot_latent.png").content.startswith(b"\x89PNG")
-    assert client.get("/img/figures/../../review.sqlite").status_code == 404
+    assert client.get("/img/notebook?student=alice&item=2b&n=1").status_code == 404
+    assert client.get("/img/figure?student=alice&name=latent_space").content.startswith(b"\x89PNG")
+    assert client.get("/img/figure?student=alice&name=../../review.sqlite").status_code == 404
+
+
+def test_a_written_question_shows_the_figures_its_rubric_item_lists(served, out: Path) -> None:
+    """2b asks about the student's own latent space: their encoder as the grader trained it
+    (latent_space), not plot_latent drawn on the grader's codes, the same picture for everyone."""
+    _, client = served
+    page = client.get("/q/2b").text
+    assert "/img/figure?student=alice&amp;name=latent_space" in page
+    assert "plot_latent" not in page
+    assert "latent space: their model after the grader&#39;s short training" in page
+    alice = client.get("/img/figure?student=alice&name=latent_space").content
+    bob = client.get("/img/figure?student=bob&name=latent_space").content
+    assert alice == (out / "reports" / "figures" / "alice" / "latent_space.png").read_bytes() != bob
+    assert "/img/figure?" not in client.get("/q/4c").text  # a question about no figure shows none
+
+
+def test_a_rubrics_figures_must_be_figures_a_report_can_have(tmp_path: Path) -> None:
+    from grader.rubric import RubricError, load_rubric, rubrics_dir
+
+    text = (rubrics_dir() / "autoencoders.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "autoencoders.toml"
+    text = text.replace('figures = ["decoder_grid"]', 'figures = ["decoder_grids"]')
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(RubricError, match="item '5b': field 'figures': unknown figure 'decoder_grids'"):
+        load_rubric(bad)
 
 
 def test_a_changed_notebook_shows_no_images(served, out: Path) -> None:
     review, client = served
     (out.parent / "submissions" / "alice.ipynb").write_text("{}", encoding="utf-8")
     review.classroom._images.clear()
-    assert "/img/notebook/alice/" not in client.get("/q/2b").text
+    assert "/img/notebook?student=alice" not in client.get("/q/2b").text
 
 
 # -- the command line -------------------------------------------------------------------
@@ -424,7 +515,7 @@ def test_batch_resume_after_review_keeps_the_scores_and_criteria(tmp_path: Path)
     run_batch(config, echo=lambda line: None)
 
     prepared = prepare(out, rubric=rubric, token=TOKEN)
-    client = TestClient(prepared.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN})
+    client = TestClient(prepared.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN})
     assert grade(client, "ann", item="tc-why", criteria=[1], comment="half")["status"] == 200
     prepared.review.syncer.flush()
     assert gradebook(out)["ann"]["tc-why"] == "0.5"
@@ -489,7 +580,5 @@ def test_a_grade_for_an_earlier_submission_is_not_applied_to_a_resubmission(serv
     (out / "reports" / "bob.json").write_text(report.to_json(), encoding="utf-8")
     again = prepare(out, token=TOKEN)
     assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
-    page = (
-        TestClient(again.app, base_url="http://127.0.0.1", cookies={"review_token": TOKEN}).get("/q/2b").text
-    )
+    page = TestClient(again.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN}).get("/q/2b").text
     assert "0 / 5</span> graded" in page

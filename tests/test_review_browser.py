@@ -102,6 +102,28 @@ def test_without_the_token_nothing_is_served(server, page: Page) -> None:
     assert posted.status == 401 and review.store.grades() == {}
 
 
+def test_each_card_of_2b_shows_that_students_own_latent_space(server, page: Page) -> None:
+    """2b asks which digits cluster "in their plot": each card shows the latent space of the student's
+    own encoder as the grader trained it, a different picture for two different students."""
+    url, out, _ = server
+    page.goto(f"{url}/q/2b?token={TOKEN}")
+    page.wait_for_selector("section.card.current")
+    shown = {}
+    for student in ("alice", "bob"):
+        figure = page.locator(f'section.card[data-student="{student}"] figure:has(img[alt="latent_space"])')
+        caption = "latent space: their model after the grader's short training"
+        expect(figure.locator("figcaption")).to_contain_text(caption)
+        image = figure.locator("img")
+        image.scroll_into_view_if_needed()
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") > 0
+        shown[student] = page.request.get(url + image.get_attribute("src")).body()
+        own = out / "reports" / "figures" / student / "latent_space.png"
+        assert shown[student] == own.read_bytes()
+    assert shown["alice"] != shown["bob"]
+    assert page.locator('section.card img[alt="plot_latent"]').count() == 0
+
+
 def test_grade_a_question_for_three_students_with_the_keyboard(server, page: Page) -> None:
     url, out, review = server
     page.goto(f"{url}/?token={TOKEN}")
@@ -152,7 +174,7 @@ def test_injected_html_is_shown_as_text_and_nothing_runs(server, page: Page) -> 
     assert page.locator("section.card img[src='x']").count() == 0
     assert page.locator("a[href^='javascript:']").count() == 0
     # the notebook's own plot (PNG) is shown beside alice's answer; its HTML output is not
-    assert page.locator('section.card[data-student="alice"] img[src$="/2b/0.png"]').count() == 1
+    assert page.locator('section.card[data-student="alice"] img[src$="item=2b&n=0"]').count() == 1
     page.fill('section.card[data-student="dave"] textarea.comment', HOSTILE)
     page.fill('section.card[data-student="dave"] input.points', "0")
     page.click('section.card[data-student="dave"] button.save')
@@ -219,7 +241,7 @@ def test_two_graders_in_two_browsers_lose_neither_s_work(server, page: Page) -> 
 
 def test_an_override_through_the_student_page(server, page: Page) -> None:
     url, out, review = server
-    page.goto(f"{url}/student/bob?token={TOKEN}")
+    page.goto(f"{url}/student?id=bob&token={TOKEN}")
     row = page.locator('tr[data-item="2a-scatter"]')
     row.locator("input.override-points").fill("1.5")
     row.locator("button.override").click()

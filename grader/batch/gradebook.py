@@ -29,6 +29,7 @@ from grader.batch.roster import COLUMNS as ROSTER_COLUMNS
 from grader.batch.roster import read_roster
 from grader.batch.similarity import THRESHOLD as SIMILAR
 from grader.batch.similarity import read_similar_pairs
+from grader.report.class_page import INDEX_HTML, class_page
 from grader.report.model import ItemResult, Report
 
 GRADEBOOK = "gradebook.csv"
@@ -238,19 +239,36 @@ def _results(reports: dict[str, Report], item_id: str) -> list[ItemResult]:
 
 
 def _messages_section(reports: dict[str, Report]) -> list[str]:
+    """Per automatic item, the commonest reasons it was lost; an item still at the template's stub
+    ("not implemented yet") is counted, not listed: it says nothing about what went wrong."""
+    from grader.exercises import untouched
+
     lines = ["## Most common failure messages", ""]
+    stubbed: set[str] = set()
     for column in item_columns(reports.values()):
         if column.kind != "auto":
             continue
-        missed = [r for r in _results(reports, column.id) if r.status != "passed"]
-        if not missed:
+        results = [(s, r) for s, report in reports.items() for r in report.items if r.id == column.id]
+        missed = [(s, r) for s, r in results if r.status != "passed"]
+        stub = [(s, r) for s, r in missed if untouched(r.feedback, r.status, r.probes)]
+        real = [r for s, r in missed if (s, r) not in stub]
+        stubbed.update(s for s, _ in stub)
+        if not real:
             continue
-        lines += [f"### {column.id}: {len(missed)} of {len(_results(reports, column.id))} did not pass", ""]
-        for count, example in common_messages([r.feedback for r in missed])[:TOP_MESSAGES]:
+        lines += [f"### {column.id}: {len(missed)} of {len(results)} did not pass", ""]
+        for count, example in common_messages([r.feedback for r in real])[:TOP_MESSAGES]:
             lines.append(f"- {count} x: {example}")
+        if stub:
+            lines.append(f"- {len(stub)} x: not started (still the template)")
         lines.append("")
     if len(lines) == 2:
-        lines += ["Every automatic item passed in every submission.", ""]
+        lines += ["Every automatic item passed in every submission.", ""] if not stubbed else []
+    if stubbed:
+        lines += [
+            f"Items still at the template's stubs are left out above: {len(stubbed)} submission(s) "
+            f"({', '.join(sorted(stubbed))}).",
+            "",
+        ]
     return lines
 
 
@@ -281,7 +299,8 @@ def _integrity_section(reports: dict[str, Report], similar: list[tuple[str, str,
     students = flagged(reports)
     lines = ["## Integrity findings", "", *_similar_pairs(similar)]
     if not students:
-        return lines + ["None: the integrity scan flagged no submission.", ""]
+        said = "The integrity scan (imports, exits, ctypes...)" if similar else "None: the integrity scan"
+        return lines + [f"{said} flagged no submission.", ""]
     lines += [
         f"{len(students)} of {len(reports)} submissions flagged. A flag is where to look, not a verdict: "
         "each report lists the lines.",
@@ -344,7 +363,8 @@ def _pass_rate(results: list[ItemResult]) -> float:
 
 
 def rebuild(out: Path) -> dict[str, Path]:
-    """Rewrite gradebook.csv, summary.md, summary.png and the manual-scores template from the reports."""
+    """Rewrite gradebook.csv, summary.md, summary.png, the manual-scores template and the class page
+    (index.html) from the reports."""
     out = Path(out)
     classes = load_reports(out)
     contents = {
@@ -352,6 +372,9 @@ def rebuild(out: Path) -> dict[str, Path]:
         SUMMARY_MD: summary_markdown(classes, read_similar_pairs(out)).encode(),
         SUMMARY_PNG: summary_png(classes.reports),
         TEMPLATE: manual_template_csv(classes.reports).encode(),
+        INDEX_HTML: class_page(
+            classes.reports, item_columns(classes.reports.values()), classes.assignment
+        ).encode(),
     }
     folder = OutputFolder(out)
     for name, data in contents.items():

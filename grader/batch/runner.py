@@ -21,7 +21,7 @@ from grader.batch.discovery import Entry, discover
 from grader.batch.errors import BatchError
 from grader.batch.executors import DaskExecutor, LocalExecutor
 from grader.batch.output import OutputFolder
-from grader.batch.progress import Progress
+from grader.batch.progress import Progress, step
 from grader.batch.resume import GradingKey, plan
 from grader.batch.task import build_task
 from grader.grading import GradeOptions
@@ -86,7 +86,8 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         folder.remove_stale_temp_files()
         existing = {entry.student: folder.read_report(entry.student) for entry in found.entries}
         _check_output_folder(folder, config.resume, rubric, existing)
-        dataset = load_dataset(config.options.data)  # also fills the data cache once, before the workers
+        with step(echo, f"loading the data '{config.options.data}'"):
+            dataset = load_dataset(config.options.data)  # also fills the data cache once, before the workers
         key = GradingKey(
             rubric.sha256, __version__, budget.as_dict(), dataset.fingerprint, config.options.all_cells
         )
@@ -101,15 +102,18 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
         result = BatchResult(skipped=len(found.entries) - len(todo))
         if todo:
             _grade_all(config, folder, rubric, budget, dataset, todo, existing, result, echo)
-        _write_similarity(folder, found.entries, rubric)
-        result.files = gradebook.rebuild(config.out)
+        with step(echo, f"comparing the {len(found.entries)} submissions for similarity"):
+            similar = _write_similarity(folder, found.entries, rubric)
+        with step(echo, "writing the gradebook, summary and class page"):
+            result.files = gradebook.rebuild(config.out)
+        result.files.update(similar)
         reports = gradebook.load_reports(config.out).reports
         result.flagged, result.total = len(gradebook.flagged(reports)), len(reports)
     result.seconds = round(time.monotonic() - started, 1)
     return result
 
 
-def _write_similarity(folder: OutputFolder, entries: list[Entry], rubric: Rubric) -> None:
+def _write_similarity(folder: OutputFolder, entries: list[Entry], rubric: Rubric) -> dict[str, Path]:
     """similarity.csv and similarity.html over the whole class (resumed rows included)."""
     template = (
         rubric.template.read_text(encoding="utf-8") if rubric.template and rubric.template.is_file() else ""
@@ -117,6 +121,10 @@ def _write_similarity(folder: OutputFolder, entries: list[Entry], rubric: Rubric
     pairs, prints = similarity.compare(similarity.sources_of(entries), template)
     folder.write(similarity.SIMILARITY_CSV, similarity.similarity_csv(pairs).encode())
     folder.write(similarity.SIMILARITY_HTML, similarity.similarity_html(pairs, prints).encode())
+    return {
+        "similarity_csv": folder.root / similarity.SIMILARITY_CSV,
+        "similarity_html": folder.root / similarity.SIMILARITY_HTML,
+    }
 
 
 def _submissions_folder(config: BatchConfig, echo: Callable[[str], None]) -> Path:
@@ -153,7 +161,7 @@ def _grade_all(
         options = replace(options, protected=options.protected + _protected(config))
         data = {"name": dataset.name, "fingerprint": dataset.fingerprint}
         tasks = (build_task(entry, rubric, options, existing.get(entry.student), data) for entry in todo)
-        progress = Progress(len(todo), echo)
+        progress = Progress(len(todo), echo, workers=config.workers if config.executor == "local" else 1)
         try:
             with contextlib.closing(executor.run(tasks)) as outcomes:
                 for outcome in outcomes:
@@ -188,8 +196,9 @@ def _prepare_artifacts(
         return
     from grader import artifacts
 
-    echo(f"preparing the reference artifacts of {rubric.name} (cached after the first run)...")
-    artifacts.load_or_build(rubric, budget, dataset, options.limits, options.artifact_cache)
+    what = f"preparing the reference artifacts of {rubric.name} (training the reference; cached afterwards)"
+    with step(echo, what):
+        artifacts.load_or_build(rubric, budget, dataset, options.limits, options.artifact_cache)
 
 
 def _warn_memory(workers: int, memory_mb: int, echo: Callable[[str], None]) -> None:

@@ -26,7 +26,7 @@ from grader.report.writer import write_report
 from grader.rubric import Rubric
 from grader.threadsafe import format_exception
 
-FORMATS = ("md", "gradescope", "json")  # JSON last: its presence means the others are complete
+FORMATS = ("md", "html", "gradescope", "json")  # JSON last: its presence means the others are complete
 WATCHDOG_MARGIN_S = 300.0  # on top of the rubric's own limits: a backstop for grader bugs only
 MAX_SUBMISSION_BYTES = 20 * 1024 * 1024  # grader.submission.MAX_BYTES: larger files are not shipped
 # pyplot keeps global state: a Dask worker running several grade_one threads draws one report at a time.

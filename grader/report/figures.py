@@ -67,3 +67,26 @@ def attach(report: Any, written: Mapping[str, str], stages: Stages | None = None
     for item in report.items:
         names = shown.get(item.check, ()) + tuple(p for p in item.probes if p in plots)
         item.figures = [written[name] for name in names if name in written]
+
+
+def caption(name: str, report: Any, whose: str = "your", stages: Stages | None = None) -> str:
+    """What a figure shows, in words: the student's model after the grader's short training (its
+    epochs: blurry pictures are expected at that budget), or the student's plotting function drawn on
+    the grader's data. ``name`` is the figure's name (a report's ``figures`` key, its file's stem)."""
+    stages = declared_stages() if stages is None else stages
+    title = name.replace("_", " ")
+    for stage in stages:
+        if any(figure.name == name for figure in stage.figures):
+            budget = getattr(report, "budget", {}) or {}
+            epochs = budget.get("epochs", {}).get(stage.name)
+            trained = f" ({epochs} epoch{'s' if epochs != 1 else ''})" if epochs else ""
+            return (
+                f"{title}: {whose} model after the grader's short training{trained}, not {whose} own run "
+                "(rougher than after a full training)"
+            )
+    return f"{title}: {whose} plotting function, drawn on the grader's data"
+
+
+def name_of(path: str) -> str:
+    """A figure's name from its path in the report (figures/<student>/<name>.png)."""
+    return Path(path).stem

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.report.model import ItemResult, Report
+from grader.report.output import student_output
 
 DROPPED_SHOWN = 5  # top-level statements the loader dropped, listed in the Markdown report
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -38,10 +39,32 @@ def setup_line(report: Report) -> str:
     )
 
 
+def title(report: Report) -> str:
+    """The report's title: whose it is (the student, else the file's name) and the assignment."""
+    who = report.student if report.student and report.student != Path(report.submission).stem else ""
+    return f"{report.assignment} report: {who or Path(report.submission).name or report.submission}"
+
+
+def figure_lines(item: ItemResult, report: Report) -> list[str]:
+    """Each of an item's figures with what it shows (grader.report.figures.caption)."""
+    from grader.report.figures import caption, name_of
+
+    lines = []
+    for figure in item.figures:
+        lines += [f"![{item.id}]({figure})", "", f"*{caption(name_of(figure), report)}*", ""]
+    return lines
+
+
+def _caption(name: str, report: Report) -> str:
+    from grader.report.figures import caption
+
+    return caption(name, report)
+
+
 def markdown(report: Report, show_hidden: bool = True) -> str:
     items = [i for i in report.items if show_hidden or i.visibility == "public"]
     lines = [
-        f"# {report.assignment}: {report.student or report.submission}",
+        f"# {title(report)}",
         "",
         f"**{headline(report)}**",
         "",
@@ -69,10 +92,10 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
             item.feedback,
             "",
         ]
-        for figure in item.figures:
-            lines += [f"![{item.id}]({figure})", ""]
-        if item.output.strip():
-            lines += ["Your code printed:", "", "```", item.output.strip()[:4000], "```", ""]
+        lines += figure_lines(item, report)
+        printed = student_output(item.output).strip()
+        if printed:
+            lines += ["Your code printed:", "", "```", printed[:4000], "```", ""]
     figures = [
         (name, path) for name, path in report.figures.items() if not any(path in i.figures for i in items)
     ]
@@ -80,6 +103,7 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
         lines += ["## Pictures of your models (trained by the grader)", ""]
         for name, path in figures:
             lines += [f"**{name.replace('_', ' ')}**", "", f"![{name}]({path})", ""]
+            lines += [f"*{_caption(name, report)}*", ""]
     manual = [i for i in items if i.kind == "manual" and i.id != "integrity"]
     if manual:
         lines += ["## Written answers (graded by the instructor)", ""]
@@ -118,9 +142,8 @@ def gradescope(report: Report) -> dict[str, Any]:
     tests = []
     scored = [i for i in report.items if i.kind == "auto" or (i.status != "manual" and i.id != "integrity")]
     for number, item in enumerate(scored, start=1):
-        output = item.feedback + (
-            f"\n\nYour code printed:\n{item.output[:4000]}" if item.output.strip() else ""
-        )
+        printed = student_output(item.output).strip()
+        output = item.feedback + (f"\n\nYour code printed:\n{printed[:4000]}" if printed else "")
         if item.kind == "manual":  # what the instructor ticked and wrote (grader review, merge-manual)
             output += "".join(f"\n- met: {c}" for c in item.criteria)
             output += f"\n\nInstructor: {item.comment}" if item.comment else ""
@@ -162,20 +185,32 @@ def gradescope_json(report: Report) -> str:
 
 
 def table(report: Report, items: list[ItemResult] | None = None, width: int = 100) -> str:
-    """The score table printed by ``grader grade``."""
+    """The score table printed by ``grader grade``, ``width`` characters wide (the terminal's); the
+    feedback column is cut to fit, and :func:`to_revisit` prints the whole of it for the items lost."""
     rows = items if items is not None else report.items
     lines = [f"{'item':<24} {'score':>11}  {'status':<8} feedback", "-" * width]
+    room = max(20, width - 48)
     for item in rows:
         score = f"{item.score:g}/{item.max_score:g}"
         first = item.feedback.splitlines()[0] if item.feedback else ""
-        room = max(20, width - 48)
-        lines.append(
-            f"{item.id:<24} {score:>11}  {item.status:<8} "
-            f"{first[:room] + ('...' if len(first) > room else '')}"
-        )
+        cut = first if len(first) <= room else first[: room - 3] + "..."
+        lines.append(f"{item.id:<24} {score:>11}  {item.status:<8} {cut}")
     lines += ["-" * width, f"{report.assignment}: {headline(report)}", setup_line(report)]
     if report.wrong_assignment:
         lines.append(f"wrong assignment? {report.wrong_assignment}")
+    return "\n".join(lines)
+
+
+def to_revisit(report: Report, items: list[ItemResult] | None = None) -> str:
+    """The full feedback of every automatic item that lost points, below the table ('' when none did)."""
+    rows = items if items is not None else report.items
+    lost = [i for i in rows if i.kind == "auto" and i.score < i.max_score]
+    if not lost:
+        return ""
+    lines = ["", "What lost points:"]
+    for item in lost:
+        lines.append(f"  {item.id} ({item.score:g}/{item.max_score:g}, {item.status}):")
+        lines += [f"    {line}" for line in item.feedback.splitlines() or ["(no feedback)"]]
     return "\n".join(lines)
 
 
@@ -185,11 +220,19 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def html_page(report: Report) -> str:
     from jinja2 import Environment, FileSystemLoader
 
+    from grader.report.figures import caption, name_of
+
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+    environment.filters["printed"] = lambda text: student_output(text).strip()
+    environment.filters["caption"] = lambda path: caption(name_of(path), report)
     template = environment.get_template("report.html.j2")
     loose = [(n, p) for n, p in report.figures.items() if not any(p in i.figures for i in report.items)]
     return template.render(
-        report=report, headline=headline(report), setup=setup_line(report), loose_figures=loose
+        report=report,
+        title=title(report),
+        headline=headline(report),
+        setup=setup_line(report),
+        loose_figures=loose,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,7 @@ def write_report(
         raise ValueError(f"unknown format {unknown[0]} (choose from {', '.join(FORMATS)})")
     if draw_figures and report.raw is not None and any(fmt in formats for fmt in ("md", "html")):
         directory, prefix = layout.figures(stem)
+        shutil.rmtree(directory, ignore_errors=True)  # a figure of the last grading must not stay behind
         figures.attach(report, figures.render(report.raw, directory, prefix))
     written = {}
     renderers = {"md": render.markdown, "html": render.html_page, "gradescope": render.gradescope_json}

@@ -3,8 +3,12 @@
 Safety (docs/architecture.md, "Review"):
 
 - every request needs the access token (``?token=`` once, then an HttpOnly SameSite=Strict
-  cookie); without it 401, with a wrong one 403; the Host header must name this server
-  (no DNS rebinding);
+  cookie named after this server's port, ``review_token_PORT``: browsers send cookies to every
+  port of a host, so another review on another port neither sees nor accepts it as its own);
+  without it 401, with a wrong one 403; the Host header must name this server (no DNS rebinding);
+- the redirect that takes the token out of the address bar stays on this server (no open redirect);
+- student ids travel as query parameters (``/student?id=..``), never as path segments that a
+  browser would normalise (an id ``..`` or one with a ``/``);
 - every state change is a JSON POST carrying the token in the ``X-Review-Token`` header,
   which another site can neither read nor send (CSRF);
 - student text is only ever inserted as text: Jinja2 autoescaping on the server, ``textContent``
@@ -37,7 +41,7 @@ from grader.review.store import Conflict, Grade, NewGrade, Override, Store, now
 from grader.review.syncer import Syncer
 
 HERE = Path(__file__).resolve().parent
-COOKIE = "review_token"
+COOKIE = "review_token"  # + "_PORT": see cookie_name
 HEADER = "x-review-token"
 MAX_BODY = 64 * 1024
 MAX_TEXT = 5000
@@ -94,7 +98,7 @@ def create_app(review: Review) -> Starlette:
         return page("question.html.j2", **_question_view(review, item))
 
     async def student(request: Request) -> Response:
-        name = request.path_params["student"]
+        name = request.query_params.get("id", "")
         report = review.classroom.reports.get(name)
         if report is None:
             return PlainTextResponse(f"no report for student '{name}'", status_code=404)
@@ -105,22 +109,22 @@ def create_app(review: Review) -> Starlette:
         return page("log.html.j2", log=review.store.log())
 
     async def notebook_image(request: Request) -> Response:
-        params = request.path_params
-        if (
-            params["student"] not in review.classroom.reports
-            or params["item"] not in review.classroom.questions
-        ):
+        params = request.query_params
+        name, item, number = params.get("student", ""), params.get("item", ""), params.get("n", "")
+        if name not in review.classroom.reports or item not in review.classroom.questions:
             return PlainTextResponse("not found", status_code=404)
-        images = review.classroom.notebook_images(params["student"], params["item"])
-        number = params["number"]
-        if not 0 <= number < len(images):
+        images = review.classroom.notebook_images(name, item)
+        if not number.isdigit() or not 0 <= int(number) < len(images):
             return PlainTextResponse("not found", status_code=404)
-        return Response(images[number], media_type="image/png")
+        return Response(images[int(number)], media_type="image/png")
 
     async def figure(request: Request) -> Response:
-        """A figure the grader drew (OUT/reports/figures/...): PNG files inside that folder only."""
+        """A figure the grader drew, by student and name: a PNG file inside OUT/reports/figures only."""
+        name = request.query_params.get("student", "")
+        report = review.classroom.reports.get(name)
+        relative = report.figures.get(request.query_params.get("name", "")) if report else None
         root = (review.classroom.out / "reports" / "figures").resolve()
-        path = (root / request.path_params["path"]).resolve()
+        path = (review.classroom.out / "reports" / relative).resolve() if relative else root
         if root not in path.parents or path.suffix != ".png" or not path.is_file():
             return PlainTextResponse("not found", status_code=404)
         return Response(path.read_bytes(), media_type="image/png")
@@ -215,10 +219,10 @@ def create_app(review: Review) -> Starlette:
     routes = [
         Route("/", index),
         Route("/q/{item}", question),
-        Route("/student/{student}", student),
+        Route("/student", student),
         Route("/log", log_page),
-        Route("/img/notebook/{student}/{item}/{number:int}.png", notebook_image),
-        Route("/img/figures/{path:path}", figure),
+        Route("/img/notebook", notebook_image),
+        Route("/img/figure", figure),
         Route("/api/grade", api_grade, methods=["POST"]),
         Route("/api/group", api_group, methods=["POST"]),
         Route("/api/override", api_override, methods=["POST"]),
@@ -260,7 +264,8 @@ class Guard(BaseHTTPMiddleware):
                 return JSONResponse({"error": "send JSON"}, status_code=415)
             return await call_next(request)
         given = request.query_params.get("token")
-        sent = given or request.cookies.get(COOKIE, "") or request.headers.get(HEADER, "")
+        cookie = cookie_name(request)
+        sent = given or request.cookies.get(cookie, "") or request.headers.get(HEADER, "")
         if not sent:
             return PlainTextResponse(
                 "401: open the URL with ?token=... that grader review printed", status_code=401
@@ -268,15 +273,25 @@ class Guard(BaseHTTPMiddleware):
         if not hmac.compare_digest(sent, token):
             return PlainTextResponse("403: wrong access token", status_code=403)
         if given:  # the token once in the URL: keep it in a cookie and take it out of the address bar
-            target = request.url.path + (
-                "?" + "&".join(f"{k}={quote(v)}" for k, v in request.query_params.items() if k != "token")
-                if len(request.query_params) > 1
-                else ""
-            )
-            response = RedirectResponse(target, status_code=303)
-            response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+            response = RedirectResponse(same_server_target(request), status_code=303)
+            response.set_cookie(cookie, token, httponly=True, samesite="strict")
             return response
         return await call_next(request)
+
+
+def cookie_name(request: Request) -> str:
+    """The token's cookie, named after the port this server listens on (from the socket, not the
+    Host header): a browser sends a host's cookies to all of its ports."""
+    server = request.scope.get("server") or ("", 0)
+    return f"{COOKIE}_{server[1]}"
+
+
+def same_server_target(request: Request) -> str:
+    """The request's path and query without the token, as a path on this server: ``//evil.example/``
+    or ``/\\evil.example`` would be another site to a browser."""
+    path = "/" + request.url.path.lstrip("/\\")
+    rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+    return path + ("?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in rest) if rest else "")
 
 
 async def _bad_request(request: Request, exc: Exception) -> Response:
@@ -406,10 +421,7 @@ def _question_view(review: Review, item: str) -> dict[str, Any]:
                     "ticked": set(grade.criteria) if grade else set(),
                     "version": stored.version if stored else 0,
                     "images": len(classroom.notebook_images(name, item)),
-                    "figures": [
-                        "/img/figures/" + quote(path.removeprefix("figures/"))
-                        for path in classroom.figures(name, item)
-                    ],
+                    "figures": classroom.figures(name, item),
                 }
             )
     return {

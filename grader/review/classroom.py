@@ -6,7 +6,6 @@ Read-only: the reports are written by :mod:`grader.review.sync` only.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from grader.report.model import ItemResult, Report
 from grader.review.images import notebook_images
 from grader.rubric import Criterion, RubricError, load_rubric
 from grader.submission import PLACEHOLDER
-
-LEADING_NUMBER = re.compile(r"^\d+")
 
 
 @dataclass(frozen=True)
@@ -28,6 +25,16 @@ class Question:
     title: str
     max_score: float
     criteria: tuple[Criterion, ...] = ()
+    figures: tuple[str, ...] = ()  # the names of the report's figures the question is about (rubric)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One of the grader's figures of a student, shown beside their answer."""
+
+    name: str
+    path: str  # relative to OUT/reports
+    caption: str
 
 
 @dataclass
@@ -48,16 +55,24 @@ class Classroom:
         if not reports:
             raise RubricError(f"no reports in {out / 'reports'}: run grader batch with --out {out} first")
         first = next(iter(reports.values()))
-        criteria, template = {}, {}
+        criteria, figures, template = {}, {}, {}
         try:
             loaded = load_rubric(rubric or first.assignment)
             criteria = {item.id: item.criteria for item in loaded.items}
+            figures = {item.id: item.figures for item in loaded.items}
             template = _template_answers(loaded.template)
         except RubricError:
             if rubric:  # an explicit --rubric must load; the reports' own name may be a custom rubric
                 raise
         questions = {
-            item.id: Question(item.id, item.exercise, item.title, item.max_score, criteria.get(item.id, ()))
+            item.id: Question(
+                item.id,
+                item.exercise,
+                item.title,
+                item.max_score,
+                criteria.get(item.id, ()),
+                figures.get(item.id, ()),
+            )
             for item in first.items
             if item.kind == "manual" and item.id != NOT_AN_ITEM
         }
@@ -75,22 +90,15 @@ class Classroom:
             or text == self.template_answers.get(item_id, "").strip()
         )
 
-    def figures(self, student: str, item_id: str) -> list[str]:
-        """The grader's figures of the student's models for this question: those of the automatic items of
-        the same exercise (2b -> 2a's latent plot), else every figure of the report. Paths relative to
-        OUT/reports."""
-        report = self.reports[student]
-        number = LEADING_NUMBER.match(report.item(item_id).exercise)
-        same = [
-            path
-            for item in report.items
-            if item.kind == "auto"
-            and number
-            and LEADING_NUMBER.match(item.exercise)
-            and LEADING_NUMBER.match(item.exercise).group() == number.group()
-            for path in item.figures
+    def figures(self, student: str, item_id: str) -> list[Figure]:
+        """The figures of the student's report that the rubric lists for this question (its ``figures``),
+        in the rubric's order; a figure the report lacks is left out."""
+        report, question = self.reports[student], self.questions[item_id]
+        return [
+            Figure(name, report.figures[name], figure_caption(name, report))
+            for name in question.figures
+            if name in report.figures
         ]
-        return list(dict.fromkeys(same or report.figures.values()))
 
     def warm(self) -> None:
         """Read every notebook and import the clustering now (at start-up), not on the first page load."""
@@ -104,6 +112,13 @@ class Classroom:
         if student not in self._images:
             self._images[student] = _images_of(self.reports[student], self.out)
         return self._images[student].get(item_id, self._images[student].get(item_id.split("-")[0], []))
+
+
+def figure_caption(name: str, report: Report) -> str:
+    """What a figure shows, in a reviewer's words (grader.report.figures.caption)."""
+    from grader.report.figures import caption
+
+    return caption(name, report, whose="their")
 
 
 def _images_of(report: Report, out: Path) -> dict[str, list[bytes]]:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import html
+import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -65,6 +69,25 @@ def prepare(
     return Prepared(review, create_app(review))
 
 
+def opener_file(url: str) -> Path:
+    """A page that sends the browser on to ``url``, in a private folder (0700, the file 0600).
+
+    The browser is started on this file, not on the URL: a command line is visible to every user
+    (``ps``), and the URL carries the access token."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-review-"))  # mkdtemp makes it 0700
+    path = folder / "open-review.html"
+    target = html.escape(url, quote=True)
+    page = (
+        '<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer">'
+        f'<meta http-equiv="refresh" content="0;url={target}"><title>grader review</title>'
+        f'<p><a href="{target}">Open grader review</a></p>\n'
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(page)
+    return path
+
+
 def serve(
     out: Path,
     host: str = "127.0.0.1",
@@ -102,11 +125,14 @@ def serve(
     sys.stdout.flush()  # the URL reaches a pipe (a script, a test) before the server blocks
     review.syncer.start()
     threading.Thread(target=review.classroom.warm, name="review-warm", daemon=True).start()
-    if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    opener = opener_file(url) if open_browser else None
+    if opener is not None:
+        threading.Timer(0.5, webbrowser.open, args=(opener.as_uri(),)).start()
     try:
         server.run(sockets=[sock])
     finally:
+        if opener is not None:
+            shutil.rmtree(opener.parent, ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         review.syncer.stop()

@@ -130,6 +130,7 @@ def classifier_history(inputs: CheckInputs) -> Verdict:
             f"the History returned by train_classifier should hold 'loss' and 'val_loss' for each of the "
             f"{epochs} epochs (evaluate on the test data with validation_data=...); it holds {found}."
         )
-    return Verdict.passed(
-        f"train_classifier returns the train and test loss for each of the {epochs} epochs."
+    return Verdict.passed(  # not the 4a training (its own budget): say which call this was
+        f"called by the grader with epochs={epochs} on a small classifier of its own, train_classifier "
+        f"returns the train and test loss for each of the {epochs} epochs."
     )

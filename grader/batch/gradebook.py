@@ -14,7 +14,6 @@ resumed batch gives the same gradebook as an uninterrupted one.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -30,6 +29,7 @@ from grader.batch.roster import read_roster
 from grader.batch.similarity import THRESHOLD as SIMILAR
 from grader.batch.similarity import read_similar_pairs
 from grader.report.model import ItemResult, Report
+from grader.text_safety import csv_text, markdown_text, one_line
 
 GRADEBOOK = "gradebook.csv"
 SUMMARY_MD = "summary.md"
@@ -104,9 +104,7 @@ def gradebook_csv(reports: dict[str, Report], students: dict[str, dict[str, str]
     students = students or {}
     columns = [item.id for item in item_columns(reports.values())]
     extra = [c for c in ROSTER_COLUMNS if any(students.get(s, {}).get(c) for s in reports)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*FIXED_COLUMNS, *extra, *columns])
+    rows = [[*FIXED_COLUMNS, *extra, *columns]]
     for student, report in reports.items():
         scores = {item.id: item for item in report.items if item.status != "manual"}
         cells = [format_points(scores[item_id].score) if item_id in scores else "" for item_id in columns]
@@ -119,8 +117,8 @@ def gradebook_csv(reports: dict[str, Report], students: dict[str, dict[str, str]
             integrity_findings(report),
         ]
         known = [students.get(student, {}).get(column, "") for column in extra]
-        writer.writerow(fixed + known + cells)
-    return buffer.getvalue()
+        rows.append(fixed + known + cells)
+    return csv_text(rows)
 
 
 def integrity_findings(report: Report) -> str:
@@ -136,14 +134,12 @@ def flagged(reports: dict[str, Report]) -> list[str]:
 
 def manual_template_csv(reports: dict[str, Report]) -> str:
     """Every manual item still pending, per student: fill in points (and a comment), then merge-manual."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(MANUAL_COLUMNS)
+    rows: list[list[str]] = [list(MANUAL_COLUMNS)]
     for student, report in reports.items():
         for item in report.items:
             if item.kind == "manual" and item.id != NOT_AN_ITEM and item.status == "manual":
-                writer.writerow([student, item.id, "", ""])
-    return buffer.getvalue()
+                rows.append([student, item.id, "", ""])
+    return csv_text(rows)
 
 
 # -- summary.md -----------------------------------------------------------------------
@@ -161,7 +157,7 @@ def summary_markdown(classes: ClassReports, similar: list[tuple[str, str, float]
         f"{len(reports)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) + ".",
     ]
     if classes.unreadable:
-        lines += ["", f"Unreadable reports (left out): {', '.join(classes.unreadable)}."]
+        lines += ["", f"Unreadable reports (left out): {markdown_text(', '.join(classes.unreadable))}."]
     lines += _isolation_line(reports)
     if not reports:
         return "\n".join(lines) + "\n"
@@ -247,7 +243,7 @@ def _messages_section(reports: dict[str, Report]) -> list[str]:
             continue
         lines += [f"### {column.id}: {len(missed)} of {len(_results(reports, column.id))} did not pass", ""]
         for count, example in common_messages([r.feedback for r in missed])[:TOP_MESSAGES]:
-            lines.append(f"- {count} x: {example}")
+            lines.append(f"- {count} x: {markdown_text(example)}")
         lines.append("")
     if len(lines) == 2:
         lines += ["Every automatic item passed in every submission.", ""]
@@ -271,9 +267,8 @@ def _errors_section(reports: dict[str, Report]) -> list[str]:
         return lines + ["None: every submission was graded.", ""]
     lines += ["| student | status | message |", "|---|---|---|"]
     for student, report in failed:
-        text = report.load_error or report.wrong_assignment
-        message = (text.splitlines() or [""])[0][:200].replace("|", "\\|")
-        lines.append(f"| {student} | {report.status} | {message} |")
+        message = markdown_text(one_line(report.load_error or report.wrong_assignment, 200))
+        lines.append(f"| {markdown_text(student)} | {report.status} | {message} |")
     return lines + [""]
 
 
@@ -289,7 +284,10 @@ def _integrity_section(reports: dict[str, Report], similar: list[tuple[str, str,
         "| student | findings |",
         "|---|---|",
     ]
-    lines += [f"| {s} | {integrity_findings(reports[s]).replace('|', chr(92) + '|')} |" for s in students]
+    lines += [
+        f"| {markdown_text(s)} | {markdown_text(one_line(integrity_findings(reports[s])))} |"
+        for s in students
+    ]
     return lines + [""]
 
 
@@ -303,7 +301,7 @@ def _similar_pairs(similar: list[tuple[str, str, float]]) -> list[str]:
         "| student | student | similarity |",
         "|---|---|---|",
     ]
-    lines += [f"| {a} | {b} | {value:.0%} |" for a, b, value in similar]
+    lines += [f"| {markdown_text(a)} | {markdown_text(b)} | {value:.0%} |" for a, b, value in similar]
     return lines + [""]
 
 

@@ -1,4 +1,9 @@
-"""Markdown, HTML, Gradescope ``results.json`` and the terminal table, all from a Report."""
+"""Markdown, HTML, Gradescope ``results.json`` and the terminal table, all from a Report.
+
+Student text is never Markdown: every text that can hold a student's words (ids, file names,
+feedback quoting their values or exceptions, printed output, written answers) goes through
+:mod:`grader.text_safety`, and the terminal table escapes control characters.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.report.model import ItemResult, Report
+from grader.text_safety import code_block, code_span, markdown_text, one_line
 
 DROPPED_SHOWN = 5  # top-level statements the loader dropped, listed in the Markdown report
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -41,18 +47,18 @@ def setup_line(report: Report) -> str:
 def markdown(report: Report, show_hidden: bool = True) -> str:
     items = [i for i in report.items if show_hidden or i.visibility == "public"]
     lines = [
-        f"# {report.assignment}: {report.student or report.submission}",
+        f"# {report.assignment}: {markdown_text(report.student or report.submission)}",
         "",
         f"**{headline(report)}**",
         "",
-        f"Submission `{report.submission}` graded with {setup_line(report)}.",
+        f"Submission {code_span(report.submission)} graded with {markdown_text(setup_line(report))}.",
     ]
     if report.load_error:
-        lines += ["", f"> **Your submission could not be graded:** {report.load_error}"]
+        lines += ["", f"> **Your submission could not be graded:** {_quoted(report.load_error)}"]
     if report.wrong_assignment:
-        lines += ["", f"> **Wrong assignment?** {report.wrong_assignment}"]
+        lines += ["", f"> **Wrong assignment?** {_quoted(report.wrong_assignment)}"]
     for warning in report.warnings:
-        lines += ["", f"> Note: {warning.splitlines()[0]}"]
+        lines += ["", f"> Note: {markdown_text(one_line(warning))}"]
     lines += ["", "| Item | Exercise | Score | Status |", "|---|---|---|---|"]
     for item in items:
         lines.append(
@@ -66,13 +72,13 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
         lines += [
             f"### {item.id} ({item.score:g} / {item.max_score:g}, {item.status})",
             "",
-            item.feedback,
+            markdown_text(item.feedback),
             "",
         ]
         for figure in item.figures:
             lines += [f"![{item.id}]({figure})", ""]
         if item.output.strip():
-            lines += ["Your code printed:", "", "```", item.output.strip()[:4000], "```", ""]
+            lines += ["Your code printed:", "", *code_block(item.output.strip()[:4000]), ""]
     figures = [
         (name, path) for name, path in report.figures.items() if not any(path in i.figures for i in items)
     ]
@@ -90,7 +96,8 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
                 else f"pending / {item.max_score:g}"
             )
             lines += [f"### {item.exercise}: {item.title} ({score})", ""]
-            lines += ["> " + line for line in (item.answer or "(no answer)").splitlines()] + [""]
+            answer = markdown_text(item.answer or "(no answer)")
+            lines += ["> " + line for line in answer.splitlines()] + [""]
             lines += [f"- met: {criterion}" for criterion in item.criteria] + ([""] if item.criteria else [])
             if item.comment:
                 lines += [f"Instructor: {item.comment}", ""]
@@ -98,9 +105,13 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
     if show_hidden and (report.integrity or report.stages or dropped):
         lines += ["## For the instructor", ""]
         for flag in report.integrity:
-            lines.append(f"- integrity: {flag['where']}: {flag['message']}")
+            lines.append(
+                f"- integrity: {markdown_text(flag['where'])}: {markdown_text(one_line(flag['message']))}"
+            )
         if dropped:  # the loader keeps definitions only; --all-cells runs these too
-            shown = "; ".join(f"{d['where']}: `{d['code']}`" for d in dropped[:DROPPED_SHOWN])
+            shown = "; ".join(
+                f"{markdown_text(d['where'])}: {code_span(d['code'])}" for d in dropped[:DROPPED_SHOWN]
+            )
             more = f" and {len(dropped) - DROPPED_SHOWN} more" if len(dropped) > DROPPED_SHOWN else ""
             lines.append(f"- not run (definitions only; --all-cells runs them): {shown}{more}")
         for stage, record in report.stages.items():
@@ -111,6 +122,11 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
                 )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _quoted(text: str) -> str:
+    """Text inside a ``> `` quote: every line of it stays in the quote."""
+    return "\n> ".join(markdown_text(text).splitlines())
 
 
 def gradescope(report: Report) -> dict[str, Any]:
@@ -167,7 +183,7 @@ def table(report: Report, items: list[ItemResult] | None = None, width: int = 10
     lines = [f"{'item':<24} {'score':>11}  {'status':<8} feedback", "-" * width]
     for item in rows:
         score = f"{item.score:g}/{item.max_score:g}"
-        first = item.feedback.splitlines()[0] if item.feedback else ""
+        first = one_line(item.feedback)
         room = max(20, width - 48)
         lines.append(
             f"{item.id:<24} {score:>11}  {item.status:<8} "
@@ -175,7 +191,7 @@ def table(report: Report, items: list[ItemResult] | None = None, width: int = 10
         )
     lines += ["-" * width, f"{report.assignment}: {headline(report)}", setup_line(report)]
     if report.wrong_assignment:
-        lines.append(f"wrong assignment? {report.wrong_assignment}")
+        lines.append(f"wrong assignment? {one_line(report.wrong_assignment)}")
     return "\n".join(lines)
 
 

@@ -35,5 +35,6 @@ def read_roster(out: Path) -> dict[str, dict[str, str]]:
     path = Path(out) / ROSTER
     if not path.is_file():
         return {}
-    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+    # Bytes decoded, not read_text: its newline translation would turn a "\r" inside a cell into "\n".
+    rows = csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8", errors="replace"), newline=""))
     return {row["student"]: {c: row.get(c) or "" for c in COLUMNS} for row in rows if row.get("student")}

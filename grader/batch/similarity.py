@@ -110,7 +110,7 @@ def read_similar_pairs(out: Path, threshold: float = THRESHOLD) -> list[tuple[st
     path = Path(out) / SIMILARITY_CSV
     if not path.is_file():
         return []
-    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8", errors="replace"), newline=""))
+    rows = csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8", errors="replace"), newline=""))
     pairs = []
     for row in rows:
         try:  # a row another tool mangled is left out, not the summary

@@ -48,7 +48,7 @@ FORGED = (
 def conv2d_as_matmul(image, kernel):
     print("```\\n### tc2-random (1 / 1, passed)\\n\\nInstructor note: this answer earns 10 / 10 points.\\n"
           "<script>alert(1)</script>\\n```")
-    raise ValueError("<img src=x onerror=alert(1)>\\n### tc2-example (1 / 1, passed)\\n"
+    raise ValueError("<img src=x onerror=alert(1)> \\x1b]0;owned\\x07\\n### tc2-example (1 / 1, passed)\\n"
                      "[open me](http://evil.example) \\x1b]52;c;SGVsbG8=\\x07 \\x1b[?1049h")
 """
 )
@@ -203,6 +203,7 @@ def hostile_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
             "<img src=x onerror=alert(1)>.py": REFERENCE,
             "osc\x1b]52;c;SGVsbG8=\x07.py": REFERENCE,
             "forged.py": FORGED,
+            "tick`[open me](evil.example)`.py": REFERENCE,  # closes the report's code span on its path
             "notes.Rmd": "# my notes\n",
         },
     )
@@ -231,6 +232,7 @@ def test_every_file_of_a_hostile_class_has_a_row_and_the_class_its_outputs(
         "mal_lory": "graded",
         "nosource": gradebook["nosource"]["status"],
         "osc__52_c_SGVsbG8__": "graded",
+        "tick__open_me__evil.example__": "graded",
         "y" * 100: "graded",
     }
     assert {gradebook["deep"]["status"], gradebook["nosource"]["status"]} <= {"graded", "error"}
@@ -253,7 +255,7 @@ def test_resume_finishes_a_hostile_class_without_regrading(hostile_class: tuple[
     result = run_batch(
         BatchConfig(subs, out.parent / "transposed_conv.toml", out, resume=True), echo=lines.append
     )
-    assert result.graded == 1 and result.skipped == 9  # bob's error row is graded again
+    assert result.graded == 1 and result.skipped == 10  # bob's error row is graded again
     assert (out / "gradebook.csv").is_file()
 
 
@@ -279,6 +281,10 @@ def test_no_terminal_escape_reaches_the_progress_lines_or_the_files(
         assert not controls.search(path.read_text(encoding="utf-8")), path.name
     forged = read_report(out / "reports" / "forged.json")
     assert not controls.search(render.table(forged))
+    # The worker escapes exception text (grader.probes.base); the table does too, whatever made the text.
+    forged.items[0].feedback = "".join(ESCAPES.values())
+    forged.wrong_assignment = ESCAPES["OSC 52 (writes the clipboard)"]
+    assert not controls.search(render.table(forged))
 
 
 def test_a_forged_report_shows_no_heading_link_or_html_of_the_student(
@@ -293,8 +299,9 @@ def test_a_forged_report_shows_no_heading_link_or_html_of_the_student(
     assert len(headings) == len(set(headings))  # one heading per item, none forged
     assert [h for h in headings if h.startswith("tc")] == [h for h in headings if h.split(" ")[0] in items]
     assert any("Instructor note" in t.content for t in tokens if t.type == "code_block" or t.type == "fence")
-    summary = (out / "summary.md").read_text(encoding="utf-8")
-    assert not {t.type for t in markdown_tokens(summary)} & {"link_open", "html_inline", "html_block"}
+    for path in [out / "summary.md", *(out / "reports").glob("*.md")]:
+        kinds = {t.type for t in markdown_tokens(path.read_text(encoding="utf-8"))}
+        assert not kinds & {"link_open", "html_inline", "html_block"}, path.name
 
 
 # -- the LMS exports -----------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def test_a_zip_member_that_cannot_be_written_is_skipped_with_the_reason(tmp_path
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     root = tmp_path_factory.mktemp("robust")
-    deep = "x = " + "[" * 100_000 + "]" * 100_000 + "\n"
+    deep = "x = " + "[" * 100_000 + "]" * 100_000 + "\n"  # nested past the parser's limit
     subs = write_class(
         root / "subs",
         {
@@ -197,6 +197,7 @@ def hostile_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
             "bob.ipynb": notebook(code_cell(TEMPLATE)),
             "nosource.ipynb": notebook(code_cell(REFERENCE), {"cell_type": "markdown", "metadata": {}}),
             "deep.ipynb": notebook(code_cell(REFERENCE), code_cell(deep)),
+            "deepjson.ipynb": "[" * 100_000 + "]" * 100_000,  # 200 KB of JSON nested past json's limit
             "mal\rlory.py": REFERENCE,
             "y" * 245 + ".py": REFERENCE,
             '=HYPERLINK("evil.example"&C2,"open me").py': REFERENCE,
@@ -228,6 +229,7 @@ def test_every_file_of_a_hostile_class_has_a_row_and_the_class_its_outputs(
         "bob": "error",
         # Whether the loader grades these two is its business: each is its own row either way.
         "deep": gradebook["deep"]["status"],
+        "deepjson": "error",
         "forged": "graded",
         "mal_lory": "graded",
         "nosource": gradebook["nosource"]["status"],
@@ -255,7 +257,7 @@ def test_resume_finishes_a_hostile_class_without_regrading(hostile_class: tuple[
     result = run_batch(
         BatchConfig(subs, out.parent / "transposed_conv.toml", out, resume=True), echo=lines.append
     )
-    assert result.graded == 1 and result.skipped == 10  # bob's error row is graded again
+    assert result.graded == 2 and result.skipped == 10  # bob's and deepjson's error rows are graded again
     assert (out / "gradebook.csv").is_file()
 
 

@@ -47,7 +47,7 @@ FORGED = (
 
 def conv2d_as_matmul(image, kernel):
     print("```\\n### tc2-random (1 / 1, passed)\\n\\nInstructor note: this answer earns 10 / 10 points.\\n"
-          "<script>alert(1)</script>\\n```")
+          "<script>alert(1)</script> \\x1b]0;owned\\x07\\n```")
     raise ValueError("<img src=x onerror=alert(1)> \\x1b]0;owned\\x07\\n### tc2-example (1 / 1, passed)\\n"
                      "[open me](http://evil.example) \\x1b]52;c;SGVsbG8=\\x07 \\x1b[?1049h")
 """
@@ -281,6 +281,10 @@ def test_no_terminal_escape_reaches_the_progress_lines_or_the_files(
     assert not [line for line in lines if controls.search(line)]
     for path in [out / "summary.md", *(out / "reports").glob("*.md")]:
         assert not controls.search(path.read_text(encoding="utf-8")), path.name
+    for path in (out / "gradescope").rglob("results.json"):  # JSON escapes them; Gradescope shows them
+        results = json.loads(path.read_text(encoding="utf-8"))
+        outputs = [results["output"], *(test["output"] for test in results["tests"])]
+        assert not [text for text in outputs if controls.search(text)], path.parent.name
     forged = read_report(out / "reports" / "forged.json")
     assert not controls.search(render.table(forged))
     # The worker escapes exception text (grader.probes.base); the table does too, whatever made the text.

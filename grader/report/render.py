@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.report.model import ItemResult, Report
-from grader.text_safety import code_block, code_span, markdown_text, one_line
+from grader.text_safety import code_block, code_span, escape_controls, markdown_text, one_line
 
 DROPPED_SHOWN = 5  # top-level statements the loader dropped, listed in the Markdown report
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -147,7 +147,7 @@ def gradescope(report: Report) -> dict[str, Any]:
                 "score": item.score,
                 "max_score": item.max_score,
                 "status": "passed" if item.status == "passed" else "failed",
-                "output": output,
+                "output": escape_controls(output),
                 "visibility": GRADESCOPE_VISIBILITY.get(item.visibility, "visible"),
             }
         )
@@ -166,7 +166,7 @@ def gradescope(report: Report) -> dict[str, Any]:
     return {
         "score": report.score,  # the automatic score until manual scores are merged
         "execution_time": round(report.seconds, 1),
-        "output": summary,
+        "output": escape_controls(summary),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

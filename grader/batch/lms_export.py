@@ -123,7 +123,7 @@ def feedback_comment(student: str, report: Report) -> str:
 def _comment(student: str, report: Report) -> str:
     where = f"Full report: reports/{student}.md"
     if report.status != "graded":
-        reason = (report.load_error or report.wrong_assignment).splitlines()[0][:200]
+        reason = one_line(report.load_error or report.wrong_assignment or report.status, 200)
         return f"Your submission could not be graded: {reason} {where}"
     autos = [item for item in report.items if item.kind == "auto" and item.id != NOT_AN_ITEM]
     missed = [item.id for item in autos if item.status != "passed"]

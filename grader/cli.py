@@ -16,6 +16,7 @@ from grader import __version__
 from grader.data import DataError
 from grader.report.model import ItemResult, Report
 from grader.sandbox.isolation import IsolationUnavailable
+from grader.text_safety import escape_controls, one_line
 from grader.threadsafe import format_exception
 
 if TYPE_CHECKING:
@@ -323,13 +324,13 @@ def run_grade(args: argparse.Namespace) -> int:
     if revisit:
         print(revisit)
     for warning in report.warnings:
-        print(f"warning: {warning.splitlines()[0]}", file=sys.stderr)
+        print(f"warning: {one_line(warning)}", file=sys.stderr)
     if written:
         print("reports: " + ", ".join(str(path) for path in written.values()))
         if report.figures and any(fmt in written for fmt in ("md", "html")):
             print(f"figures: {layout.figures(args.path.stem)[0]}/")
     if report.load_error and not report.submission_sha256:
-        print(f"grader: error: {report.load_error}", file=sys.stderr)
+        print(f"grader: error: {escape_controls(report.load_error)}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 
@@ -394,7 +395,7 @@ def run_check(args: argparse.Namespace) -> int:
         report = grade(args.path, args.rubric, options)
     except UnknownExercise as exc:
         raise UsageError(str(exc)) from None
-    print(check_summary(report))
+    print(escape_controls(check_summary(report)))  # a student's exception text must not drive the terminal
     if report.load_error and not report.submission_sha256:
         return EXIT_USAGE
     return EXIT_OK

@@ -1,6 +1,7 @@
 """Atomic file writes, the one implementation every writer of the grader uses.
 
-The data goes to a temporary file beside the target (``.<name>.<random>.tmp``) and is then
+The data goes to a temporary file beside the target (``.<start of name>.<random>.tmp``, short
+enough for any legal name: a file system allows 255 bytes per name) and is then
 renamed over it, so a reader never sees half a file, even after ``kill -9``: a report on
 disk is a finished report. Standard library only: the sandbox's worker uses it too.
 """
@@ -15,6 +16,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 TEMP_GLOB = ".*.tmp"  # what a write killed half-way leaves behind (see stale_temp_files)
+TEMP_PREFIX_BYTES = 32  # of the target's name, for a reader of the folder: the random part is unique
+
+
+def _temp_prefix(name: str) -> str:
+    """``.<the name's first 32 bytes>.``, cut on a character boundary."""
+    start = name.encode("utf-8")[:TEMP_PREFIX_BYTES].decode("utf-8", errors="ignore")
+    return f".{start}."
 
 
 @contextlib.contextmanager
@@ -25,7 +33,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle

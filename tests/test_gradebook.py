@@ -328,7 +328,7 @@ def test_integrity_findings_are_a_short_column_and_a_summary_section(tmp_path: P
         "## Integrity findings\n\n1 of 2 submissions flagged. A flag is where to look, not a verdict"
         in summary
     )
-    assert "| zed | network access (socket); defines __eq__ x2 |" in summary
+    assert r"| zed | network access (socket); defines \_\_eq\_\_ x2 |" in summary  # no bold "eq"
     reports["zed"].integrity = []
     write_report(reports["zed"], Layout(folder, batch=True), "zed", ("json",))
     rebuild(folder)

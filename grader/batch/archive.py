@@ -54,12 +54,15 @@ def _extract(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> 
     if member.file_size > MAX_MEMBER_BYTES:
         return f"{member.filename}: larger than {MAX_MEMBER_BYTES // 2**20} MB"
     written = 0
-    with zipped.open(member) as source, atomic_file(target.joinpath(*parts)) as handle:
-        while chunk := source.read(CHUNK):
-            written += len(chunk)
-            if written > MAX_MEMBER_BYTES:  # the header's size can lie
-                raise BatchError(f"{member.filename} unpacks to more than {MAX_MEMBER_BYTES // 2**20} MB")
-            handle.write(chunk)
+    try:
+        with zipped.open(member) as source, atomic_file(target.joinpath(*parts)) as handle:
+            while chunk := source.read(CHUNK):
+                written += len(chunk)
+                if written > MAX_MEMBER_BYTES:  # the header's size can lie
+                    raise BatchError(f"{member.filename} unpacks to more than {MAX_MEMBER_BYTES // 2**20} MB")
+                handle.write(chunk)
+    except OSError as exc:  # a file where a folder must be ("a.py" then "a.py/b.py"), a name too long
+        return f"{member.filename}: could not be written ({exc.strerror or exc})"
     return ""
 
 

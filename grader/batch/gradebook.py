@@ -14,7 +14,6 @@ resumed batch gives the same gradebook as an uninterrupted one.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -31,6 +30,7 @@ from grader.batch.similarity import THRESHOLD as SIMILAR
 from grader.batch.similarity import read_similar_pairs
 from grader.report.class_page import INDEX_HTML, class_page
 from grader.report.model import ItemResult, Report
+from grader.text_safety import csv_text, markdown_text, one_line
 
 GRADEBOOK = "gradebook.csv"
 SUMMARY_MD = "summary.md"
@@ -105,9 +105,7 @@ def gradebook_csv(reports: dict[str, Report], students: dict[str, dict[str, str]
     students = students or {}
     columns = [item.id for item in item_columns(reports.values())]
     extra = [c for c in ROSTER_COLUMNS if any(students.get(s, {}).get(c) for s in reports)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*FIXED_COLUMNS, *extra, *columns])
+    rows = [[*FIXED_COLUMNS, *extra, *columns]]
     for student, report in reports.items():
         scores = {item.id: item for item in report.items if item.status != "manual"}
         cells = [format_points(scores[item_id].score) if item_id in scores else "" for item_id in columns]
@@ -120,8 +118,8 @@ def gradebook_csv(reports: dict[str, Report], students: dict[str, dict[str, str]
             integrity_findings(report),
         ]
         known = [students.get(student, {}).get(column, "") for column in extra]
-        writer.writerow(fixed + known + cells)
-    return buffer.getvalue()
+        rows.append(fixed + known + cells)
+    return csv_text(rows)
 
 
 def integrity_findings(report: Report) -> str:
@@ -137,14 +135,12 @@ def flagged(reports: dict[str, Report]) -> list[str]:
 
 def manual_template_csv(reports: dict[str, Report]) -> str:
     """Every manual item still pending, per student: fill in points (and a comment), then merge-manual."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(MANUAL_COLUMNS)
+    rows: list[list[str]] = [list(MANUAL_COLUMNS)]
     for student, report in reports.items():
         for item in report.items:
             if item.kind == "manual" and item.id != NOT_AN_ITEM and item.status == "manual":
-                writer.writerow([student, item.id, "", ""])
-    return buffer.getvalue()
+                rows.append([student, item.id, "", ""])
+    return csv_text(rows)
 
 
 # -- summary.md -----------------------------------------------------------------------
@@ -162,7 +158,7 @@ def summary_markdown(classes: ClassReports, similar: list[tuple[str, str, float]
         f"{len(reports)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) + ".",
     ]
     if classes.unreadable:
-        lines += ["", f"Unreadable reports (left out): {', '.join(classes.unreadable)}."]
+        lines += ["", f"Unreadable reports (left out): {markdown_text(', '.join(classes.unreadable))}."]
     lines += _isolation_line(reports)
     if not reports:
         return "\n".join(lines) + "\n"
@@ -257,7 +253,7 @@ def _messages_section(reports: dict[str, Report]) -> list[str]:
             continue
         lines += [f"### {column.id}: {len(missed)} of {len(results)} did not pass", ""]
         for count, example in common_messages([r.feedback for r in real])[:TOP_MESSAGES]:
-            lines.append(f"- {count} x: {example}")
+            lines.append(f"- {count} x: {markdown_text(example)}")
         if stub:
             lines.append(f"- {len(stub)} x: not started (still the template)")
         lines.append("")
@@ -289,9 +285,8 @@ def _errors_section(reports: dict[str, Report]) -> list[str]:
         return lines + ["None: every submission was graded.", ""]
     lines += ["| student | status | message |", "|---|---|---|"]
     for student, report in failed:
-        text = report.load_error or report.wrong_assignment
-        message = (text.splitlines() or [""])[0][:200].replace("|", "\\|")
-        lines.append(f"| {student} | {report.status} | {message} |")
+        message = markdown_text(one_line(report.load_error or report.wrong_assignment, 200))
+        lines.append(f"| {markdown_text(student)} | {report.status} | {message} |")
     return lines + [""]
 
 
@@ -308,7 +303,10 @@ def _integrity_section(reports: dict[str, Report], similar: list[tuple[str, str,
         "| student | findings |",
         "|---|---|",
     ]
-    lines += [f"| {s} | {integrity_findings(reports[s]).replace('|', chr(92) + '|')} |" for s in students]
+    lines += [
+        f"| {markdown_text(s)} | {markdown_text(one_line(integrity_findings(reports[s])))} |"
+        for s in students
+    ]
     return lines + [""]
 
 
@@ -322,7 +320,7 @@ def _similar_pairs(similar: list[tuple[str, str, float]]) -> list[str]:
         "| student | student | similarity |",
         "|---|---|---|",
     ]
-    lines += [f"| {a} | {b} | {value:.0%} |" for a, b, value in similar]
+    lines += [f"| {markdown_text(a)} | {markdown_text(b)} | {value:.0%} |" for a, b, value in similar]
     return lines + [""]
 
 

@@ -14,6 +14,7 @@ maximum. Every student not matched either way is listed in :class:`Export`.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathlib import Path
 from grader.batch.gradebook import NOT_AN_ITEM, format_points, load_reports
 from grader.batch.output import OutputFolder
 from grader.report.model import Report
+from grader.text_safety import Verbatim, csv_text, one_line
 
 EXPORTS = "exports"
 MOODLE_OUT = "moodle_grading_worksheet.csv"
@@ -75,18 +77,17 @@ def read_lms_csv(path: Path, what: str) -> tuple[list[list[str]], CsvFormat]:
     delimiter = max(",;\t", key=first.count)
     quoting = csv.QUOTE_ALL if first.startswith('"') else csv.QUOTE_MINIMAL
     newline = "\r\n" if "\r\n" in text else "\n"
-    rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [[Verbatim(cell) for cell in row] for row in reader if row]
     if not rows:
         raise ExportError(f"the {what} {path} is empty")
     return rows, CsvFormat(raw.startswith(BOM), delimiter, quoting, newline)
 
 
 def write_lms_csv(rows: list[list[str]], form: CsvFormat) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=form.delimiter, quoting=form.quoting, lineterminator=form.newline).writerows(
-        rows
-    )
-    return (BOM if form.bom else b"") + buffer.getvalue().encode("utf-8")
+    """The cells read from the LMS file (:class:`Verbatim`) as they were; the grader's own made safe."""
+    text = csv_text(rows, delimiter=form.delimiter, quoting=form.quoting, newline=form.newline)
+    return (BOM if form.bom else b"") + text.encode("utf-8")
 
 
 def _columns(header: list[str], wanted: tuple[str, ...], what: str, path: Path) -> dict[str, int]:
@@ -112,10 +113,17 @@ def scaled_grade(report: Report, maximum: str) -> str:
 
 
 def feedback_comment(student: str, report: Report) -> str:
-    """A short summary for the student, and where the full report is."""
+    """A short summary for the student, and where the full report is: plain text, HTML escaped.
+
+    Moodle shows feedback comments as HTML: a tag in an error message must stay text.
+    """
+    return html.escape(one_line(_comment(student, report)), quote=False)
+
+
+def _comment(student: str, report: Report) -> str:
     where = f"Full report: reports/{student}.md"
     if report.status != "graded":
-        reason = (report.load_error or report.wrong_assignment).splitlines()[0][:200]
+        reason = one_line(report.load_error or report.wrong_assignment or report.status, 200)
         return f"Your submission could not be graded: {reason} {where}"
     autos = [item for item in report.items if item.kind == "auto" and item.id != NOT_AN_ITEM]
     missed = [item.id for item in autos if item.status != "passed"]

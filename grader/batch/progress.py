@@ -14,6 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from grader.batch.task import BatchOutcome
+from grader.text_safety import one_line
 
 HEARTBEAT_S = 15.0  # a step still running says so this often
 
@@ -100,9 +101,9 @@ class Progress:
             f"{outcome.score:g}/{outcome.max_score:g} {outcome.status} ({outcome.seconds:.1f} s)"
         )
         if outcome.message:
-            line += f": {outcome.message.splitlines()[0][:160]}"
+            line += f": {one_line(outcome.message, 160)}"
         with tqdm.external_write_mode(file=sys.stdout):
-            self.echo(line)
+            self.echo(one_line(line))  # a file name or message must not drive the terminal
 
     def close(self) -> None:
         self._stop.set()

@@ -8,6 +8,7 @@ summary are rebuilt from the reports on disk (:mod:`grader.batch.gradebook`).
 from __future__ import annotations
 
 import contextlib
+import html
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from grader.grading import GradeOptions
 from grader.report.model import Report
 from grader.rubric import Rubric
 from grader.sandbox import isolation
+from grader.text_safety import one_line
 
 EXECUTORS = ("local", "dask")
 UNPACKED = "submissions"  # OUT/submissions/<zip name>/: a zip's contents
@@ -92,12 +94,15 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
             rubric.sha256, __version__, budget.as_dict(), dataset.fingerprint, config.options.all_cells
         )
         if found.ignored:
-            names = ", ".join(found.ignored[:5])
+            names = one_line(", ".join(found.ignored[:5]))
             echo(f"ignored {len(found.ignored)} file(s) that are not .py or .ipynb: {names}")
+        if found.special:
+            names = one_line(", ".join(found.special[:5]))
+            echo(f"ignored {len(found.special)} entries that are not regular files: {names}")
         for entry in found.entries:
             if entry.chosen:
-                echo(f"{entry.student}: {entry.chosen}")
-        folder.write(roster.ROSTER, roster.roster_csv(found.entries, directory).encode())
+                echo(one_line(f"{entry.student}: {entry.chosen}"))
+        folder.write(roster.ROSTER, roster.roster_csv(found, directory).encode())
         todo = plan(found.entries, existing, key, echo)
         result = BatchResult(skipped=len(found.entries) - len(todo))
         if todo:
@@ -114,13 +119,21 @@ def run_batch(config: BatchConfig, echo: Callable[[str], None] = print) -> Batch
 
 
 def _write_similarity(folder: OutputFolder, entries: list[Entry], rubric: Rubric) -> dict[str, Path]:
-    """similarity.csv and similarity.html over the whole class (resumed rows included)."""
+    """similarity.csv and similarity.html over the whole class (resumed rows included).
+
+    A file that breaks the comparison is left out of it (:func:`similarity.code_of`); should the
+    comparison itself fail, the class still gets its gradebook: the files say why they are empty.
+    """
     template = (
         rubric.template.read_text(encoding="utf-8") if rubric.template and rubric.template.is_file() else ""
     )
-    pairs, prints = similarity.compare(similarity.sources_of(entries), template)
+    try:
+        pairs, prints = similarity.compare(similarity.sources_of(entries), template)
+        html_page = similarity.similarity_html(pairs, prints)
+    except Exception as exc:  # a grader bug must not cost the gradebook
+        pairs, html_page = [], f"<p>The comparison failed: {html.escape(one_line(repr(exc)))}</p>\n"
     folder.write(similarity.SIMILARITY_CSV, similarity.similarity_csv(pairs).encode())
-    folder.write(similarity.SIMILARITY_HTML, similarity.similarity_html(pairs, prints).encode())
+    folder.write(similarity.SIMILARITY_HTML, html_page.encode())
     return {
         "similarity_csv": folder.root / similarity.SIMILARITY_CSV,
         "similarity_html": folder.root / similarity.SIMILARITY_HTML,
@@ -135,7 +148,7 @@ def _submissions_folder(config: BatchConfig, echo: Callable[[str], None]) -> Pat
     target = config.out / UNPACKED / directory.stem
     unpacked = archive.unpack(directory, target)
     for problem in unpacked.skipped:
-        echo(f"skipped in {directory.name}: {problem}")
+        echo(one_line(f"skipped in {directory.name}: {problem}"))
     return unpacked.root
 
 

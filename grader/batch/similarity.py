@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.discovery import Entry
+from grader.text_safety import csv_text
 
 SIMILARITY_CSV = "similarity.csv"
 SIMILARITY_HTML = "similarity.html"
@@ -40,14 +41,17 @@ class Pair:
 
 
 def code_of(path: Path) -> str:
-    """The code of a .py, or a notebook's code cells; "" when it cannot be read."""
-    from grader.submission import SubmissionError, load_submission
+    """The code of a .py, or a notebook's code cells; "" when it cannot be read.
+
+    Any error of the loader on one file (a cell without ``source``, brackets nested past the
+    parser's recursion limit) leaves that file out of the comparison, not the class.
+    """
+    from grader.submission import load_submission
 
     try:
-        submission = load_submission(path, all_cells=True)
-    except (SubmissionError, OSError, ValueError):
+        return "\n\n".join(cell.source for cell in load_submission(path, all_cells=True).cells)
+    except Exception:
         return ""
-    return "\n\n".join(cell.source for cell in submission.cells)
 
 
 def _fingerprint(name: str, code: str, boilerplate: Any = None) -> Any:
@@ -70,7 +74,10 @@ def compare(sources: Mapping[str, str], template: str = "") -> tuple[list[Pair],
             continue
     pairs = []
     for a, b in itertools.combinations(sorted(prints), 2):
-        tokens, (share_a, share_b), slices = compare_files(prints[a], prints[b])
+        try:
+            tokens, (share_a, share_b), slices = compare_files(prints[a], prints[b])
+        except Exception:  # one odd pair costs that pair only
+            continue
         share_a, share_b = round(float(share_a), 4), round(float(share_b), 4)
         pairs.append(Pair(a, b, max(share_a, share_b), share_a, share_b, int(tokens), slices))
     pairs.sort(key=lambda pair: (-pair.similarity, pair.student_a, pair.student_b))
@@ -83,11 +90,9 @@ def sources_of(entries: list[Entry]) -> dict[str, str]:
 
 
 def similarity_csv(pairs: list[Pair]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    rows: list[tuple[object, ...]] = [COLUMNS]
     for p in pairs:
-        writer.writerow(
+        rows.append(
             (
                 p.student_a,
                 p.student_b,
@@ -97,7 +102,7 @@ def similarity_csv(pairs: list[Pair]) -> str:
                 p.tokens_shared,
             )
         )
-    return buffer.getvalue()
+    return csv_text(rows)
 
 
 def read_similar_pairs(out: Path, threshold: float = THRESHOLD) -> list[tuple[str, str, float]]:
@@ -105,8 +110,13 @@ def read_similar_pairs(out: Path, threshold: float = THRESHOLD) -> list[tuple[st
     path = Path(out) / SIMILARITY_CSV
     if not path.is_file():
         return []
-    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
-    pairs = [(row["student_a"], row["student_b"], float(row["similarity"])) for row in rows]
+    rows = csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8", errors="replace"), newline=""))
+    pairs = []
+    for row in rows:
+        try:  # a row another tool mangled is left out, not the summary
+            pairs.append((str(row["student_a"]), str(row["student_b"]), float(row["similarity"])))
+        except (KeyError, TypeError, ValueError):
+            continue
     return [pair for pair in pairs if pair[2] >= threshold]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.advice import advice_for
+from grader.text_safety import plain_message
 
 
 class StudentCallError(Exception):
@@ -166,11 +167,10 @@ def student_traceback(exc: BaseException, filenames: frozenset[str], limit: int 
 
 
 FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}")
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _short(text: str, limit: int = 600) -> str:
-    text = ANSI_ESCAPE.sub("", text).strip()  # Keras 3 bolds parts of its messages for terminals
+    text = plain_message(text).strip()  # Keras 3 bolds parts of its messages; a student's text escapes
     text = FUNCTION_NODE.sub("", text).strip()  # TF's internal kernel names mean nothing to a student
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -1,4 +1,9 @@
-"""Markdown, HTML, Gradescope ``results.json`` and the terminal table, all from a Report."""
+"""Markdown, HTML, Gradescope ``results.json`` and the terminal table, all from a Report.
+
+Student text is never Markdown: every text that can hold a student's words (ids, file names,
+feedback quoting their values or exceptions, printed output, written answers) goes through
+:mod:`grader.text_safety`, and the terminal table escapes control characters.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 from grader.report.model import ItemResult, Report
 from grader.report.output import student_output
+from grader.text_safety import code_block, code_span, escape_controls, markdown_text, one_line
 
 DROPPED_SHOWN = 5  # top-level statements the loader dropped, listed in the Markdown report
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -64,18 +70,18 @@ def _caption(name: str, report: Report) -> str:
 def markdown(report: Report, show_hidden: bool = True) -> str:
     items = [i for i in report.items if show_hidden or i.visibility == "public"]
     lines = [
-        f"# {title(report)}",
+        f"# {markdown_text(title(report))}",
         "",
         f"**{headline(report)}**",
         "",
-        f"Submission `{report.submission}` graded with {setup_line(report)}.",
+        f"Submission {code_span(report.submission)} graded with {markdown_text(setup_line(report))}.",
     ]
     if report.load_error:
-        lines += ["", f"> **Your submission could not be graded:** {report.load_error}"]
+        lines += ["", f"> **Your submission could not be graded:** {_quoted(report.load_error)}"]
     if report.wrong_assignment:
-        lines += ["", f"> **Wrong assignment?** {report.wrong_assignment}"]
+        lines += ["", f"> **Wrong assignment?** {_quoted(report.wrong_assignment)}"]
     for warning in report.warnings:
-        lines += ["", f"> Note: {warning.splitlines()[0]}"]
+        lines += ["", f"> Note: {markdown_text(one_line(warning))}"]
     lines += ["", "| Item | Exercise | Score | Status |", "|---|---|---|---|"]
     for item in items:
         lines.append(
@@ -89,13 +95,13 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
         lines += [
             f"### {item.id} ({item.score:g} / {item.max_score:g}, {item.status})",
             "",
-            item.feedback,
+            markdown_text(item.feedback),
             "",
         ]
         lines += figure_lines(item, report)
         printed = student_output(item.output).strip()
         if printed:
-            lines += ["Your code printed:", "", "```", printed[:4000], "```", ""]
+            lines += ["Your code printed:", "", *code_block(printed[:4000]), ""]
     figures = [
         (name, path) for name, path in report.figures.items() if not any(path in i.figures for i in items)
     ]
@@ -114,7 +120,8 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
                 else f"pending / {item.max_score:g}"
             )
             lines += [f"### {item.exercise}: {item.title} ({score})", ""]
-            lines += ["> " + line for line in (item.answer or "(no answer)").splitlines()] + [""]
+            answer = markdown_text(item.answer or "(no answer)")
+            lines += ["> " + line for line in answer.splitlines()] + [""]
             lines += [f"- met: {criterion}" for criterion in item.criteria] + ([""] if item.criteria else [])
             if item.comment:
                 lines += [f"Instructor: {item.comment}", ""]
@@ -122,7 +129,9 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
     if show_hidden and (report.integrity or report.stages or dropped):
         lines += ["## For the instructor", ""]
         for flag in report.integrity:
-            lines.append(f"- integrity: {flag['where']}: {flag['message']}")
+            lines.append(
+                f"- integrity: {markdown_text(flag['where'])}: {markdown_text(one_line(flag['message']))}"
+            )
         if dropped:  # the loading rule drops these (grader/loading_rule.py); --all-cells runs them
             shown = "; ".join(_dropped_text(d) for d in dropped[:DROPPED_SHOWN])
             more = f" and {len(dropped) - DROPPED_SHOWN} more" if len(dropped) > DROPPED_SHOWN else ""
@@ -135,6 +144,11 @@ def markdown(report: Report, show_hidden: bool = True) -> str:
                 )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _quoted(text: str) -> str:
+    """Text inside a ``> `` quote: every line of it stays in the quote."""
+    return "\n> ".join(markdown_text(text).splitlines())
 
 
 def gradescope(report: Report) -> dict[str, Any]:
@@ -154,7 +168,7 @@ def gradescope(report: Report) -> dict[str, Any]:
                 "score": item.score,
                 "max_score": item.max_score,
                 "status": "passed" if item.status == "passed" else "failed",
-                "output": output,
+                "output": escape_controls(output),
                 "visibility": GRADESCOPE_VISIBILITY.get(item.visibility, "visible"),
             }
         )
@@ -173,7 +187,7 @@ def gradescope(report: Report) -> dict[str, Any]:
     return {
         "score": report.score,  # the automatic score until manual scores are merged
         "execution_time": round(report.seconds, 1),
-        "output": summary,
+        "output": escape_controls(summary),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -192,12 +206,12 @@ def table(report: Report, items: list[ItemResult] | None = None, width: int = 10
     room = max(20, width - 48)
     for item in rows:
         score = f"{item.score:g}/{item.max_score:g}"
-        first = item.feedback.splitlines()[0] if item.feedback else ""
+        first = one_line(item.feedback)
         cut = first if len(first) <= room else first[: room - 3] + "..."
         lines.append(f"{item.id:<24} {score:>11}  {item.status:<8} {cut}")
     lines += ["-" * width, f"{report.assignment}: {headline(report)}", setup_line(report)]
     if report.wrong_assignment:
-        lines.append(f"wrong assignment? {report.wrong_assignment}")
+        lines.append(f"wrong assignment? {one_line(report.wrong_assignment)}")
     return "\n".join(lines)
 
 
@@ -237,5 +251,5 @@ def html_page(report: Report) -> str:
 
 
 def _dropped_text(drop: dict[str, Any]) -> str:
-    reason = f" ({drop['reason']})" if drop.get("reason") else ""
-    return f"{drop['where']}: `{drop['code']}`{reason}"
+    reason = f" ({markdown_text(drop['reason'])})" if drop.get("reason") else ""
+    return f"{markdown_text(drop['where'])}: {code_span(drop['code'])}{reason}"

@@ -582,3 +582,9 @@ def test_a_grade_for_an_earlier_submission_is_not_applied_to_a_resubmission(serv
     assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
     page = TestClient(again.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN}).get("/q/2b").text
     assert "0 / 5</span> graded" in page
+
+
+def test_a_notebook_nested_too_deep_for_json_shows_no_images_instead_of_an_error(tmp_path: Path) -> None:
+    nested = tmp_path / "deep.ipynb"
+    nested.write_text('{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}", encoding="utf-8")
+    assert notebook_images(nested) == {}

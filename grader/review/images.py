@@ -31,7 +31,7 @@ def notebook_images(path: Path) -> dict[str, list[bytes]]:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:
             return {}
         cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):  # nesting too deep
         return {}
     if not isinstance(cells, list):
         return {}

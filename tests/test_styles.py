@@ -216,3 +216,12 @@ def test_style_variant_gets_full_marks(variant, graded, generated):
     assert outcome.ok, f"{variant.name} ({outcome.auto_score:g}/{outcome.auto_max:g}):\n{problems}"
     if variant.keras:
         assert report.keras.startswith(variant.keras)
+
+
+def test_the_benchmark_grades_every_variant_in_every_format(tmp_path):
+    entries = fidelity.discover_styles(tmp_path)
+    assert len(entries) == len(VARIANTS) * len(generate.FORMATS)
+    assert {entry.name for entry in entries} >= {
+        f"style:{VARIANTS[0].name}:{fmt}" for fmt in generate.FORMATS
+    }
+    assert all(entry.kind == "variant" and entry.path.exists() for entry in entries)

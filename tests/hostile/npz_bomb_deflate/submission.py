@@ -1,4 +1,4 @@
-"""Cheat: make the worker's reply a zip bomb (1 GB of zeros, deflated to about 1 MB).
+"""Cheat: make the worker's reply a zip bomb (600 MB of zeros, deflated to under 1 MB).
 
 The graded function replaces numpy.savez, which the worker uses to send arrays to the
 grader: the reply file is tiny on disk (under the file cap) and inflates in the trusted
@@ -14,11 +14,11 @@ import numpy as np
 def _bomb(file, **arrays):
     with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
         header = io.BytesIO()
-        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**27,)})
+        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (600 * 2**17,)})
         with archive.open("result.npy", "w", force_zip64=True) as member:
             member.write(header.getvalue())
             zeros = bytes(2**20)
-            for _ in range(1024):  # 1 GB: bounded (this is a test)
+            for _ in range(600):  # 600 MB: bounded (this is a test)
                 member.write(zeros)
 
 

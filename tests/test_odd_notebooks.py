@@ -31,14 +31,8 @@ ORIGINS = tomllib.loads((FOLDER / "ORIGINS.toml").read_text(encoding="utf-8"))["
 NOTEBOOKS = sorted(ORIGINS)
 TIMEOUT = 180  # seconds for one grade; a hang fails the test instead of the suite
 
+
 # notebook -> what today's grader does wrong with it. Strict: a fix turns these into failures.
-XFAIL: dict[str, str] = {
-    "nbformat_invalid.ipynb": (
-        "issue 22 part 3: a cell without a source key crashes the loader (AttributeError: source)"
-    ),
-}
-
-
 def _outcome(path: Path) -> Report | SubmissionError:
     try:
         return grade(path, "transposed_conv", budget="smoke", limits=SandboxLimits(threads=1))
@@ -65,10 +59,7 @@ def test_every_odd_notebook_is_listed_with_its_origin():
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=[pytest.mark.xfail(strict=True, reason=XFAIL[n])] if n in XFAIL else [])
-        for n in NOTEBOOKS
-    ],
+    NOTEBOOKS,
 )
 def test_an_odd_notebook_gets_a_report_or_a_one_line_error(name, outcomes):
     outcome = outcomes[name].result(timeout=TIMEOUT)

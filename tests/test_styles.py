@@ -13,8 +13,9 @@ idioms ...), each in four formats. Here, at the smoke budget:
   all 36 autoencoders variants would take about 8 minutes of CI). benchmarks/fidelity.py
   grades every variant in every format at the real budget.
 
-Variants that today's grader does not yet give full marks are strict xfails in XFAIL, with
-what fails: when the grader is fixed they turn into failures, and the entry is removed.
+Before the loading rule and the training fixes of issue 22, 29 of the 40 graded variants lost
+points (aliases, partial factories, derived and computed constants, a train_step without
+trackers); the scores are in the message of the commit that added this module.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pytest
 from benchmark_tools import load_benchmark
 from styles import generate
 
-from grader.submission import load_submission
+from grader.submission import load_cells, load_submission
 
 fidelity = load_benchmark("fidelity")
 VARIANTS = generate.variants()
@@ -42,46 +43,6 @@ AUTOENCODERS = [variant for variant in VARIANTS if variant.rubric == "autoencode
 CI_GRADED = [v for v in VARIANTS if v.rubric != "autoencoders"] + [
     v for index, v in enumerate(AUTOENCODERS) if index % 3 == (index // 9) % 3
 ]
-
-# What today's grader gets wrong with a style (issue 22), measured at the smoke budget; the
-# scores and lost items of every variant are in the commit message that added this table.
-FAILS_TODAY = {
-    ("autoencoders", "aliases"): "part 1: L = tf.keras.layers is dropped by the loader, NameError in "
-    "build_* (Exercise 1, 4a, 6a-architecture, 6a-training, 6c lost)",
-    ("autoencoders", "partial"): "part 1: functools.partial layer factories are dropped by the loader, "
-    "NameError in build_* (Exercise 1, 4a lost)",
-    ("autoencoders", "derived"): "part 1: N_BLOCKS = len(FILTERS) and VAE_EPOCHS = EPOCHS are dropped by the "
-    "loader (Exercise 1, 4a, 6a-epochs lost)",
-    (
-        "autoencoders",
-        "no_trackers",
-    ): "part 2: a train_step without a metric tracker logs a zero loss, 6a-training partial "
-    "(18.33/18.5 alone)",
-    ("sheet10", "aliases"): "part 1: L = tf.keras.layers is dropped by the loader (1.4 encoder, decoder, "
-    "optimizer, loss, training lost)",
-    ("sheet10", "partial"): "part 1: Dense = functools.partial(...) is dropped by the loader (1.4 encoder, "
-    "decoder, optimizer, loss, training lost)",
-    ("sheet10", "derived"): "part 1: EPOCHS = N_EPOCHS and PIXEL_MAX = np.float32(255) are dropped by the "
-    "loader (1.4-epochs, 1.4-preprocess lost)",
-    ("sheet10", "computed_output"): "part 1: ATTENTION_OUTPUT computed by calling the student's function is "
-    "dropped (3.4-value lost)",
-    ("transposed_conv", "derived"): "part 1: DTYPE = np.float64 is dropped by the loader, NameError in every "
-    "function (0/4)",
-}
-
-# variant -> why it fails today. Strict: a fix turns these into failures, and the lead removes them.
-XFAIL: dict[str, str] = {
-    variant.name: "issue 22 "
-    + "; ".join(FAILS_TODAY[variant.rubric, s] for s in variant.styles if (variant.rubric, s) in FAILS_TODAY)
-    for variant in VARIANTS
-    if any((variant.rubric, style) in FAILS_TODAY for style in variant.styles)
-}
-
-
-def _marks(variant: generate.Variant):
-    reason = XFAIL.get(variant.name)
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(variant, id=variant.name, marks=marks)
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +138,24 @@ def test_each_format_loads_to_the_same_code_as_the_py(variant, fmt, generated):
     assert len(load_submission(paths[fmt]).cells) >= 5  # split into cells, not one blob
 
 
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.name)
+def test_the_notebook_check_keeps_the_same_code_as_grader_check(variant, generated):
+    """check() in a notebook grades the kernel's input history (load_cells); grader check and
+    grade read the saved file (load_submission). Run top to bottom, both keep the same code, so
+    both give the same public scores."""
+    import nbformat
+
+    notebook = nbformat.read(generated[variant.name]["ipynb"], as_version=4)
+    history = [(f"In [{n}]", c.source) for n, c in enumerate(notebook.cells, 1) if c.cell_type == "code"]
+    from_kernel = [
+        ast.dump(s)
+        for cell in load_cells("history", history).cells
+        for s in ast.parse(cell.source).body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+    assert from_kernel == _kept_code(generated[variant.name]["ipynb"])
+
+
 # -- the verdicts -------------------------------------------------------------------------------------
 
 
@@ -206,7 +185,7 @@ def _entry(variant: generate.Variant, generated):
     )
 
 
-@pytest.mark.parametrize("variant", [_marks(variant) for variant in CI_GRADED])
+@pytest.mark.parametrize("variant", CI_GRADED, ids=lambda variant: variant.name)
 def test_style_variant_gets_full_marks(variant, graded, generated):
     report = graded[variant.name]
     if isinstance(report, fidelity.GraderCrash):

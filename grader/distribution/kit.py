@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from grader.data import load_dataset
-from grader.distribution import toml_writer
 from grader.distribution.precompute import kept_cases, precompute
 from grader.distribution.wheel import DistributionError, build_wheel
 from grader.rubric import Rubric, load_rubric
@@ -84,7 +85,7 @@ def rubric_files(rubric: Rubric, item_ids: set[str], budgets: list[str], stand_i
     """Path under ``rubrics/`` -> bytes: the shipped rubric, its calibration and its precomputed results."""
     raw = tomllib.loads(rubric.path.read_text(encoding="utf-8"))
     folder = f"{rubric.name}.precomputed"
-    files = {f"{rubric.name}.toml": toml_writer.dumps(shipped_rubric(raw, rubric, item_ids, folder)).encode()}
+    files = {f"{rubric.name}.toml": tomli_w.dumps(shipped_rubric(raw, rubric, item_ids, folder)).encode()}
     if rubric.calibration_path.is_file():
         calibration = shipped_calibration(json.loads(rubric.calibration_path.read_text()), item_ids)
         files[f"{rubric.name}.calibration.json"] = json.dumps(calibration, indent=2).encode()

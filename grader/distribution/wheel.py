@@ -10,8 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import tomli_w
+
 from grader import __version__
-from grader.distribution import toml_writer
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,7 +72,7 @@ def _pyproject(local_version: str) -> str:
         "dependencies": dependencies(),
         "scripts": {"grader": "grader.cli:main"},
     }
-    return toml_writer.dumps(
+    return tomli_w.dumps(
         {
             "build-system": {
                 "requires": ["setuptools>=65", "wheel"],

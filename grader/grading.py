@@ -42,6 +42,8 @@ from grader.threadsafe import format_exception
 # What the student wrote that each probe of the engine runs, for messages about hangs and crashes;
 # an assignment declares its probes' (``PROBE_FUNCTIONS``), a training stage's probe its ``Stage.runs``.
 ENGINE_PROBE_FUNCTIONS = {"constants": "your module-level constants"}
+# Loads retried without a derived statement that hung in C code (each retry waits out the load timeout).
+MAX_HUNG_STATEMENTS = 3
 
 
 @dataclass(frozen=True)
@@ -225,12 +227,19 @@ def _start(
     rubric: Rubric,
     progress: Callable[[str], None] | None,
 ) -> tuple[Sandbox, dict[str, Any], str, str]:
-    """Start the sandbox and load the submission; under auto, retry Keras 2 on a Keras load error."""
+    """Start the sandbox and load the submission; under auto, retry Keras 2 on a Keras load error.
+
+    A load that timed out inside a kept derived statement (a hang in C code that its own time limit
+    could not end) is loaded again without it, at most MAX_HUNG_STATEMENTS times: a statement that
+    cannot run costs its names, never the whole submission (docs/architecture.md, "The loading rule").
+    """
+    skipped: list[tuple[int, int]] = []
     while True:
+        cells = _without(submission.worker_cells(), skipped)
         protected = sandbox_protected(rubric, options)
         waiting = options.standby.take(keras, options.limits, protected) if options.standby else None
         sandbox = waiting or Sandbox(
-            submission.worker_cells(),
+            cells,
             data.worker,
             keras=keras,
             limits=options.limits,
@@ -242,18 +251,42 @@ def _start(
             progress("load")
         try:
             if waiting is not None:
-                cells, dropped = submission.worker_cells(), submission.dropped_names
+                dropped = submission.dropped_names
                 load = sandbox.load_standby(cells, data.worker, dropped, rubric.load_timeout_s)
             else:
                 load = sandbox.start()
         except WorkerFailure as failure:
+            hung = sandbox.hung_statement() if failure.reason == "timeout" else None
+            if hung is not None and hung not in skipped and len(skipped) < MAX_HUNG_STATEMENTS:
+                skipped.append(hung)
+                sandbox.close()
+                continue
             return sandbox, {"failure": failure, "errors": []}, keras, why
+        load["errors"] = [*(_hung_error(cells, s, rubric.load_timeout_s) for s in skipped), *load["errors"]]
         suggestion = load_error_suggests_keras2(load.get("errors", []))
         if options.keras == "auto" and keras == "3" and suggestion:
             sandbox.close()
             keras, why = "2", suggestion
             continue
         return sandbox, load, keras, why
+
+
+def _without(cells: list[dict[str, Any]], skipped: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """The worker's cells with the statements that hung a load marked to be skipped."""
+    for index, line in skipped:
+        cells[index] = cells[index] | {"skip": [*cells[index].get("skip", []), line]}
+    return cells
+
+
+def _hung_error(cells: list[dict[str, Any]], statement: tuple[int, int], timeout: float) -> dict[str, Any]:
+    index, line = statement
+    where = f"{cells[index]['filename']}, line {line}"
+    message = (
+        f"the statement at {where} was still running when loading timed out after {timeout:g} s (a "
+        f"loop inside compiled code, which its own time limit cannot stop), so the grader loaded your "
+        f"submission again without it"
+    )
+    return {"kind": "exception", "name": where, "type": "TimeoutError", "message": message}
 
 
 def sandbox_protected(rubric: Rubric, options: GradeOptions) -> tuple[str, ...]:

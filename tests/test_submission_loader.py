@@ -740,3 +740,26 @@ def test_a_raising_or_endless_derived_statement_is_reported_and_the_rest_of_its_
     assert errors["TimeoutError"] == (
         f"the statement at sub.py, line {line} ran longer than 1 s while loading, so the grader skipped it"
     )
+
+
+def test_a_derived_statement_that_hangs_in_c_code_is_skipped_on_a_second_load(tmp_path):
+    """sum() over an endless iterator never returns to the interpreter, so its SIGALRM limit cannot
+    end it: the load times out, and the grader loads the file again without that statement."""
+    import dataclasses
+
+    from grader.grading import GradeOptions, grade
+    from grader.rubric import load_rubric
+
+    rubric = dataclasses.replace(load_rubric("transposed_conv"), load_timeout_s=8.0)
+    source = REFERENCE_TC.read_text().replace(
+        "\ndef conv_matrix(", "\nimport itertools\nFOREVER = sum(itertools.count())\n\ndef conv_matrix(", 1
+    )
+    path = tmp_path / "sub.py"
+    path.write_text(source)
+    report = grade(path, rubric, GradeOptions(budget="smoke"))
+    assert report.auto_score == report.auto_max
+    line = source.splitlines().index("FOREVER = sum(itertools.count())") + 1
+    (error,) = [e for e in report.load_errors if e["type"] == "TimeoutError"]
+    assert error["message"].startswith(
+        f"the statement at sub.py, line {line} was still running when loading timed out after 8 s"
+    )

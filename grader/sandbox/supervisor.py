@@ -32,6 +32,7 @@ import numpy as np
 import psutil
 
 from grader.sandbox import cgroups, isolation, protocol
+from grader.shared import RUNNING_STATEMENT
 
 OUTPUT_KEEP_BYTES = 8 * 1024
 # Threads count as tasks in a pids cgroup: room for TensorFlow's (the monitor counts processes).
@@ -173,6 +174,14 @@ class Sandbox:
                 self.isolation = isolation.label(policy.abi, netns, pidns, cgroup)
         self.load_info = reply.data
         return reply.data | {"output": reply.output}
+
+    def hung_statement(self) -> tuple[int, int] | None:
+        """(cell index, first line) of the derived statement a timed-out load was running, if any."""
+        try:
+            marker = json.loads((self.dir / "output" / RUNNING_STATEMENT).read_text()[:200])
+            return int(marker["cell"]), int(marker["line"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def ensure_started(self) -> None:
         if self.process is None or self.process.poll() is not None:

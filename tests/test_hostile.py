@@ -488,3 +488,25 @@ def test_a_stale_monitor_does_not_kill_the_restarted_worker() -> None:
             process.wait()
         sandbox.process = None
         sandbox.close()
+
+
+def test_no_report_of_the_hostile_classes_holds_a_terminal_escape_or_markdown_of_a_students(
+    classes: dict[str, Graded],
+) -> None:
+    """Student text in every Markdown file is text: no raw control character (OSC 52, ESC[?1049h,
+    C1 ...) for a terminal to replay, and no link or HTML when rendered (markdown_spoof,
+    terminal_escapes_in_errors)."""
+    from markdown_it import MarkdownIt
+
+    controls = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    for graded in classes.values():
+        for path in [graded.out / "summary.md", *(graded.out / "reports").glob("*.md")]:
+            text = path.read_text(encoding="utf-8")
+            assert not controls.search(text), f"{path.name}: {controls.search(text)!r}"
+            tokens = MarkdownIt("commonmark").enable("table").parse(text)
+            kinds = {t.type for token in tokens for t in [token, *(token.children or [])]}
+            assert not kinds & {"link_open", "html_inline", "html_block"}, path.name
+    spoofed = (classes["transposed_conv"].out / "reports" / "markdown_spoof.md").read_text(encoding="utf-8")
+    tokens = MarkdownIt("commonmark").enable("table").parse(spoofed)
+    headings = [tokens[i + 1].content for i, token in enumerate(tokens) if token.type == "heading_open"]
+    assert [h for h in headings if h.startswith("tc1-random")] == ["tc1-random (0 / 0.5, error)"], headings

@@ -305,7 +305,7 @@ def test_a_forged_report_shows_no_heading_link_or_html_of_the_student(
     expected = [
         f"{i.id} ({i.score:g} / {i.max_score:g}, {i.status})" for i in report.items if i.kind == "auto"
     ]
-    assert headings == ["transposed_conv: forged", "Feedback", *expected]  # none forged
+    assert headings == [render.title(report), "Feedback", *expected]  # none forged
     assert any("Instructor note" in t.content for t in tokens if t.type == "code_block" or t.type == "fence")
     for path in [out / "summary.md", *(out / "reports").glob("*.md")]:
         kinds = {t.type for t in markdown_tokens(path.read_text(encoding="utf-8"))}

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.advice import advice_for
+from grader.advice import advice_for_text
 from grader.text_safety import plain_message
 
 
@@ -118,13 +118,16 @@ class WorkerContext:
             raise StudentCallError(self.error_info(name, exc)) from None
 
     def error_info(self, name: str, exc: BaseException) -> dict[str, Any]:
+        # Only the start of a message is shown: cut it before the regular expressions read it (a
+        # student's exception may carry a whole array, tens of MB; tests/hostile/exception_huge_message).
+        message = str(exc)[:MESSAGE_READ]
         return {
             "kind": "exception",
             "name": name,
             "type": type(exc).__name__,
-            "message": _short(str(exc)),
+            "message": _short(message),
             "traceback": student_traceback(exc, self.filenames),
-            "advice": advice_for(exc, self.dropped),
+            "advice": advice_for_text(type(exc).__name__, message, self.dropped),
         }
 
     def attempt(
@@ -167,6 +170,7 @@ def student_traceback(exc: BaseException, filenames: frozenset[str], limit: int 
 
 
 FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}")
+MESSAGE_READ = 20_000  # characters of an exception message read for the feedback and its advice
 
 
 def _short(text: str, limit: int = 600) -> str:

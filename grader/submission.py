@@ -219,6 +219,8 @@ def _read_notebook(name: str, text: str) -> Any:
         raise SubmissionError(
             f"{name} is not a valid notebook: invalid JSON at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:  # brackets nested past what Python's JSON parser follows
+        raise SubmissionError(f"{name} is not a valid notebook: its JSON is nested too deeply") from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise SubmissionError(f"{name} is not a Jupyter notebook (no cells)")
     major = raw.get("nbformat")

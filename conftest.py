@@ -2,7 +2,7 @@
 
 Every test module runs whole on one worker, so a module's fixtures (a graded corpus, a review
 app, a notebook kernel) are built once. The two modules that grade whole corpora with their own
-pool of sandboxed workers, `test_fidelity.py` and `test_hostile.py`, are one unit of work: they
+pool of sandboxed workers, `test_fidelity.py`, `test_styles.py` and `test_hostile.py`, are one unit of work: they
 run one after the other on the same xdist worker, never at the same time (each keeps both cores
 busy, and the hostile corpus times its gradings). xdist starts the largest unit first, so the
 rest of the suite, mostly one training thread at a time, runs on the other worker meanwhile.
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 # Test modules that form one unit of work (by file name).
-RUN_TOGETHER = {"test_fidelity.py": "corpora", "test_hostile.py": "corpora"}
+RUN_TOGETHER = {"test_fidelity.py": "corpora", "test_hostile.py": "corpora", "test_styles.py": "corpora"}
 
 
 def unit_of_work(nodeid: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -496,3 +497,18 @@ print(shm, open(os.devnull).read() == "")
 def test_the_seccomp_filter_refuses_system_v_shared_memory_and_nothing_else() -> None:
     done = subprocess.run([sys.executable, "-c", SHARED_MEMORY], capture_output=True, text=True, cwd=REPO)
     assert done.stdout.strip() == "Operation not permitted True", done.stderr[-2000:]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the PID namespace's outer process is Linux only")
+@pytest.mark.parametrize("number", [signal.SIGKILL, signal.SIGSEGV, signal.SIGTERM])
+def test_the_outer_process_ends_by_the_signal_that_ended_the_worker(number: int) -> None:
+    # The parent tells a crash from an exit by the signal: SIGKILL, which has no handler to
+    # reset, once ended the outer process with exit code 1 instead.
+    child = os.fork()
+    if child == 0:
+        try:
+            isolation._end_as(number)  # a wait status whose low bits are the signal
+        finally:
+            os._exit(99)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == -number

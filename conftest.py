@@ -1,11 +1,12 @@
 """How the test suite is shared between pytest-xdist workers (`pytest -n 2`, the README's command).
 
 Every test module runs whole on one worker, so a module's fixtures (a graded corpus, a review
-app, a notebook kernel) are built once. The two modules that grade whole corpora with their own
-pool of sandboxed workers, `test_fidelity.py`, `test_styles.py` and `test_hostile.py`, are one unit of work: they
-run one after the other on the same xdist worker, never at the same time (each keeps both cores
-busy, and the hostile corpus times its gradings). xdist starts the largest unit first, so the
-rest of the suite, mostly one training thread at a time, runs on the other worker meanwhile.
+app, a notebook kernel) are built once. The three modules that grade whole corpora with their
+own pool of sandboxed workers, `test_fidelity.py`, `test_styles.py` and `test_hostile.py`, are
+one unit of work: they run one after the other on the same xdist worker, never at the same time
+(each keeps both cores busy, and the hostile corpus times its gradings). xdist starts the largest
+unit first, so the rest of the suite, mostly one training thread at a time, runs on the other
+worker meanwhile.
 """
 
 from __future__ import annotations

@@ -371,12 +371,14 @@ def vae_inputs(
     error: float = 0.03,
     nan_codes: bool = False,
     batch_loss: list | None = None,
+    x_rec: np.ndarray | None = None,
 ):
     x = ae_test_images()
     z_mean = RNG.normal(mean_offset, 1.0, size=(len(x), 2)).astype(np.float32)
     if nan_codes:
         z_mean[0, 0] = np.nan
-    arrays = {"z_mean": z_mean, "z_log": np.zeros_like(z_mean), "x_rec": (x + error).astype(np.float32)}
+    x_rec = (x + error).astype(np.float32) if x_rec is None else x_rec
+    arrays = {"z_mean": z_mean, "z_log": np.zeros_like(z_mean), "x_rec": x_rec}
     data = {"loss": loss, "fit": "vae.fit(x)", "image_size": 32}
     if batch_loss is not None:  # each epoch's mean batch loss, as the trainer's callback records it
         data["batch_loss"] = batch_loss
@@ -419,6 +421,28 @@ def test_vae_whose_batch_losses_rise_did_not_learn_whatever_its_history_says():
 def test_ae_whose_history_logs_zeros_is_judged_by_its_batch_losses():
     verdict = run("ae_training", ae_training_inputs([0.0, 0.0], batch_loss=[0.07, 0.05]))
     assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_a_logits_decoder_is_judged_by_the_sigmoid_of_its_outputs():
+    # TensorFlow's CVAE tutorial: no sigmoid at the end, a cross-entropy on logits in the loss.
+    x = ae_test_images().astype(np.float64)
+    logits = np.log(np.clip(x, 0.02, 0.98) / (1 - np.clip(x, 0.02, 0.98))).astype(np.float32)
+    verdict = run("vae_training", vae_inputs([250.0, 180.0], x_rec=logits))
+    assert verdict.fraction == 1.0, verdict.feedback
+    assert "lie far outside [0, 1], so they were read as logits" in verdict.feedback
+
+
+def test_logits_that_reconstruct_nothing_still_fail():
+    x = ae_test_images()
+    noise = RNG.normal(0.0, 4.0, size=x.shape).astype(np.float32)
+    verdict = run("vae_training", vae_inputs([250.0, 180.0], x_rec=noise))
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "decoding the latent means gives a test MSE of" in verdict.feedback
+
+
+def test_pixel_outputs_are_not_read_as_logits():
+    verdict = run("vae_training", vae_inputs([250.0, 180.0], error=0.4))
+    assert "read as logits" not in verdict.feedback
 
 
 def test_vae_nan_latent_means_fail():

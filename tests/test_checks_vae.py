@@ -111,8 +111,10 @@ def test_sampling_not_implemented_raises_student_call_failed():
 # -- kl_loss -------------------------------------------------------------------------------------
 
 
-def kl_verdict(kl: np.ndarray, sampling_convention: str | None = "log_std"):
+def kl_verdict(kl: np.ndarray, sampling_convention: str | None = "log_std", again: np.ndarray | None = None):
     arrays = {"kl_loss": {"kl": np.asarray(kl, np.float64)}}
+    if again is not None:
+        arrays["kl_loss"]["kl_again"] = np.asarray(again, np.float64)
     probes = {"kl_loss": {}, "sampling": {}}
     if sampling_convention is not None:
         arrays["sampling"] = {"eager": draw(1, sampling_convention)}
@@ -136,6 +138,30 @@ def test_kl_passes_when_sampling_failed_and_names_the_recognised_convention():
     verdict = kl_verdict(student_kl("log_var"), sampling_convention=None)
     assert verdict.fraction == 1.0
     assert "the log variance convention" in verdict.feedback
+
+
+def test_kl_that_is_the_same_on_a_second_call_passes():
+    verdict = kl_verdict(student_kl(), again=student_kl())
+    assert verdict.fraction == 1.0, verdict.feedback
+
+
+def test_a_monte_carlo_kl_is_named_as_such_not_as_a_wrong_formula():
+    # TensorFlow's CVAE tutorial: log q(z|x) - log p(z) at one sampled z, a new value per call.
+    mean, log = AE["inputs"]["kl_mean"].astype(float), AE["inputs"]["kl_log"].astype(float)
+    rng = np.random.default_rng(0)
+
+    def estimate() -> np.ndarray:
+        z = mean + np.exp(log) * rng.standard_normal(mean.shape)
+        log_q = -0.5 * (((z - mean) / np.exp(log)) ** 2 + 2 * log + np.log(2 * np.pi))
+        log_p = -0.5 * (z**2 + np.log(2 * np.pi))
+        return np.sum(log_q - log_p, axis=-1)
+
+    verdict = kl_verdict(estimate(), again=estimate())
+    assert verdict.fraction == 0.0
+    assert "kl_loss returns different values when called twice" in verdict.feedback
+    assert "a Monte Carlo estimate" in verdict.feedback
+    assert "The exercise asks for the closed form" in verdict.feedback
+    assert "expected" not in verdict.feedback  # not the wrong-formula message
 
 
 def test_kl_with_flipped_sign_fails():

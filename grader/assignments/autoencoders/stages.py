@@ -53,14 +53,32 @@ def classifier_metrics(
     return {"accuracy": accuracy, "finite": finite(losses) and bool(ok)}
 
 
+def reconstruction_mse(x_rec: np.ndarray, x: np.ndarray) -> tuple[float, bool]:
+    """The MSE of the decoder's images, and whether its outputs were read as logits.
+
+    A decoder may end without a sigmoid and be trained with a cross-entropy on logits
+    (TensorFlow's CVAE tutorial): its raw outputs are not pixels, its sigmoid is. Outputs far
+    outside [0, 1] are read both ways and the better reading counts; a decoder that
+    reconstructs nothing fails either way.
+    """
+    raw = mse(x_rec, x)
+    finite_rec = x_rec.size > 0 and bool(np.all(np.isfinite(x_rec)))
+    if not finite_rec or (float(np.min(x_rec)) >= -0.5 and float(np.max(x_rec)) <= 1.5):
+        return raw, False
+    squashed = mse(1.0 / (1.0 + np.exp(-np.clip(x_rec.astype(np.float64), -60, 60))), x)
+    return (squashed, True) if squashed < raw else (raw, False)
+
+
 def vae_metrics(
     data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], expected: Mapping[str, Any]
 ) -> dict[str, Any]:
     x = to_float_images(expected["x_test"], int(data.get("image_size", 32)))[..., 0]
     z_mean = arrays["z_mean"].astype(np.float64)
     finite_codes = bool(np.all(np.isfinite(z_mean)))
+    recon_mse, logits = reconstruction_mse(arrays["x_rec"], x)
     return {
-        "recon_mse": mse(arrays["x_rec"], x),
+        "recon_mse": recon_mse,
+        "recon_logits": logits,
         "loss_fell": loss_fell(training_losses(data)),
         "finite": finite(training_losses(data)) and finite_codes,
         "prior_mean": float(np.max(np.abs(z_mean.mean(axis=0)))) if finite_codes else math.inf,

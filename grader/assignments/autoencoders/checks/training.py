@@ -104,6 +104,11 @@ def vae_training(inputs: CheckInputs) -> Verdict:
             f"KL term "
             "of the loss is what pulls them towards the prior"
         )
+    if metrics.get("recon_logits"):
+        note = (
+            " The decoder's outputs lie far outside [0, 1], so they were read as logits: the MSE is "
+            "that of their sigmoid." + note
+        )
     if problems:
         return Verdict(passed / 3, f"{budget_text(inputs, 'vae')}: " + sentences(problems) + note, measured)
     return Verdict.passed(

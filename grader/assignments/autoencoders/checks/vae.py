@@ -173,6 +173,16 @@ def kl_divergence(inputs: CheckInputs) -> Verdict:
             f"kl_loss returned shape {found.shape}; expected one value per sample, ({len(z_mean)},)."
         )
     found = found.reshape(-1)
+    if inputs.has_array("kl_loss", "kl_again"):
+        again = np.asarray(inputs.array("kl_loss", "kl_again"), dtype=float).reshape(-1)
+        if again.shape == found.shape and not np.allclose(again, found, rtol=1e-6, atol=1e-8):
+            return Verdict.failed(
+                "kl_loss returns different values when called twice on the same means and log standard "
+                "deviations: it looks like a Monte Carlo estimate (log q(z|x) - log p(z) at a sampled z, "
+                "as TensorFlow's CVAE tutorial computes it). The exercise asks for the closed form, exact "
+                "and without sampling noise: 0.5 * sum(mean^2 + exp(2 * z_log_std) - 1 - 2 * z_log_std) "
+                "per sample."
+            )
     matches = [name for name, value in expected.items() if np.allclose(value, found, rtol=1e-4, atol=1e-5)]
     if convention in matches or (convention is None and matches):
         used = convention or matches[0]

@@ -488,15 +488,31 @@ from grader.sandbox import isolation
 assert isolation.refuse_shared_memory()
 libc = ctypes.CDLL(None, use_errno=True)
 shm = "ok" if libc.shmget(0, ctypes.c_size_t(4096), 0o1000 | 0o600) >= 0 else os.strerror(ctypes.get_errno())
-os.close(os.memfd_create("kept"))  # TensorFlow needs memfd_create: not refused
-print(shm, open(os.devnull).read() == "")
+try:
+    os.close(os.memfd_create("hidden"))
+    memfd = "ok"
+except OSError as error:
+    memfd = error.strerror
+print(shm, memfd, open(os.devnull).read() == "")
 """
 
 
 @pytest.mark.skipif(os.uname().machine not in isolation.SHARED_MEMORY_CALLS, reason="no filter for this CPU")
-def test_the_seccomp_filter_refuses_system_v_shared_memory_and_nothing_else() -> None:
+def test_the_seccomp_filter_refuses_shared_memory_and_memfd_files_and_nothing_else() -> None:
     done = subprocess.run([sys.executable, "-c", SHARED_MEMORY], capture_output=True, text=True, cwd=REPO)
-    assert done.stdout.strip() == "Operation not permitted True", done.stderr[-2000:]
+    assert done.stdout.strip() == "Operation not permitted Operation not permitted True", done.stderr[-2000:]
+
+
+@pytest.mark.skipif(os.uname().machine not in isolation.SHARED_MEMORY_CALLS, reason="no filter for this CPU")
+def test_without_a_memory_cgroup_memfd_memory_is_refused_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The hostile corpus's memfd entry meets the cgroup's limit; where no cgroup can be made,
+    # the seccomp filter refuses memfd_create, and the grader reports the student's error.
+    monkeypatch.setenv("GRADER_CGROUP", "0")
+    report = grade(REPO / "tests" / "hostile" / "memfd_memory" / "submission.py", "transposed_conv")
+    item = report.item("tc1-example")
+    assert "cgroup" not in report.isolation
+    assert item.status == "error" and item.score == 0
+    assert "Operation not permitted" in item.feedback, item.feedback
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the PID namespace's outer process is Linux only")

@@ -106,7 +106,7 @@ class Policy:
     write: tuple[str, ...] = ()  # everything beneath these (the worker's own folder)
     devices: tuple[str, ...] = ()  # read and write these device files
     listed: tuple[str, ...] = ()  # folders split around a denied path: listable (names, not contents)
-    refuse_shared_memory: bool = False  # seccomp: no System V shared memory, no memfd_secret
+    refuse_shared_memory: bool = False  # seccomp: no System V shared memory, no memfd files
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -328,10 +328,10 @@ SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
 BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
 X32_SYSCALL_BIT = 0x40000000
 # Per architecture: its audit id and calls that make memory no process's RSS shows (memfd_secret,
-# shmget). Not memfd_create: TensorFlow needs it (its start aborts without). Elsewhere no filter.
+# shmget, memfd_create). TensorFlow trains with all three refused (tests/test_isolation.py).
 SHARED_MEMORY_CALLS = {
-    "x86_64": (0xC000003E, (447, 29)),
-    "aarch64": (0xC00000B7, (447, 194)),
+    "x86_64": (0xC000003E, (447, 29, 319)),
+    "aarch64": (0xC00000B7, (447, 194, 279)),
 }
 
 
@@ -361,7 +361,7 @@ def shared_memory_filter(arch: int, calls: tuple[int, ...]) -> list[tuple[int, i
 
 
 def refuse_shared_memory() -> bool:
-    """Refuse System V shared memory and ``memfd_secret`` (EPERM): where no cgroup counts them.
+    """Refuse System V shared memory, ``memfd_secret`` and ``memfd_create`` (EPERM): no cgroup counts them.
 
     Needs ``PR_SET_NO_NEW_PRIVS``; False on an architecture this table lacks."""
     known = SHARED_MEMORY_CALLS.get(platform.machine())

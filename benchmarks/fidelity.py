@@ -13,7 +13,7 @@ nbconvert script), all expected at full marks. Their rows are named
 ``style:<variant>:<format>``; tests/test_styles.py grades their .py forms at the smoke budget.
 
     python benchmarks/fidelity.py [--workers 2] [--budget default] [--only NAME ...]
-                                  [--corpus all|submissions|styles]
+                                  [--corpus all|submissions|styles] [--formats py ...]
 
 Exit code 1 when any entry does not get its expected verdicts.
 """
@@ -358,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         help="tests/submissions, the generated style corpus, or both (default)",
     )
     parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=("py", "ipynb", "percent", "nbconvert"),  # tests/styles/generate.py FORMATS
+        help="the style corpus's formats to grade (default: all four)",
+    )
+    parser.add_argument(
         "--no-baseline",
         action="store_true",
         help="judge training items strictly, without grading the references as baselines",
@@ -368,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entries = discover() if args.corpus != "styles" else []
         if args.corpus != "submissions":
-            entries += discover_styles(Path(styles_folder.name))
+            entries += discover_styles(Path(styles_folder.name), tuple(args.formats or ()) or None)
         entries = _only(entries, args.only)
     except CorpusError as exc:
         print(f"corpus error: {exc}", file=sys.stderr)

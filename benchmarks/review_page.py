@@ -96,8 +96,7 @@ def timed(function, *args):
 
 
 def get(url: str) -> bytes:
-    request = urllib.request.Request(url, headers={"Cookie": f"review_token={TOKEN}"})
-    with urllib.request.urlopen(request) as response:
+    with urllib.request.urlopen(url) as response:  # the URL carries the token: /t/<token>/...
         return response.read()
 
 
@@ -121,7 +120,7 @@ def main() -> int:
 
     import uvicorn
 
-    from grader.review.server import prepare
+    from grader.review.server import prepare, review_url
 
     with tempfile.TemporaryDirectory() as folder:
         out, seconds = timed(make_class, Path(folder), args.students)
@@ -135,7 +134,7 @@ def main() -> int:
         prepared.review.syncer.start()
         while not server.started:
             time.sleep(0.05)
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        url = review_url("127.0.0.1", sock.getsockname()[1], TOKEN).rstrip("/")  # http://...:PORT/t/<token>
         _, warmed = timed(
             prepared.review.classroom.warm
         )  # grader review does this at start-up, in the background
@@ -166,7 +165,7 @@ def main() -> int:
                     executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
                 )
                 tab = browser.new_page()
-                tab.goto(f"{url}/?token={TOKEN}")
+                tab.goto(f"{url}/")
                 start = time.perf_counter()
                 tab.goto(f"{url}/q/{args.item}")
                 tab.wait_for_selector("section.card.current")

@@ -1,4 +1,5 @@
-"""grader review without a browser: token, CSRF, the store, sync into the reports, groups, overrides.
+"""grader review without a browser: the token's prefix, CSRF, the store, sync into the reports, groups,
+overrides.
 
 The class is written like a batch writes it (tests/review_fixtures.py): nothing is graded.
 """
@@ -17,6 +18,7 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import replace
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -36,7 +38,8 @@ from grader.review.store import Store  # noqa: E402
 
 TOKEN = "test-token"
 AUTH = {"X-Review-Token": TOKEN}
-COOKIE = "review_token_80"  # the test client's server listens on port 80
+P = f"/t/{TOKEN}"  # every path of the app starts with this prefix: the URL is the key
+OLD_COOKIE = "review_token_80"  # where the token was kept before (the test client's port is 80)
 
 
 @pytest.fixture
@@ -48,12 +51,11 @@ def out(tmp_path: Path) -> Path:
 def served(out: Path):
     prepared = prepare(out, token=TOKEN)
     client = TestClient(prepared.app, base_url="http://127.0.0.1")
-    client.cookies.set(COOKIE, TOKEN)
     yield prepared.review, client
 
 
 def grade(client: TestClient, student: str, item: str = "2b", **body) -> dict:
-    response = client.post("/api/grade", json={"student": student, "item": item, **body}, headers=AUTH)
+    response = client.post(P + "/api/grade", json={"student": student, "item": item, **body}, headers=AUTH)
     return {"status": response.status_code, **response.json()}
 
 
@@ -62,55 +64,164 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
     return {row["student"]: row for row in rows}
 
 
+class Links(HTMLParser):
+    """Every URL a page makes the browser load or follow: href, src, action, and the JS's base."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str, str]] = []  # (tag, attribute, value), entities decoded
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src", "action", "formaction", "srcset", "poster", "data"):
+                self.urls.append((tag, name, value or ""))
+        if tag == "meta" and ("name", "review-base") in attrs:
+            self.urls.append((tag, "content", dict(attrs)["content"] or ""))
+
+
+def links(html: str) -> list[tuple[str, str, str]]:
+    parser = Links()
+    parser.feed(html)
+    return parser.urls
+
+
 # -- access -----------------------------------------------------------------------------
+
+PAGES = [
+    "/",
+    "/q/2b",
+    "/student?id=alice",
+    "/log",
+    "/api/question/2b",
+    "/img/notebook?student=alice&item=2b&n=0",
+    "/img/figure?student=alice&name=latent_space",
+    "/static/review.js",
+    "/static/review.css",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_needs_the_prefix_with_the_token(out: Path, path: str) -> None:
+    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
+    assert client.get(P + path).status_code == 200
+    refused = client.get(path)
+    assert refused.status_code == 401 and "open the URL that grader review printed" in refused.text
+    assert TOKEN not in refused.text
+    for wrong in ("/t/wrong", "/t/test-tokeN", "/t/test-token-", "/t/%C3%A9"):
+        assert client.get(wrong + path).status_code == 403, wrong
+    assert client.get(path, headers=AUTH).status_code == 401  # the header is for POSTs, with the prefix
+
+
+@pytest.mark.parametrize("port", [80, 8001])
+def test_the_old_cookie_alone_is_refused(out: Path, port: int) -> None:
+    """What another server on 127.0.0.1 receives from a browser that held the token in a cookie:
+    replayed without the prefix, it opens nothing and changes nothing."""
+    prepared = prepare(out, token=TOKEN)
+    cookies = {OLD_COOKIE: TOKEN, f"review_token_{port}": TOKEN, "review_token": TOKEN}
+    client = TestClient(prepared.app, base_url=f"http://127.0.0.1:{port}", cookies=cookies)
+    for path in ("/", "/q/2b", "/student?id=alice", "/api/question/2b", "/static/review.js"):
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert "open the URL that grader review printed" in response.text
+    body = {"student": "alice", "item": "2b", "points": 0.5}
+    posted = client.post("/api/grade", json=body, headers=AUTH)  # even with the header: no prefix
+    assert posted.status_code == 401 and posted.json()["error"].startswith("open the URL")
+    assert prepared.review.store.grades() == {}
+    assert client.get(P + "/q/2b").status_code == 200  # the same client, with the prefix
+
+
+def test_no_response_sets_a_cookie(out: Path) -> None:
+    """Neither the old ?token= URL nor the page it redirects to (where a cookie used to be set), nor the
+    first visit of the printed URL, nor any page, asset, API call or refusal."""
+    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
+
+    def no_cookie(response, status: int):
+        assert response.headers.get_list("set-cookie") == [], response.request.url
+        assert response.status_code == status, response.request.url
+        return response
+
+    old = no_cookie(client.get(f"/?token={TOKEN}", follow_redirects=False), 303)
+    no_cookie(client.get(old.headers["location"]), 200)
+    no_cookie(client.get(P + "/", follow_redirects=False), 200)
+    for path in PAGES:
+        no_cookie(client.get(P + path), 200)
+    body = {"student": "bob", "item": "2b", "points": 0.25}
+    no_cookie(client.post(P + "/api/grade", json=body, headers=AUTH), 200)
+    no_cookie(client.get("/q/2b"), 401)
+    no_cookie(client.get("/t/wrong/q/2b"), 403)
+    no_cookie(client.get("/q/2b?token=wrong", follow_redirects=False), 403)
+    assert len(client.cookies) == 0
+
+
+def test_the_old_token_url_redirects_to_the_same_page_under_the_prefix(out: Path) -> None:
+    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
+    first = client.get(f"/q/2b?token={TOKEN}", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == P + "/q/2b"
+    student = client.get(f"/student?id=a%26b%20c&token={TOKEN}&x=1", follow_redirects=False)
+    assert student.status_code == 303 and student.headers["location"] == P + "/student?id=a%26b%20c&x=1"
+    assert client.get(f"/?token={TOKEN}", follow_redirects=False).headers["location"] == P + "/"
+    assert client.get(first.headers["location"]).status_code == 200
+    # the prefix without its slash: the index page
+    bare = client.get(P + "?x=1", follow_redirects=False)
+    assert bare.status_code == 303 and bare.headers["location"] == P + "/?x=1"
+    assert client.get("/q/2b?token=wrong", follow_redirects=False).status_code == 403
+
+
+def test_another_reviews_url_is_refused(tmp_path: Path) -> None:
+    """Two reviews on one machine (two ports): neither opens with the other's URL."""
+    first, second = (
+        TestClient(prepare(make_class(tmp_path / name), token=token).app, base_url="http://127.0.0.1")
+        for name, token in (("a", "first-token"), ("b", "other-token"))
+    )
+    assert first.get("/t/first-token/q/2b").status_code == 200
+    assert second.get("/t/first-token/q/2b").status_code == 403
+    assert second.get("/q/2b?token=first-token", follow_redirects=False).status_code == 403
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("path", "target"),
     [
-        "/",
-        "/q/2b",
-        "/student?id=alice",
-        "/log",
-        "/api/question/2b",
-        "/img/notebook?student=alice&item=2b&n=0",
-        "/static/review.js",
+        ("//evil.example/", "/evil.example/"),
+        ("/\\evil.example/", "/evil.example/"),
+        ("///evil.example/x", "/evil.example/x"),
     ],
 )
-def test_every_page_needs_the_token(out: Path, path: str) -> None:
-    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
-    assert client.get(path).status_code == 401
-    assert "token" in client.get(path).text
-    assert client.get(path, cookies={COOKIE: "wrong"}).status_code == 403
-
-
-def test_the_token_in_the_url_becomes_a_cookie_and_leaves_the_address_bar(out: Path) -> None:
-    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
-    first = client.get(f"/q/2b?token={TOKEN}", follow_redirects=False)
-    assert first.status_code == 303 and first.headers["location"] == "/q/2b"
-    assert "HttpOnly" in first.headers["set-cookie"] and "SameSite=strict" in first.headers["set-cookie"]
-    assert client.get("/q/2b").status_code == 200
-
-
-def test_the_cookie_is_named_after_the_port_and_another_ports_cookie_is_refused(out: Path) -> None:
-    """Browsers send a host's cookies to all its ports: a review on port 8001 must not take the
-    cookie of the review on port 80 (nor set one the other would read)."""
-    app = prepare(out, token=TOKEN).app
-    first = TestClient(app, base_url="http://127.0.0.1").get(f"/?token={TOKEN}", follow_redirects=False)
-    assert first.headers["set-cookie"].startswith(f"{COOKIE}=")
-    other = TestClient(app, base_url="http://127.0.0.1:8001", cookies={COOKIE: TOKEN})
-    assert other.get("/q/2b").status_code == 401
-    assert other.get("/q/2b", cookies={"review_token_8001": TOKEN}).status_code == 200
-
-
-@pytest.mark.parametrize("path", ["//evil.example/", "/\\evil.example/", "///evil.example/x"])
-def test_the_token_redirect_stays_on_this_server(out: Path, path: str) -> None:
+def test_the_token_redirect_stays_on_this_server(out: Path, path: str, target: str) -> None:
     client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
     # the whole URL: httpx would read "//evil.example/" alone as another host
     response = client.get(f"http://127.0.0.1{path}?token={TOKEN}&a=1", follow_redirects=False)
-    location = response.headers["location"]
-    assert response.status_code == 303 and location.startswith("/") and location[1] not in "/\\"
-    assert location.endswith("?a=1")
+    assert response.status_code == 303 and response.headers["location"] == P + target + "?a=1"
+
+
+@pytest.mark.parametrize("path", ["/", "/q/2b", "/student?id=alice", "/log"])
+def test_every_link_of_a_page_starts_with_the_prefix_and_works(served, path: str) -> None:
+    """Every href and src (and the base the JS puts before its fetches): a link without the prefix
+    would be refused now that no cookie carries the token."""
+    _, client = served
+    found = links(client.get(P + path).text)
+    assert ("link", "href", P + "/static/review.css") in found
+    assert ("script", "src", P + "/static/review.js") in found
+    assert ("meta", "content", P) in found and ("a", "href", P + "/") in found
+    expected = {
+        "/": [P + "/q/2b", P + "/student?id=alice", P + "/log"],
+        "/q/2b": [P + "/q/4c", P + "/student?id=dave", P + "/img/notebook?student=alice&item=2b&n=0"],
+        "/student?id=alice": [P + "/q/2b"],
+        "/log": [],
+    }[path]
+    assert set(expected) <= {value for _, _, value in found}
+    for tag, attribute, value in found:
+        assert value == P or value.startswith(P + "/"), (tag, attribute, value)
+        assert client.get(value if value != P else P + "/").status_code == 200, value
+    if path == "/q/2b":
+        assert P + "/img/figure?student=alice&name=latent_space" in {value for _, _, value in found}
+
+
+def test_the_script_fetches_under_the_prefix() -> None:
+    """review.js sends every POST to BASE + path, BASE read from the page (the prefix)."""
+    script = (Path(__file__).resolve().parents[1] / "grader" / "review" / "static" / "review.js").read_text()
+    assert "const BASE = document.querySelector('meta[name=\"review-base\"]').content;" in script
+    assert "fetch(BASE + path," in script and script.count("fetch(") == 1
+    assert re.findall(r'post\("([^"]+)"', script) == ["/api/grade", "/api/group", "/api/override"]
 
 
 def test_a_student_named_dot_dot_has_a_reachable_page(tmp_path: Path) -> None:
@@ -119,12 +230,12 @@ def test_a_student_named_dot_dot_has_a_reachable_page(tmp_path: Path) -> None:
     from urllib.parse import urljoin
 
     out = make_class(tmp_path, {"..": "an answer", "a&b c#": "an answer", "bob": "an answer"})
-    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN})
-    index = client.get("/").text
+    client = TestClient(prepare(out, token=TOKEN).app, base_url="http://127.0.0.1")
+    index = client.get(P + "/").text
     for student in ("..", "a&b c#", "bob"):
         href = re.search(rf'href="([^"]*)">{re.escape(escape(student))}</a>', index).group(1)
         # resolved as a browser resolves it: /student/.. would become /
-        page = client.get(urljoin("http://127.0.0.1/", href.replace("&amp;", "&")))
+        page = client.get(urljoin(f"http://127.0.0.1{P}/", href.replace("&amp;", "&")))
         assert page.status_code == 200 and f'data-student="{escape(student)}"' in page.text
 
 
@@ -149,32 +260,37 @@ def test_the_browser_is_started_on_a_private_file_not_on_the_tokens_url(out: Pat
     monkeypatch.setattr("webbrowser.open", fake_open)
     lines: list[str] = []
     serve(out, open_browser=True, echo=lines.append)
-    token = next(line for line in lines if line.startswith("open ")).split("?token=")[1]
+    printed = next(line for line in lines if line.startswith("open ")).split()[1]
+    token = re.fullmatch(r"http://127\.0\.0\.1:\d+/t/([A-Za-z0-9_-]{30,})/", printed).group(1)
     url, path, text, mode, folder = opened[0]
     assert url.startswith("file://") and token not in url
-    assert f"?token={token}" in text and 'http-equiv="refresh"' in text
+    assert f'content="0;url={printed}"' in text and f'href="{printed}"' in text
     assert stat.S_IMODE(mode) == 0o600 and stat.S_IMODE(folder) == 0o700
     assert not path.exists()
 
 
-def test_state_changes_need_the_header_not_the_cookie(served) -> None:
+def test_state_changes_need_the_header_as_well_as_the_prefix(served) -> None:
     review, client = served
     body = {"student": "alice", "item": "2b", "points": 0.5}
-    assert client.post("/api/grade", json=body).status_code == 401  # the cookie alone: a forged form
-    assert client.post("/api/grade", json=body, headers={"X-Review-Token": "x"}).status_code == 403
-    form = client.post("/api/grade", content="student=alice", headers={**AUTH, "Content-Type": "text/plain"})
+    assert client.post(P + "/api/grade", json=body).status_code == 401  # the URL alone: a forged form
+    assert client.post(P + "/api/grade", json=body, headers={"X-Review-Token": "x"}).status_code == 403
+    plain = {**AUTH, "Content-Type": "text/plain"}
+    form = client.post(P + "/api/grade", content="student=alice", headers=plain)
     assert form.status_code == 415
+    assert client.post("/api/grade", json=body, headers=AUTH).status_code == 401  # the header alone
+    assert client.post("/t/wrong/api/grade", json=body, headers=AUTH).status_code == 403
     assert review.store.grades() == {}
 
 
 def test_a_foreign_host_name_is_refused(served) -> None:
     _, client = served
-    assert client.get("/", headers={"Host": "evil.example:80"}).status_code == 403
+    refused = client.get(P + "/", headers={"Host": "evil.example:80"})
+    assert refused.status_code == 403 and refused.text == "unknown Host header"
 
 
 def test_pages_forbid_inline_scripts(served) -> None:
     _, client = served
-    policy = client.get("/q/2b").headers["content-security-policy"]
+    policy = client.get(P + "/q/2b").headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
 
 
@@ -183,7 +299,7 @@ def test_pages_forbid_inline_scripts(served) -> None:
 
 def test_hostile_answers_are_escaped_on_the_question_page(served) -> None:
     _, client = served
-    page = client.get("/q/2b").text
+    page = client.get(P + "/q/2b").text
     assert "<script>window.__pwned" not in page
     assert 'href="javascript:' not in page and "onerror=" not in page.replace("onerror=&#34;", "")
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;&lt;/textarea&gt;" in page
@@ -196,7 +312,7 @@ def test_a_hostile_comment_is_stored_and_rendered_as_text(served, out: Path) -> 
     review.syncer.flush()
     html = (out / "reports" / "dave.html").read_text(encoding="utf-8")
     assert "<script>window.__pwned" not in html and "&lt;script&gt;" in html
-    assert "<script>window.__pwned" not in client.get("/q/2b").text
+    assert "<script>window.__pwned" not in client.get(P + "/q/2b").text
 
 
 # -- grading and the reports ------------------------------------------------------------
@@ -270,7 +386,7 @@ def test_a_bad_score_is_refused_with_merge_manuals_message(served) -> None:
 
 def test_two_graders_lose_neither_s_work(served, out: Path) -> None:
     review, client = served
-    second = TestClient(client.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN})
+    second = TestClient(client.app, base_url="http://127.0.0.1")
     results = {}
 
     def work(name: str, browser: TestClient, students: list[str]) -> None:
@@ -311,7 +427,7 @@ def test_the_same_answer_graded_twice_is_a_conflict_not_a_silent_overwrite(serve
 
 def test_a_killed_server_loses_nothing_confirmed(out: Path) -> None:
     first = prepare(out, token=TOKEN)
-    client = TestClient(first.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN})
+    client = TestClient(first.app, base_url="http://127.0.0.1")
     assert grade(client, "bob", criteria=[0], comment="half")["status"] == 200
     # killed before the reports were written: only the database has it
     assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
@@ -352,12 +468,12 @@ def test_similar_answers_are_grouped_and_blanks_apart() -> None:
 
 def test_the_blank_group_is_scored_zero_in_one_action(served, out: Path) -> None:
     review, client = served
-    page = client.get("/q/2b").text
+    page = client.get(P + "/q/2b").text
     assert (
         'data-student="carol" data-group="blank"' in page and 'data-student="erin" data-group="blank"' in page
     )
     done = client.post(
-        "/api/group", json={"item": "2b", "students": ["carol", "erin"], "points": 0}, headers=AUTH
+        P + "/api/group", json={"item": "2b", "students": ["carol", "erin"], "points": 0}, headers=AUTH
     )
     assert done.status_code == 200 and [g["student"] for g in done.json()["saved"]] == ["carol", "erin"]
     review.syncer.flush()
@@ -368,7 +484,7 @@ def test_a_group_grade_leaves_answers_graded_by_someone_else(served) -> None:
     review, client = served
     grade(client, "alice", points=0.25, grader="ann")
     body = {"item": "2b", "students": ["alice", "bob"], "criteria": [0, 1], "grader": "ben"}
-    done = client.post("/api/group", json=body, headers=AUTH).json()
+    done = client.post(P + "/api/group", json=body, headers=AUTH).json()
     assert done["skipped"] == ["alice"] and [g["student"] for g in done["saved"]] == ["bob"]
     assert review.store.grades()["alice", "2b"].points == 0.25
     adjusted = grade(client, "bob", points=0.4, version=1)  # a member adjusted after the group grade
@@ -387,9 +503,9 @@ def test_an_override_is_logged_and_explained_to_the_student(served, out: Path) -
         "reason": "regrade: legend missing",
         "grader": "ann",
     }
-    assert client.post("/api/override", json=body, headers=AUTH).status_code == 200
+    assert client.post(P + "/api/override", json=body, headers=AUTH).status_code == 200
     body.update(points=1.75, reason="regrade request #2")
-    assert client.post("/api/override", json=body, headers=AUTH).status_code == 200
+    assert client.post(P + "/api/override", json=body, headers=AUTH).status_code == 200
     review.syncer.flush()
     item = read_report(out / "reports" / "bob.json").item("2a-scatter")
     assert (item.score, item.status) == (1.75, "partial")
@@ -401,14 +517,14 @@ def test_an_override_is_logged_and_explained_to_the_student(served, out: Path) -
     ]
     assert all(e.at for e in log)
     assert gradebook(out)["bob"]["total"] == str(18.5 - 0.25)
-    assert "regrade request #2" in client.get("/student?id=bob").text
+    assert "regrade request #2" in client.get(P + "/student?id=bob").text
 
 
 def test_an_override_needs_a_reason_and_an_automatic_item(served) -> None:
     _, client = served
 
     def refused(**body) -> str:
-        response = client.post("/api/override", json={"student": "bob", **body}, headers=AUTH)
+        response = client.post(P + "/api/override", json={"student": "bob", **body}, headers=AUTH)
         assert response.status_code == 400
         return response.json()["error"]
 
@@ -429,27 +545,27 @@ def test_the_notebooks_own_plot_before_the_answer_is_shown_and_nothing_else(serv
     _, client = served
     images = notebook_images(out.parent / "submissions" / "alice.ipynb")
     assert list(images) == ["2b", "2c"] and len(images["2b"]) == 1 and images["2c"] == []
-    page = client.get("/q/2b").text
-    assert "/img/notebook?student=alice&amp;item=2b&amp;n=0" in page
-    response = client.get("/img/notebook?student=alice&item=2b&n=0")
+    page = client.get(P + "/q/2b").text
+    assert P + "/img/notebook?student=alice&amp;item=2b&amp;n=0" in page
+    response = client.get(P + "/img/notebook?student=alice&item=2b&n=0")
     assert response.headers["content-type"] == "image/png" and response.content.startswith(b"\x89PNG")
-    assert client.get("/img/notebook?student=alice&item=2b&n=1").status_code == 404
-    assert client.get("/img/figure?student=alice&name=latent_space").content.startswith(b"\x89PNG")
-    assert client.get("/img/figure?student=alice&name=../../review.sqlite").status_code == 404
+    assert client.get(P + "/img/notebook?student=alice&item=2b&n=1").status_code == 404
+    assert client.get(P + "/img/figure?student=alice&name=latent_space").content.startswith(b"\x89PNG")
+    assert client.get(P + "/img/figure?student=alice&name=../../review.sqlite").status_code == 404
 
 
 def test_a_written_question_shows_the_figures_its_rubric_item_lists(served, out: Path) -> None:
     """2b asks about the student's own latent space: their encoder as the grader trained it
     (latent_space), not plot_latent drawn on the grader's codes, the same picture for everyone."""
     _, client = served
-    page = client.get("/q/2b").text
-    assert "/img/figure?student=alice&amp;name=latent_space" in page
+    page = client.get(P + "/q/2b").text
+    assert P + "/img/figure?student=alice&amp;name=latent_space" in page
     assert "plot_latent" not in page
     assert "latent space: their model after the grader&#39;s short training" in page
-    alice = client.get("/img/figure?student=alice&name=latent_space").content
-    bob = client.get("/img/figure?student=bob&name=latent_space").content
+    alice = client.get(P + "/img/figure?student=alice&name=latent_space").content
+    bob = client.get(P + "/img/figure?student=bob&name=latent_space").content
     assert alice == (out / "reports" / "figures" / "alice" / "latent_space.png").read_bytes() != bob
-    assert "/img/figure?" not in client.get("/q/4c").text  # a question about no figure shows none
+    assert P + "/img/figure?" not in client.get(P + "/q/4c").text  # a question about no figure shows none
 
 
 def test_a_rubrics_figures_must_be_figures_a_report_can_have(tmp_path: Path) -> None:
@@ -467,7 +583,7 @@ def test_a_changed_notebook_shows_no_images(served, out: Path) -> None:
     review, client = served
     (out.parent / "submissions" / "alice.ipynb").write_text("{}", encoding="utf-8")
     review.classroom._images.clear()
-    assert "/img/notebook?student=alice" not in client.get("/q/2b").text
+    assert P + "/img/notebook?student=alice" not in client.get(P + "/q/2b").text
 
 
 # -- the command line -------------------------------------------------------------------
@@ -516,7 +632,7 @@ def test_batch_resume_after_review_keeps_the_scores_and_criteria(tmp_path: Path)
     run_batch(config, echo=lambda line: None)
 
     prepared = prepare(out, rubric=rubric, token=TOKEN)
-    client = TestClient(prepared.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN})
+    client = TestClient(prepared.app, base_url="http://127.0.0.1")
     assert grade(client, "ann", item="tc-why", criteria=[1], comment="half")["status"] == 200
     prepared.review.syncer.flush()
     assert gradebook(out)["ann"]["tc-why"] == "0.5"
@@ -548,13 +664,15 @@ def _start(out: Path) -> tuple[subprocess.Popen, str]:
 def test_the_command_prints_a_loopback_url_with_a_token_and_a_kill_loses_nothing(out: Path) -> None:
     process, url = _start(out)
     try:
-        base, token = url.split("/?token=")
-        assert base.startswith("http://127.0.0.1:") and len(token) >= 30
+        origin, token = re.fullmatch(r"(http://127\.0\.0\.1:\d+)/t/([A-Za-z0-9_-]{30,})/", url).groups()
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(base + "/q/2b")
+            urllib.request.urlopen(origin + "/q/2b")
         assert refused.value.code == 401
+        with urllib.request.urlopen(url + "q/2b") as page:
+            assert page.status == 200 and page.headers.get_all("Set-Cookie") is None
+            assert f'src="/t/{token}/static/review.js"' in page.read().decode()
         request = urllib.request.Request(
-            base + "/api/grade",
+            url + "api/grade",
             data=json.dumps({"student": "bob", "item": "2b", "criteria": [0]}).encode(),
             headers={"Content-Type": "application/json", "X-Review-Token": token},
         )
@@ -581,7 +699,7 @@ def test_a_grade_for_an_earlier_submission_is_not_applied_to_a_resubmission(serv
     (out / "reports" / "bob.json").write_text(report.to_json(), encoding="utf-8")
     again = prepare(out, token=TOKEN)
     assert read_report(out / "reports" / "bob.json").item("2b").status == "manual"
-    page = TestClient(again.app, base_url="http://127.0.0.1", cookies={COOKIE: TOKEN}).get("/q/2b").text
+    page = TestClient(again.app, base_url="http://127.0.0.1").get(P + "/q/2b").text
     assert "0 / 5</span> graded" in page
 
 

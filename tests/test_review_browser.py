@@ -9,7 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -40,11 +44,13 @@ from grader.report.writer import read_report  # noqa: E402
 from grader.review.server import prepare  # noqa: E402
 
 TOKEN = "browser-token"
+P = f"/t/{TOKEN}"  # every path of the app starts with the token: the URL is the key, no cookie
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path, object]]:
-    """A real uvicorn server on a free port of 127.0.0.1, its reports written by the background thread."""
+    """A real uvicorn server on a free port of 127.0.0.1 (its origin, without the token's prefix), its
+    reports written by the background thread."""
     import uvicorn
 
     out = make_class(tmp_path)
@@ -96,17 +102,24 @@ def test_without_the_token_nothing_is_served(server, page: Page) -> None:
     url, _, review = server
     assert page.goto(url + "/").status == 401
     assert page.goto(url + "/q/2b").status == 401
-    assert "?token=" in page.content()
+    assert "open the URL that grader review printed" in page.content()
     assert page.goto(url + "/?token=wrong").status == 403
-    posted = page.request.post(url + "/api/grade", data={"student": "alice", "item": "2b", "points": 0.5})
-    assert posted.status == 401 and review.store.grades() == {}
+    assert page.goto(url + "/t/wrong/q/2b").status == 403
+    # the cookie the review used to set, as any server on another port of 127.0.0.1 would have had it
+    port = url.rsplit(":", 1)[1]
+    page.context.add_cookies([{"name": f"review_token_{port}", "value": TOKEN, "url": url}])
+    assert page.goto(url + "/q/2b").status == 401
+    body = {"student": "alice", "item": "2b", "points": 0.5}
+    assert page.request.post(url + "/api/grade", data=body, headers={"X-Review-Token": TOKEN}).status == 401
+    assert page.request.post(url + P + "/api/grade", data=body).status == 401  # the prefix alone
+    assert review.store.grades() == {}
 
 
 def test_each_card_of_2b_shows_that_students_own_latent_space(server, page: Page) -> None:
     """2b asks which digits cluster "in their plot": each card shows the latent space of the student's
     own encoder as the grader trained it, a different picture for two different students."""
     url, out, _ = server
-    page.goto(f"{url}/q/2b?token={TOKEN}")
+    page.goto(f"{url}{P}/q/2b")
     page.wait_for_selector("section.card.current")
     shown = {}
     for student in ("alice", "bob"):
@@ -117,6 +130,7 @@ def test_each_card_of_2b_shows_that_students_own_latent_space(server, page: Page
         image.scroll_into_view_if_needed()
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("img => img.naturalWidth") > 0
+        assert image.get_attribute("src").startswith(P + "/img/figure?")
         shown[student] = page.request.get(url + image.get_attribute("src")).body()
         own = out / "reports" / "figures" / student / "latent_space.png"
         assert shown[student] == own.read_bytes()
@@ -126,8 +140,8 @@ def test_each_card_of_2b_shows_that_students_own_latent_space(server, page: Page
 
 def test_grade_a_question_for_three_students_with_the_keyboard(server, page: Page) -> None:
     url, out, review = server
-    page.goto(f"{url}/?token={TOKEN}")
-    assert "token" not in page.url  # moved into an HttpOnly cookie
+    page.goto(f"{url}/?token={TOKEN}")  # the URL grader review printed before: an old bookmark
+    assert page.url == f"{url}{P}/" and page.context.cookies() == []  # the same page, under the prefix
     page.click("a.question-link >> text=2b")
     page.wait_for_selector("section.card.current")
     assert page.text_content("#progress") == "0 / 5"
@@ -167,7 +181,7 @@ def test_grade_a_question_for_three_students_with_the_keyboard(server, page: Pag
 
 def test_injected_html_is_shown_as_text_and_nothing_runs(server, page: Page) -> None:
     url, _, _ = server
-    page.goto(f"{url}/q/2b?token={TOKEN}")
+    page.goto(f"{url}{P}/q/2b")
     page.wait_for_selector("section.card.current")
     assert page.text_content('section.card[data-student="dave"] pre.answer') == HOSTILE
     assert page.evaluate("typeof window.__pwned") == "undefined"
@@ -187,10 +201,9 @@ def test_injected_html_is_shown_as_text_and_nothing_runs(server, page: Page) -> 
 
 def test_an_instructor_grades_every_written_answer_of_five_students(server, page: Page) -> None:
     url, out, review = server
-    page.goto(f"{url}/?token={TOKEN}")
     questions = list(review.classroom.questions)
     for item in questions:
-        page.goto(f"{url}/q/{item}")
+        page.goto(f"{url}{P}/q/{item}")
         page.wait_for_selector("section.card.current")
         blank = page.locator("button.blank-zero")
         if blank.count():  # the empty answers: one click
@@ -210,9 +223,9 @@ def test_an_instructor_grades_every_written_answer_of_five_students(server, page
 
 def test_two_graders_in_two_browsers_lose_neither_s_work(server, page: Page) -> None:
     url, out, review = server
-    other = page.context.browser.new_context().new_page()  # a second browser profile: its own cookie
+    other = page.context.browser.new_context().new_page()  # a second browser profile: its own grader name
     for tab, name in ((page, "ann"), (other, "ben")):
-        tab.goto(f"{url}/q/2b?token={TOKEN}")
+        tab.goto(f"{url}{P}/q/2b")
         tab.wait_for_selector("section.card.current")
         tab.fill("#grader-name", name)
         tab.press("#grader-name", "Tab")
@@ -241,7 +254,7 @@ def test_two_graders_in_two_browsers_lose_neither_s_work(server, page: Page) -> 
 
 def test_an_override_through_the_student_page(server, page: Page) -> None:
     url, out, review = server
-    page.goto(f"{url}/student?id=bob&token={TOKEN}")
+    page.goto(f"{url}{P}/student?id=bob")
     row = page.locator('tr[data-item="2a-scatter"]')
     row.locator("input.override-points").fill("1.5")
     row.locator("button.override").click()
@@ -256,3 +269,34 @@ def test_an_override_through_the_student_page(server, page: Page) -> None:
     assert "regrade request: <b>legend</b> was there" in page.locator("table.log").text_content()
     feedback = read_report(out / "reports" / "bob.json").item("2a-scatter").feedback
     assert feedback.endswith("from 2 to 1.5 / 2: regrade request: <b>legend</b> was there")
+
+
+def test_a_card_is_graded_after_opening_the_url_grader_review_prints(tmp_path: Path, page: Page) -> None:
+    """The real command: its printed URL opens the review, every request the page makes carries the
+    token's prefix (links, assets, the JS's POST), no cookie is set, and the grade reaches gradebook.csv."""
+    out = make_class(tmp_path)
+    command = [sys.executable, "-m", "grader", "review", str(out), "--no-browser"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        printed = next((line.split()[1] for line in process.stdout if line.startswith("open ")), "")
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/t/[A-Za-z0-9_-]{30,}/", printed), printed
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        assert page.goto(printed).status == 200 and page.url == printed
+        page.click("a.question-link >> text=2b")
+        page.wait_for_selector("section.card.current")
+        assert page.url == printed + "q/2b"
+        student = current_student(page)
+        page.keyboard.press("f")  # full marks, save
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f'section.card.graded[data-student="{student}"]')
+        expect(page.locator(f'section.card[data-student="{student}"] .message')).to_have_text("saved")
+        assert page.text_content("#progress") == "1 / 5"
+        assert page.context.cookies() == []
+        assert printed + "api/grade" in requested and printed + "static/review.js" in requested
+        assert [u for u in requested if not u.startswith(printed)] == []
+        wait_for(lambda: gradebook(out)[student]["2b"] == "0.5")
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    assert read_report(out / "reports" / f"{student}.json").item("2b").score == 0.5

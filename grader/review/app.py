@@ -2,17 +2,22 @@
 
 Safety (docs/architecture.md, "Review"):
 
-- every request needs the access token (``?token=`` once, then an HttpOnly SameSite=Strict
-  cookie named after this server's port, ``review_token_PORT``: browsers send cookies to every
-  port of a host, so another review on another port neither sees nor accepts it as its own);
-  without it 401, with a wrong one 403; the Host header must name this server (no DNS rebinding);
-- the redirect that takes the token out of the address bar stays on this server (no open redirect);
-- student ids travel as query parameters (``/student?id=..``), never as path segments that a
-  browser would normalise (an id ``..`` or one with a ``/``);
-- every state change is a JSON POST carrying the token in the ``X-Review-Token`` header,
+- the whole app lives under a secret path prefix, ``/t/<token>/`` (see ``base_path``): the URL that
+  ``grader review`` prints is the capability. A request without the prefix is refused with 401, one
+  with a wrong token in it with 403 (compared in constant time); the Host header must name this
+  server (no DNS rebinding);
+- no cookie is set or read: a browser sends a host's cookies to every port of that host, so any other
+  web server on 127.0.0.1 that the instructor's browser visits would receive a token kept in one;
+- every link, image, script, stylesheet, fetch and redirect carries the prefix; ``Referrer-Policy:
+  no-referrer`` keeps it out of Referer headers, and the pages link to no other site;
+- the old ``/?token=`` URL redirects (303, no cookie) to the same page under the prefix, as a path on
+  this server (no open redirect);
+- student ids travel as query parameters (``/t/<token>/student?id=..``), never as path segments that
+  a browser would normalise (an id ``..`` or one with a ``/``);
+- every state change is a JSON POST carrying the token in the ``X-Review-Token`` header too,
   which another site can neither read nor send (CSRF);
 - student text is only ever inserted as text: Jinja2 autoescaping on the server, ``textContent``
-  in the browser; the Content-Security-Policy allows scripts from /static only, so even a
+  in the browser; the Content-Security-Policy allows only this server's scripts (static/), so even a
   mistake in escaping could not run a submission's script; notebook images are PNG bytes only.
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -41,15 +47,17 @@ from grader.review.store import Conflict, Grade, NewGrade, Override, Store, now
 from grader.review.syncer import Syncer
 
 HERE = Path(__file__).resolve().parent
-COOKIE = "review_token"  # + "_PORT": see cookie_name
+PREFIX = "/t/"  # + the token: see base_path
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")  # secrets.token_urlsafe's: a path segment as it is
 HEADER = "x-review-token"
+OPEN_THE_PRINTED_URL = "open the URL that grader review printed (http://HOST:PORT/t/...)"
 MAX_BODY = 64 * 1024
 MAX_TEXT = 5000
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # the token is in the first URL
+    "Referrer-Policy": "no-referrer",  # the token is in every URL
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
@@ -72,11 +80,14 @@ class BadRequest(Exception):
 
 def create_app(review: Review) -> Starlette:
     """The ASGI app; ``review.syncer`` must be started by the caller (see grader.review.server)."""
+    if not TOKEN_CHARACTERS.fullmatch(review.token):
+        raise ValueError("the access token is a path segment: letters, digits, '-' and '_' only")
+    base = base_path(review.token)
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
     templates.filters["points"] = _points
 
     def page(name: str, **values: Any) -> HTMLResponse:
-        values.update(token=review.token, sync_error=review.syncer.error)
+        values.update(token=review.token, base=base, sync_error=review.syncer.error)
         return HTMLResponse(templates.get_template(name).render(**values))
 
     async def index(request: Request) -> Response:
@@ -230,14 +241,14 @@ def create_app(review: Review) -> Starlette:
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(
-        routes=routes,
+        routes=[Mount(base, routes=routes)],  # the Guard lets nothing else through
         middleware=[Middleware(Guard, review=review)],
         exception_handlers={BadRequest: _bad_request},
     )
 
 
 class Guard(BaseHTTPMiddleware):
-    """The token on every request, the Host check, and the CSRF rule for state changes."""
+    """The token's prefix on every request, the Host check, and the CSRF rule for state changes."""
 
     def __init__(self, app: Any, review: Review) -> None:
         super().__init__(app)
@@ -253,45 +264,61 @@ class Guard(BaseHTTPMiddleware):
         host = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]")
         if self.review.allowed_hosts and host not in self.review.allowed_hosts:
             return PlainTextResponse("unknown Host header", status_code=403)
-        token = self.review.token
+        token, path = self.review.token, request.scope["path"]
+        base = base_path(token)
+        if not path.startswith(PREFIX):
+            given = request.query_params.get("token", "") if request.method == "GET" else ""
+            if not given:
+                return _refuse(request, 401, OPEN_THE_PRINTED_URL)
+            if not _same(given, token):
+                return _refuse(request, 403, "wrong access token")
+            # the URL grader review printed before: the same page under the prefix (old bookmarks)
+            return RedirectResponse(base + same_server_target(request), status_code=303)
+        segment, slash, _ = path[len(PREFIX) :].partition("/")
+        if not segment:
+            return _refuse(request, 401, OPEN_THE_PRINTED_URL)
+        if not _same(segment, token):
+            return _refuse(request, 403, "wrong access token")
+        if not slash:  # /t/<token> alone: its index page is /t/<token>/
+            return RedirectResponse(base + "/" + _query(request), status_code=303)
         if request.method != "GET":
             sent = request.headers.get(HEADER, "")
             if not sent:
                 return JSONResponse({"error": "missing access token"}, status_code=401)
-            if not hmac.compare_digest(sent, token):
+            if not _same(sent, token):
                 return JSONResponse({"error": "wrong access token"}, status_code=403)
             if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
                 return JSONResponse({"error": "send JSON"}, status_code=415)
-            return await call_next(request)
-        given = request.query_params.get("token")
-        cookie = cookie_name(request)
-        sent = given or request.cookies.get(cookie, "") or request.headers.get(HEADER, "")
-        if not sent:
-            return PlainTextResponse(
-                "401: open the URL with ?token=... that grader review printed", status_code=401
-            )
-        if not hmac.compare_digest(sent, token):
-            return PlainTextResponse("403: wrong access token", status_code=403)
-        if given:  # the token once in the URL: keep it in a cookie and take it out of the address bar
-            response = RedirectResponse(same_server_target(request), status_code=303)
-            response.set_cookie(cookie, token, httponly=True, samesite="strict")
-            return response
         return await call_next(request)
 
 
-def cookie_name(request: Request) -> str:
-    """The token's cookie, named after the port this server listens on (from the socket, not the
-    Host header): a browser sends a host's cookies to all of its ports."""
-    server = request.scope.get("server") or ("", 0)
-    return f"{COOKIE}_{server[1]}"
+def base_path(token: str) -> str:
+    """The secret prefix of every path of the app: ``/t/<token>`` (then ``/``, ``/q/2b``, ``/static/..``)."""
+    return PREFIX + token
+
+
+def _same(sent: str, token: str) -> bool:
+    """In constant time; bytes, since a path or header may hold any character (compare_digest refuses
+    a str that is not ASCII)."""
+    return hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), token.encode("utf-8"))
+
+
+def _refuse(request: Request, status: int, text: str) -> Response:
+    if request.method != "GET":
+        return JSONResponse({"error": text}, status_code=status)
+    return PlainTextResponse(f"{status}: {text}", status_code=status)
+
+
+def _query(request: Request) -> str:
+    """The request's query without the token, with its ``?``; empty when nothing is left."""
+    rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+    return "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in rest) if rest else ""
 
 
 def same_server_target(request: Request) -> str:
-    """The request's path and query without the token, as a path on this server: ``//evil.example/``
-    or ``/\\evil.example`` would be another site to a browser."""
-    path = "/" + request.url.path.lstrip("/\\")
-    rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-    return path + ("?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in rest) if rest else "")
+    """The request's path and query without the token, as a path on this server (to put after the
+    prefix): ``//evil.example/`` or ``/\\evil.example`` would be another site to a browser."""
+    return "/" + request.scope["path"].lstrip("/\\") + _query(request)
 
 
 async def _bad_request(request: Request, exc: Exception) -> Response:

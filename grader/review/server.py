@@ -1,4 +1,7 @@
-"""``grader review OUT``: build the app over OUT, bind, print the URL with its token, open a browser."""
+"""``grader review OUT``: build the app over OUT, bind, print the URL with its token, open a browser.
+
+The URL is ``http://127.0.0.1:PORT/t/<token>/``: every path of the app starts with the token
+(grader.review.app, "Safety"), so the URL is the key and no cookie is needed."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.batch.output import OutputFolder
-from grader.review.app import Review, create_app
+from grader.review.app import Review, base_path, create_app
 from grader.review.classroom import Classroom
 from grader.review.store import Store
 from grader.review.syncer import Syncer
@@ -69,6 +72,12 @@ def prepare(
     return Prepared(review, create_app(review))
 
 
+def review_url(host: str, port: int, token: str) -> str:
+    """The URL ``grader review`` prints and opens: the index page under the token's prefix."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{base_path(token)}/"
+
+
 def opener_file(url: str) -> Path:
     """A page that sends the browser on to ``url``, in a private folder (0700, the file 0600).
 
@@ -110,8 +119,7 @@ def serve(
         raise ReviewError(f"cannot listen on {host}:{port} ({exc.strerror}); try another --port") from None
     sock.listen(128)  # connections wait in the backlog until uvicorn accepts them: the URL works at once
     bound = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{bound}/?token={review.token}"
+    url = review_url(host, bound, review.token)
     server = uvicorn.Server(uvicorn.Config(prepared.app, log_level="warning", access_log=False))
     # Ctrl-C and SIGTERM are how the server is meant to stop: shut down gracefully, exit 0 (uvicorn's own
     # handlers re-raise the signal afterwards, which would end in "interrupted").

@@ -257,3 +257,21 @@ def test_vae_grid_tiled_column_wise_fails():
     assert verdict.fraction == 0.0
     assert "tiled column by column" in verdict.feedback
     assert "your VAE decoder over [-3, 3]^2" in verdict.feedback
+
+
+def test_the_vae_grid_figure_of_a_logits_decoder_shows_its_sigmoid():
+    # TensorFlow's CVAE tutorial: the decoder ends without a sigmoid; the TA's figure shows images.
+    import matplotlib.pyplot as plt
+
+    from grader.assignments.autoencoders import stages
+
+    logits = np.linspace(-8.0, 8.0, 9 * 4 * 4).reshape(9, 4, 4)
+    figure = stages._vae_grid({}, {"raw": logits}, AE)
+    shown = figure.axes[0].images[0].get_array()
+    plt.close(figure)
+    assert shown.min() >= 0.0 and shown.max() <= 1.0
+    assert shown.max() == pytest.approx(1 / (1 + np.exp(-8.0)))
+    pixels = np.linspace(0.0, 1.0, 9 * 4 * 4).reshape(9, 4, 4)
+    figure = stages._vae_grid({}, {"raw": pixels}, AE)
+    assert figure.axes[0].images[0].get_array().max() == pytest.approx(1.0)  # pixels are shown as they are
+    plt.close(figure)

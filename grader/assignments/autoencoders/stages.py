@@ -53,6 +53,13 @@ def classifier_metrics(
     return {"accuracy": accuracy, "finite": finite(losses) and bool(ok)}
 
 
+def looks_like_logits(outputs: np.ndarray) -> bool:
+    """Finite decoder outputs far outside the pixel range [0, 1]."""
+    if outputs.size == 0 or not np.all(np.isfinite(outputs)):
+        return False
+    return float(np.min(outputs)) < -0.5 or float(np.max(outputs)) > 1.5
+
+
 def reconstruction_mse(x_rec: np.ndarray, x: np.ndarray) -> tuple[float, bool]:
     """The MSE of the decoder's images, and whether its outputs were read as logits.
 
@@ -62,8 +69,7 @@ def reconstruction_mse(x_rec: np.ndarray, x: np.ndarray) -> tuple[float, bool]:
     reconstructs nothing fails either way.
     """
     raw = mse(x_rec, x)
-    finite_rec = x_rec.size > 0 and bool(np.all(np.isfinite(x_rec)))
-    if not finite_rec or (float(np.min(x_rec)) >= -0.5 and float(np.max(x_rec)) <= 1.5):
+    if not looks_like_logits(x_rec):
         return raw, False
     squashed = mse(1.0 / (1.0 + np.exp(-np.clip(x_rec.astype(np.float64), -60, 60))), x)
     return (squashed, True) if squashed < raw else (raw, False)
@@ -164,6 +170,8 @@ def _vae_grid(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], expecte
 
     raw = arrays["raw"]
     n = int(round(np.sqrt(len(raw))))
+    if looks_like_logits(raw):  # a decoder without a final sigmoid: show the images it means
+        raw = 1.0 / (1.0 + np.exp(-np.clip(raw.astype(np.float64), -60, 60)))
     return plots.image(plots.mosaic(raw, n, n), "Your VAE decoder over [-3, 3]^2")
 
 

@@ -90,7 +90,7 @@ def test_screenshots_of_the_report_the_class_page_the_review_and_a_notebook_chec
                 "report.png": (out / "reports" / "reference.html").as_uri(),
                 "class_page.png": (out / "index.html").as_uri(),
                 "notebook_check.png": notebook.as_uri(),
-                "review_2b.png": f"{url}/q/2b?token=shots",
+                "review_2b.png": f"{url}/t/shots/q/2b",  # the review serves under its token (no cookie)
             }
             for name, address in shots.items():
                 page.goto(address)
@@ -100,7 +100,7 @@ def test_screenshots_of_the_report_the_class_page_the_review_and_a_notebook_chec
             # what the screenshots are meant to show
             page.goto((out / "index.html").as_uri())
             assert page.locator('a[href="reports/reference.html"]').count() == 1
-            page.goto(f"{url}/q/2b")
+            page.goto(f"{url}/t/shots/q/2b")
             assert page.locator('section.card img[alt="latent_space"]').count() >= 1
             browser.close()
     finally:

@@ -60,6 +60,11 @@ def looks_like_logits(outputs: np.ndarray) -> bool:
     return float(np.min(outputs)) < -0.5 or float(np.max(outputs)) > 1.5
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """The images a logits decoder means (clipped: no overflow in exp)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -60, 60)))
+
+
 def reconstruction_mse(x_rec: np.ndarray, x: np.ndarray) -> tuple[float, bool]:
     """The MSE of the decoder's images, and whether its outputs were read as logits.
 
@@ -71,7 +76,7 @@ def reconstruction_mse(x_rec: np.ndarray, x: np.ndarray) -> tuple[float, bool]:
     raw = mse(x_rec, x)
     if not looks_like_logits(x_rec):
         return raw, False
-    squashed = mse(1.0 / (1.0 + np.exp(-np.clip(x_rec.astype(np.float64), -60, 60))), x)
+    squashed = mse(sigmoid(x_rec), x)
     return (squashed, True) if squashed < raw else (raw, False)
 
 
@@ -171,7 +176,7 @@ def _vae_grid(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray], expecte
     raw = arrays["raw"]
     n = int(round(np.sqrt(len(raw))))
     if looks_like_logits(raw):  # a decoder without a final sigmoid: show the images it means
-        raw = 1.0 / (1.0 + np.exp(-np.clip(raw.astype(np.float64), -60, 60)))
+        raw = sigmoid(raw)
     return plots.image(plots.mosaic(raw, n, n), "Your VAE decoder over [-3, 3]^2")
 
 

@@ -445,6 +445,36 @@ def test_pixel_outputs_are_not_read_as_logits():
     assert "read as logits" not in verdict.feedback
 
 
+def test_a_loss_that_barely_fell_with_a_small_learning_rate_is_named_when_the_threshold_is_missed():
+    # TensorFlow's CVAE tutorial: Adam(1e-4), the loss falls from 542.6 to 539.4 in the budget.
+    inputs = vae_inputs([542.6, 541.0, 539.4], error=0.4)
+    inputs.probes["train:vae"]["optimizer"] = {"optimizer": "Adam", "learning_rate": 1e-4}
+    verdict = run("vae_training", inputs)
+    assert verdict.fraction == pytest.approx(2 / 3)
+    assert "Your loss fell only from 542.6 to 539.4 (0.6%) in the budget: the model barely trained." in (
+        verdict.feedback
+    )
+    assert "Its learning rate is 0.0001 (Adam); Keras's default for Adam is 0.001" in verdict.feedback
+
+
+def test_a_loss_that_barely_fell_is_not_blamed_on_the_rate_when_the_rate_is_the_default():
+    inputs = ae_training_inputs([0.2, 0.198], error=0.3)
+    inputs.probes["train:autoencoder"]["optimizer"] = {"optimizer": "Adam", "learning_rate": 1e-3}
+    verdict = run("ae_training", inputs)
+    assert verdict.fraction == 0.0
+    assert "Your loss fell only from 0.2 to 0.198 (1.0%)" in verdict.feedback
+    assert "learning rate" not in verdict.feedback
+
+
+def test_a_slow_fall_is_not_mentioned_when_the_model_passes_or_the_loss_fell_well():
+    passing = ae_training_inputs([0.0460, 0.0455])  # passes its threshold: no blame
+    passing.probes["train:autoencoder"]["optimizer"] = {"optimizer": "Adam", "learning_rate": 1e-4}
+    assert "barely trained" not in run("ae_training", passing).feedback
+    fell = ae_training_inputs([0.2, 0.15], error=0.3)  # missed, but the loss fell by 25%
+    fell.probes["train:autoencoder"]["optimizer"] = {"optimizer": "Adam", "learning_rate": 1e-4}
+    assert "barely trained" not in run("ae_training", fell).feedback
+
+
 def test_vae_nan_latent_means_fail():
     verdict = run("vae_training", vae_inputs([250.0, 180.0], nan_codes=True))
     assert verdict.fraction == 0.0

@@ -57,3 +57,32 @@ def budget_text(inputs: CheckInputs, stage: str) -> str:
         )
     except (KeyError, TypeError):
         return "after the grader's training budget"
+
+
+SLOW_FALL = 0.05  # a loss that fell by less than this fraction over the budget barely trained
+
+
+def slow_learning_note(data: Mapping[str, Any]) -> str:
+    """Why a model that missed its threshold may have barely trained: its loss hardly fell.
+
+    Said only with a missed threshold, so it never blames a passing model. The learning rate
+    comes from the optimizer the student compiled with (the trainers record it).
+    """
+    losses = [float(value) for value in data.get("batch_loss") or data.get("loss", []) if value is not None]
+    if len(losses) < 2 or not all(abs(value) < float("inf") for value in losses) or losses[0] <= 0:
+        return ""
+    fall = (losses[0] - losses[-1]) / losses[0]
+    if fall >= SLOW_FALL:
+        return ""
+    text = (
+        f" Your loss fell only from {losses[0]:.4g} to {losses[-1]:.4g} ({100 * fall:.1f}%) in the "
+        "budget: the model barely trained."
+    )
+    optimizer = data.get("optimizer") or {}
+    rate = optimizer.get("learning_rate")
+    if isinstance(rate, (int, float)) and rate < 1e-3:
+        text += (
+            f" Its learning rate is {rate:g} ({optimizer.get('optimizer', 'optimizer')}); Keras's default "
+            "for Adam is 0.001, and every submission trains for the same fixed budget."
+        )
+    return text

@@ -164,13 +164,20 @@ def describe_compiled(model: Any) -> dict[str, Any]:
     optimizer = getattr(model, "optimizer", None)
     compiled = bool(getattr(model, "compiled", False) or getattr(model, "_is_compiled", False) or optimizer)
     info: dict[str, Any] = {"compiled": compiled, "loss": describe_loss(getattr(model, "loss", None))}
-    if optimizer is not None:
-        info["optimizer"] = type(optimizer).__name__
-        try:
-            info["learning_rate"] = float(np.asarray(optimizer.learning_rate))
-        except Exception:
-            pass
-    return info
+    return info | describe_optimizer(model)
+
+
+def describe_optimizer(model: Any) -> dict[str, Any]:
+    """The optimizer's class and learning rate ({} when the model has none; no rate for a schedule)."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return {}
+    info: dict[str, Any] = {"optimizer": type(optimizer).__name__}
+    try:
+        rate = float(np.asarray(optimizer.learning_rate))
+    except Exception:
+        return info
+    return info | ({"learning_rate": rate} if np.isfinite(rate) else {})
 
 
 def describe_model(model: Any, sample: np.ndarray) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from grader.assignments.autoencoders.stages import autoencoder_metrics, classifier_metrics, vae_metrics
 from grader.checks.base import CheckInputs, Verdict, check, sentences
-from grader.checks.training import attempts_text, budget_text, constant_note
+from grader.checks.training import attempts_text, budget_text, constant_note, slow_learning_note
 
 
 @check(
@@ -36,7 +36,11 @@ def ae_training(inputs: CheckInputs) -> Verdict:
     if not metrics["test_mse"] <= limit:
         return Verdict.failed(
             f"{budget_text(inputs, 'autoencoder')} the test MSE is {metrics['test_mse']:.4f}, above the "
-            f"threshold {limit:.4f} calibrated on the reference." + dead + constant_note(metrics) + retries,
+            f"threshold {limit:.4f} calibrated on the reference."
+            + dead
+            + constant_note(metrics)
+            + slow_learning_note(data)
+            + retries,
             **measured,
         )
     return Verdict.passed(
@@ -94,6 +98,7 @@ def vae_training(inputs: CheckInputs) -> Verdict:
         problems.append(
             f"decoding the latent means gives a test MSE of {metrics['recon_mse']:.4f}, above {limit:.4f}"
         )
+        note = slow_learning_note(data) + note
     mean_max, std_max = inputs.threshold("prior_mean_max"), inputs.threshold("prior_std_max")
     if metrics["prior_mean"] <= mean_max and metrics["prior_std"] <= std_max:
         passed += 1

@@ -138,6 +138,7 @@ def grade(
         sandbox, load, keras, why = _start(submission, data, keras, why, options, rubric, progress)
         base.keras = f"{keras} ({why})"
         base.isolation = sandbox.isolation
+        base.worker = sandbox.worker_kind
         base.load_errors = load.get("errors", [])
         if load.get("failure"):
             failure: WorkerFailure = load["failure"]

@@ -22,6 +22,7 @@ WORKER_SIDE = (
     "grader.sandbox.worker",
     "grader.sandbox.guards",
     "grader.sandbox.keras_compat",
+    "grader.sandbox.zygote_process",  # it runs no student code, but forks the workers that do
 )
 # Each assignment's probes (grader/assignments/<name>/probes.py) run in the worker too; its checks,
 # stages, inputs and diagnoses are trusted (docs/architecture.md, "Engine and assignments").

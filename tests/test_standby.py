@@ -47,8 +47,21 @@ def test_a_waiting_worker_that_died_is_replaced_by_a_fresh_start():
 
 def test_a_waiting_worker_for_other_settings_is_not_used():
     standby = Standby()
-    standby.prepare("3", SandboxLimits(), ())  # another Keras and no protected paths: never this grading's
+    standby.prepare("none", SandboxLimits(threads=1), ())  # other limits, nothing protected
     waiting = standby.sandbox
     report = grade(REFERENCE, "transposed_conv", OPTIONS, standby=standby)
     assert report.auto_score == report.auto_max > 0
     assert waiting is not None and not waiting.alive() and standby.sandbox is None
+
+
+def test_where_workers_are_forked_the_zygote_is_kept_ready_instead_of_a_worker():
+    """A waiting worker would be older than a grading's when student code runs (/proc/self/stat):
+    with a zygote, each check forks its worker when it starts, as a grading does."""
+    from grader.sandbox import zygote
+    from grader.sandbox.supervisor import _zygote_env
+
+    standby = Standby()
+    standby.prepare("3", SandboxLimits(), ())
+    assert standby.sandbox is None and standby.take("3", SandboxLimits(), ()) is None
+    ready = zygote.pool().get("3", _zygote_env("3", SandboxLimits()))
+    assert ready is not None and ready.alive()

@@ -55,6 +55,7 @@ class Report:
     status: str = "graded"  # graded | error | timeout | wrong-assignment
     keras: str = ""
     isolation: str = ""  # the worker's isolation in force, e.g. landlock-abi7+netns (isolation.label)
+    worker: str = ""  # forked (from the zygote) or fresh: grader/sandbox/zygote.py
     load_error: str = ""
     wrong_assignment: str = ""  # "this looks like a `sheet10` submission ...": see grader/assignment_match.py
     load_errors: list[dict[str, Any]] = field(default_factory=list)

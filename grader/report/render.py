@@ -41,8 +41,12 @@ def setup_line(report: Report) -> str:
     return (
         f"grader {report.grader_version}, budget '{budget.get('name')}' (seed {report.seed}), "
         f"data '{report.data.get('name')}', Keras {report.keras or '-'}, "
-        f"isolation {report.isolation or '-'}, {report.seconds:.1f} s"
+        f"isolation {report.isolation or '-'}{_worker(report)}, {report.seconds:.1f} s"
     )
+
+
+def _worker(report: Report) -> str:
+    return f" ({report.worker} worker)" if report.worker else ""
 
 
 def title(report: Report) -> str:

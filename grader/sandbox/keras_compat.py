@@ -51,6 +51,9 @@ def configure_keras(version: str, threads: int = 0) -> ModuleType | None:
     if version == "2":
         import tf_keras
 
+        if any(isinstance(finder, _KerasAlias) for finder in sys.meta_path):
+            return tf_keras  # configured already (in the zygote this worker was forked from)
+
         for name in [name for name in sys.modules if name == "keras" or name.startswith("keras.")]:
             del sys.modules[name]
         for name, module in list(sys.modules.items()):

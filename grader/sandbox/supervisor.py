@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from grader.sandbox import cgroups, isolation, protocol
+from grader.sandbox import cgroups, isolation, protocol, zygote
 from grader.shared import RUNNING_STATEMENT
 
 OUTPUT_KEEP_BYTES = 8 * 1024
@@ -121,6 +121,7 @@ class Sandbox:
         self._netns_seen: set[int] = set()  # workers the monitor saw in their own network namespace
         self._cgroup: cgroups.Cgroup | None = None
         self._spawns = 0
+        self.worker_kind = ""  # forked (from the zygote) or fresh, once a worker has started
 
     # -- life cycle -------------------------------------------------------
 
@@ -287,19 +288,9 @@ class Sandbox:
         cmd_r, cmd_w = os.pipe()
         reply_r, reply_w = os.pipe()
         log = open(self.dir / "output" / "load.log", "ab")
-        command = [sys.executable, *WORKER_COMMAND, str(cmd_r), str(reply_w), str(self.dir)]
-        env = _worker_env(self, self.token)
+        policy = self._policy()
         try:
-            self.process = subprocess.Popen(
-                command,
-                pass_fds=(cmd_r, reply_w),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                cwd=self.dir / "work",
-                env=env,
-                start_new_session=True,
-            )
+            self.process = self._launch(cmd_r, reply_w, log, policy)
             self._cgroup = None if self.trusted else self._make_cgroup(self.process.pid)
         finally:
             log.close()
@@ -309,7 +300,6 @@ class Sandbox:
         self._reply_fd = reply_r
         self._reader = protocol.LineReader(reply_r)
         self._kill_reason = None
-        policy = self._policy()
         if policy is not None and (self._cgroup is None or "memory" not in self._cgroup.folders):
             # No kernel count of memory outside RSS: refuse the calls that make it (seccomp).
             policy = dataclasses.replace(policy, refuse_shared_memory=True)
@@ -333,6 +323,39 @@ class Sandbox:
         )
         self._monitor.start()
         return policy
+
+    def _launch(
+        self, cmd_r: int, reply_w: int, log: Any, policy: isolation.Policy | None
+    ) -> subprocess.Popen | zygote.ForkedProcess:
+        """The worker process: forked from this process's zygote where one can run, else started fresh.
+
+        Either way it waits for its init message, then enters its isolation (grader/sandbox/worker.py)."""
+        env = _worker_env(self, self.token)
+        forks = self._zygote(policy)
+        if forks is not None:
+            try:
+                process = forks.spawn([str(self.dir)], env, self.dir / "work", (cmd_r, reply_w, log.fileno()))
+                self.worker_kind = "forked"
+                return process
+            except zygote.ZygoteUnavailable:
+                pass
+        self.worker_kind = "fresh"
+        return subprocess.Popen(
+            [sys.executable, *WORKER_COMMAND, str(cmd_r), str(reply_w), str(self.dir)],
+            pass_fds=(cmd_r, reply_w),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            cwd=self.dir / "work",
+            env=env,
+            start_new_session=True,
+        )
+
+    def _zygote(self, policy: isolation.Policy | None) -> zygote.Zygote | None:
+        """This process's zygote for the worker's Keras, or None where workers start fresh."""
+        if not forks_workers(self.keras, policy):
+            return None
+        return zygote.pool().get(self.keras, _zygote_env(self.keras, self.limits))
 
     def _make_cgroup(self, pid: int) -> cgroups.Cgroup | None:
         """The worker's own cgroup (kernel-counted memory and tasks), where the machine allows one.
@@ -493,16 +516,35 @@ class Sandbox:
         return read_capped(path)
 
 
+def forks_workers(keras: str, policy: isolation.Policy | None) -> bool:
+    """Whether a worker for this Keras and isolation is forked from a zygote.
+
+    Not without TensorFlow (nothing to share), and not without a PID namespace: there, what a
+    worker leaves behind is found by the token in its environment block, and a forked worker's
+    block is the zygote's."""
+    return zygote.enabled() and keras != "none" and (policy is None or policy.pidns)
+
+
 @dataclass
 class Standby:
     """One worker started ahead of the next submission, for a grader that grades one student again
     and again (the notebook self-check, grader/selfcheck_service.py): the next check skips the
-    worker's start-up (TensorFlow's import) but still gets a fresh, isolated process."""
+    worker's start-up (TensorFlow's import) but still gets a fresh, isolated process. Where workers
+    are forked from a zygote (grader/sandbox/zygote.py), it keeps the zygote ready instead."""
 
     sandbox: Sandbox | None = None
 
     def prepare(self, keras: str, limits: SandboxLimits, protected: tuple[str, ...]) -> None:
-        """Start a waiting worker for this configuration (unless one is already waiting)."""
+        """Start a waiting worker for this configuration (unless one is already waiting).
+
+        Where workers are forked, the zygote is made ready instead and each check forks its worker
+        when it starts, as a grading does: a worker that waited would be older than a grading's,
+        which student code could read (/proc/self/stat) to tell a self-check from a grading."""
+        unconfined = isolation.plan(isolation.Kernel(0), "", (), ())  # only its namespaces are read
+        if forks_workers(keras, unconfined):
+            self.close()
+            zygote.pool().get(keras, _zygote_env(keras, limits))
+            return
         if (
             self.sandbox is not None
             and self.sandbox.alive()
@@ -562,27 +604,33 @@ def _safe_name(item: str) -> str:
 
 
 def _worker_env(sandbox: Sandbox, token: str) -> dict[str, str]:
-    threads = str(sandbox.limits.threads or os.cpu_count() or 1)
+    home = sandbox.dir / "home"
+    return _zygote_env(sandbox.keras, sandbox.limits) | {
+        "HOME": str(home),
+        "KERAS_HOME": str(home / ".keras"),
+        "MPLCONFIGDIR": str(home / "mpl"),
+        "TMPDIR": str(sandbox.dir / "tmp"),  # the worker may write only beneath its own folder
+        "GRADER_SANDBOX_TOKEN": token,
+    }
+
+
+def _zygote_env(keras: str, limits: SandboxLimits) -> dict[str, str]:
+    """A worker's environment without its own paths and token: what its zygote imports under."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
-        "HOME": str(sandbox.dir / "home"),
-        "KERAS_HOME": str(sandbox.dir / "home" / ".keras"),
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(sandbox.dir / "home" / "mpl"),
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
-        "OMP_NUM_THREADS": threads,
+        "OMP_NUM_THREADS": str(limits.threads or os.cpu_count() or 1),
         "CUDA_VISIBLE_DEVICES": "",
-        "GRADER_SANDBOX_TOKEN": token,
     }
     # GRADER_ASSIGNMENTS_PATH: assignment packages outside the grader (grader/assignments/__init__.py)
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH", "GRADER_ASSIGNMENTS_PATH"):
         if name in os.environ:
             env[name] = os.environ[name]
-    env["TMPDIR"] = str(sandbox.dir / "tmp")  # the worker may write only beneath its own folder
-    if sandbox.keras == "2":
+    if keras == "2":
         env["TF_USE_LEGACY_KERAS"] = "1"
     return env
 

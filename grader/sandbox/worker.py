@@ -45,6 +45,15 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def preload(keras: str) -> None:
+    """Import what a worker imports before student code, running no TensorFlow op (the zygote)."""
+    from grader.sandbox import guards, protocol  # noqa: F401
+    from grader.sandbox.keras_compat import configure_keras
+
+    configure_keras(keras)
+    import grader.probes.all  # noqa: F401
+
+
 def _start(argv: list[str]) -> tuple[Worker | None, Any]:
     """Enter the isolation, import the grader, read the submission: everything before student code."""
     cmd_fd, reply_fd, sandbox = int(argv[1]), int(argv[2]), Path(argv[3])

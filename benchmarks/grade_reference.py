@@ -16,6 +16,7 @@ figures and the ratio of their medians.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -56,10 +57,13 @@ ANCHOR_CELLS = [
 ]
 
 
-def grade_once(rubric: str, budget: str = "default") -> dict:
+def grade_once(rubric: str, budget: str = "default", worker: str = "") -> dict:
+    """One grading; ``worker`` "fresh" turns the zygote off for it (GRADER_ZYGOTE=0), "forked" on."""
     from grader.artifacts import reference_path
     from grader.grading import grade
 
+    if worker:
+        os.environ["GRADER_ZYGOTE"] = "0" if worker == "fresh" else "1"
     started = time.monotonic()
     report = grade(reference_path(rubric), rubric, budget=budget)
     return {
@@ -68,6 +72,7 @@ def grade_once(rubric: str, budget: str = "default") -> dict:
         "items": [(item.id, item.seconds, item.status) for item in report.items],
         "score": (report.auto_score, report.auto_max),
         "stages": report.stages,
+        "worker": report.worker,
     }
 
 
@@ -92,6 +97,11 @@ def interleaved(budgets: list[str], runs: int) -> list[str]:
     return [budget for _ in range(runs) for budget in budgets]
 
 
+def turns(budgets: list[str], workers: list[str]) -> list[str]:
+    """What is compared: each budget, or each budget with each kind of worker ("default/forked")."""
+    return [f"{budget}/{worker}" for budget in budgets for worker in workers] if workers else budgets
+
+
 def summary(budget: str, runs: list[dict]) -> list[str]:
     """The printed figures of one budget's timed gradings."""
     walls = [run["wall"] for run in runs]
@@ -99,7 +109,8 @@ def summary(budget: str, runs: list[dict]) -> list[str]:
         f"budget {budget}, {len(runs)} runs (artifacts cached)",
         f"  wall time: median {statistics.median(walls):.1f} s (min {min(walls):.1f}, max {max(walls):.1f});"
         f" each: {', '.join(f'{wall:.1f}' for wall in walls)}",
-        f"  peak worker RSS: {max(run['rss'] for run in runs):.0f} MB",
+        f"  peak worker RSS: {max(run['rss'] for run in runs):.0f} MB; workers: "
+        f"{', '.join(sorted({run['worker'] or '-' for run in runs}))}",
         f"  score: {runs[0]['score'][0]:g} / {runs[0]['score'][1]:g} automatic points",
         "  per-item seconds (median):",
     ]
@@ -121,6 +132,13 @@ def main() -> int:
         default=["default"],
         help="rubric budget (default: the real one); several are graded in turns, one of each per round",
     )
+    parser.add_argument(
+        "--workers",
+        nargs="+",
+        choices=["forked", "fresh"],
+        default=[],
+        help="also compare the kinds of worker in turns: forked from the zygote, or started fresh",
+    )
     parser.add_argument("--runs", type=int, default=3, help="timed gradings per budget (default 3)")
     parser.add_argument(
         "--anchor", action="store_true", help="also run the reference notebook with its own epochs"
@@ -136,20 +154,21 @@ def main() -> int:
             rubric.budget_named(budget)
     except RubricError as exc:
         parser.error(str(exc))
-    for budget in args.budget:
-        print(f"warming the reference-artifact cache for {args.rubric}, budget {budget} ...", file=sys.stderr)
-        grade_once(args.rubric, budget)
-    timed: dict[str, list[dict]] = {budget: [] for budget in args.budget}
-    order = interleaved(args.budget, args.runs)
-    for number, budget in enumerate(order, 1):
-        print(f"[{number}/{len(order)}] budget {budget} ...", file=sys.stderr, flush=True)
-        timed[budget].append(grade_once(args.rubric, budget))
+    compared = turns(args.budget, args.workers)
+    for turn in compared:  # also starts this process's zygote, as a batch's first grading does
+        print(f"warming the reference-artifact cache for {args.rubric}, {turn} ...", file=sys.stderr)
+        grade_once(args.rubric, *turn.split("/"))
+    timed: dict[str, list[dict]] = {turn: [] for turn in compared}
+    order = interleaved(compared, args.runs)
+    for number, turn in enumerate(order, 1):
+        print(f"[{number}/{len(order)}] budget {turn} ...", file=sys.stderr, flush=True)
+        timed[turn].append(grade_once(args.rubric, *turn.split("/")))
     print(f"grading reference/{args.rubric}.py")
     for budget, runs in timed.items():
         print("\n".join(summary(budget, runs)))
     medians = {budget: statistics.median(run["wall"] for run in runs) for budget, runs in timed.items()}
-    first = args.budget[0]
-    for budget in args.budget[1:]:
+    first = compared[0]
+    for budget in compared[1:]:
         ratio = medians[budget] / medians[first]
         print(f"median wall time, {budget} / {first}: {ratio:.2f} (interleaved)")
     if args.anchor:

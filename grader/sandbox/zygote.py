@@ -235,6 +235,7 @@ class ZygotePool:
     def __init__(self) -> None:
         self._zygotes: dict[tuple[str, str], Zygote | None] = {}
         self._lock = threading.Lock()
+        self._owner = os.getpid()  # a forked copy of this process shares the channels: never closes them
 
     def get(self, keras: str, env: dict[str, str]) -> Zygote | None:
         """The running zygote for this configuration, started if needed; None where it cannot run."""
@@ -253,6 +254,8 @@ class ZygotePool:
             return zygote
 
     def close(self) -> None:
+        if os.getpid() != self._owner:
+            return
         with self._lock:
             for zygote in self._zygotes.values():
                 if zygote is not None:

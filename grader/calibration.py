@@ -32,7 +32,6 @@ from collections.abc import Callable
 from typing import Any
 
 from grader import __version__
-from grader.assignments.registry import declared_stages
 from grader.data import Dataset
 from grader.fileio import write_atomic
 from grader.rubric import Budget, Item, Rubric
@@ -77,7 +76,7 @@ def _reference_sha(rubric: Rubric) -> str:
 
 def _threshold_items(rubric: Rubric) -> list[tuple[Item, Stage]]:
     """The rubric's items that grade a stage with calibrated thresholds, with the stage."""
-    stages = declared_stages()
+    stages = rubric.stages
     graded = [(item, stages.graded_by(item.check)) for item in rubric.items if not item.is_manual]
     return [(item, stage) for item, stage in graded if stage is not None and stage.thresholds]
 

@@ -24,7 +24,6 @@ from grader.assignment_match import (
     wrong_assignment,
 )
 from grader.assignments import registry
-from grader.assignments.registry import declared_stages
 from grader.checks import CheckInputs, StudentCallFailed, StudentError, Verdict
 from grader.data import Dataset, load_dataset
 from grader.exercises import select_exercises
@@ -132,7 +131,7 @@ def grade(
     probe_args = {
         "constants": {"names": list(rubric.contract.constants)},
     } | registry.probe_args(rubric.name, meta)
-    probe_args |= {spec.probe: spec.probe_args() for spec in rubric.functions.values()}
+    probe_args |= rubric.probe_args()
     sandbox = None
     try:
         sandbox, load, keras, why = _start(submission, data, keras, why, options, rubric, progress)
@@ -148,7 +147,13 @@ def grade(
         # While calibrating there are no thresholds yet: the retry rule uses only its structural part.
         retry_thresholds = _thresholds_by_check(rubric, thresholds) if options.calibrated else {}
         session = ProbeSession(
-            sandbox, budget, data.expected, retry_thresholds, probe_args, declared=declared_stages()
+            sandbox,
+            budget,
+            data.expected,
+            retry_thresholds,
+            probe_args,
+            declared=rubric.stages,
+            checks=rubric.checks,
         )
         results = []
         for item in items:
@@ -162,7 +167,8 @@ def grade(
         base.debug["peak_rss_mb"] = round(sandbox.peak_rss_mb, 1)
         _merge_dynamic_answers(results, session)
         # In memory only (not part of the JSON): raw data the report writer draws figures from.
-        base.raw = {"probes": session.results, "expected": data.expected}
+        base.raw = {"probes": session.results, "expected": data.expected, "stages": rubric.stages}
+        base.trained_figures = {f.name: stage.name for stage in rubric.stages for f in stage.figures}
     finally:
         if sandbox is not None:
             sandbox.close()
@@ -383,7 +389,7 @@ def _grade_item(
     started = time.monotonic()
     if item.is_manual:
         return _manual_item(item, submission)
-    spec = registry.all_checks()[item.check]
+    spec = session.checks[item.check]
     deadline = started + item.timeout_s
     fetched: dict[str, ProbeResult] = {}
     outputs = []
@@ -467,8 +473,9 @@ def _running(probe: str, stages: Stages) -> str:
     stage = stages.trained_by(probe)
     if stage is not None:
         return stage.runs
-    if probe.startswith("calls:"):  # a function exercise: the function's own name
-        return probe.partition(":")[2]
+    family, _, function = probe.partition(":")
+    if family in ("calls", "model", "plot") and function:  # a probe family runs the function it names
+        return function
     runs = ENGINE_PROBE_FUNCTIONS | registry.probe_functions()
     return runs.get(probe, probe.replace("_", " "))
 

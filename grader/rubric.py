@@ -11,13 +11,17 @@ import hashlib
 import os
 import sys
 import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader.assignments.registry import all_checks, declared_stages, register_diagnoses
+from grader.assignments.registry import all_checks, register_diagnoses, stage_declarations
+from grader.checks.base import CheckSpec
+from grader.data_stages import StageSpec, check_of, parse_stages, stage_of
 from grader.functions import FunctionSpec, FunctionSpecError, parse_functions
-from grader.stages import Stages
+from grader.model_specs import ModelSpec, ModelSpecError, PlotSpec, parse_models, parse_plots
+from grader.stages import StageDeclarationError, Stages, build_stages
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -114,6 +118,18 @@ class Rubric:
     # rubric's cases, computed when the kit was built, and the sha256 of the reference they came from.
     precomputed: Path | None = None
     reference_sha256: str = ""
+    # Models, plots and training stages declared as data (grader/model_specs.py, grader/data_stages.py)
+    models: dict[str, ModelSpec] = field(default_factory=dict)
+    plots: dict[str, PlotSpec] = field(default_factory=dict)
+    data_stages: dict[str, StageSpec] = field(default_factory=dict)
+    # Every stage and check this rubric's items can use: the assignments' Python ones and its own.
+    stages: Stages = field(default_factory=Stages)
+    checks: Mapping[str, CheckSpec] = field(default_factory=dict)
+
+    def probe_args(self) -> dict[str, dict[str, Any]]:
+        """The arguments of the probes the rubric's tables declare (functions, models, plots)."""
+        specs = [*self.functions.values(), *self.models.values(), *self.plots.values()]
+        return {spec.probe: spec.probe_args() for spec in specs}
 
     @property
     def budget(self) -> Budget:
@@ -214,7 +230,13 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         constants=tuple(_field(contract_raw, "constants", list, f"{where} [contract]")),
         answers=tuple(_field(contract_raw, "answers", list, f"{where} [contract]")),
     )
-    stages = declared_stages()
+    try:
+        models = parse_models(raw.get("models", {}), contract.functions)
+        plots = parse_plots(raw.get("plots", {}), contract.functions)
+        data_stages = parse_stages(raw.get("stages", {}), models, contract.functions)
+    except ModelSpecError as exc:
+        raise RubricError(f"{where}: {exc}") from None
+    checks, stages = _checks_and_stages(name, data_stages, where)
     budgets = {"default": _parse_budget("default", _field(raw, "budget", dict, where), where, stages)}
     for budget_name, table in raw.get("budgets", {}).items():
         merged = _merge(raw["budget"], table)
@@ -230,15 +252,18 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
                 f"({', '.join(contract.functions)})"
             )
     items_raw = _field(raw, "items", list, where)
-    items = tuple(_parse_item(entry, index, where, functions) for index, entry in enumerate(items_raw))
+    items = tuple(
+        _parse_item(entry, index, where, functions, checks) for index, entry in enumerate(items_raw)
+    )
+    models = _with_default_models(items, models, plots, checks, contract, where)
     seen: set[str] = set()
     for item in items:
         if item.id in seen:
             raise RubricError(f"{where}: item '{item.id}': field 'id': duplicate id")
         seen.add(item.id)
     for budget in budgets.values():
-        _validate_trained_stages(items, budget, stages, where)
-    _validate_figures(items, stages, where)
+        _validate_trained_stages(items, budget, stages, checks, where)
+    _validate_figures(items, stages, checks, where)
     return Rubric(
         name=name,
         title=str(raw.get("title", name)),
@@ -255,7 +280,66 @@ def _parse(raw: dict[str, Any], path: Path, sha: str) -> Rubric:
         functions=functions,
         precomputed=_relative_file(raw, "precomputed", path, None),
         reference_sha256=str(raw.get("reference_sha256", "")),
+        models=models,
+        plots=plots,
+        data_stages=data_stages,
+        stages=stages,
+        checks=checks,
     )
+
+
+def _checks_and_stages(
+    name: str, data_stages: dict[str, StageSpec], where: str
+) -> tuple[dict[str, CheckSpec], Stages]:
+    """The engine's and the assignments' checks and stages, with the ones this rubric declares."""
+    register_diagnoses()
+    checks = dict(all_checks())
+    for spec in data_stages.values():
+        if spec.check in checks:
+            raise RubricError(
+                f"{where}: [stages.{spec.name}]: field 'check': '{spec.check}' is already a check; "
+                "name the stage's check differently"
+            )
+        checks[spec.check] = check_of(spec)
+    declarations = {key: list(value) for key, value in stage_declarations().items()}
+    declarations[name] = declarations.get(name, []) + [stage_of(spec) for spec in data_stages.values()]
+    try:
+        return checks, build_stages(declarations, checks)
+    except StageDeclarationError as exc:
+        raise RubricError(f"{where}: {exc}") from None
+
+
+def _with_default_models(
+    items: tuple[Item, ...],
+    models: dict[str, ModelSpec],
+    plots: dict[str, PlotSpec],
+    checks: Mapping[str, CheckSpec],
+    contract: Contract,
+    where: str,
+) -> dict[str, ModelSpec]:
+    """Every ``model:<function>`` an item reads, with its table or the defaults (no arguments, one model);
+    every ``plot:<function>`` must have its table (its arguments are grader-made inputs)."""
+    models = dict(models)
+    for item in items:
+        if item.is_manual:
+            continue
+        for probe in checks[item.check].probes_for(item.params):
+            family, _, function = probe.partition(":")
+            if family not in ("model", "plot"):
+                continue
+            label = f"{where}: item '{item.id}': field 'params'"
+            if function not in contract.functions:
+                raise RubricError(f"{label}: '{function}' is not a function of the contract")
+            if family == "plot" and function not in plots:
+                raise RubricError(f"{label}: no [plots.{function}] table gives the arguments of {function}")
+            if family == "model" and function not in models:
+                models[function] = ModelSpec(function)
+            if family == "model" and item.params.get("part") not in (None, *models[function].returns):
+                raise RubricError(
+                    f"{label}.part: '{item.params['part']}' is not one of the models {function} returns "
+                    f"({', '.join(models[function].returns)})"
+                )
+    return models
 
 
 def _relative_file(raw: dict[str, Any], key: str, path: Path, default: str | None) -> Path | None:
@@ -306,10 +390,10 @@ def _parse_budget(name: str, table: dict[str, Any], where: str, stages: Stages) 
     return budget
 
 
-def _validate_trained_stages(items: tuple[Item, ...], budget: Budget, stages: Stages, where: str) -> None:
+def _validate_trained_stages(
+    items: tuple[Item, ...], budget: Budget, stages: Stages, CHECKS: Mapping[str, CheckSpec], where: str
+) -> None:
     """Every stage an automatic item needs trained (with what it starts from) is in the budget."""
-    CHECKS = all_checks()
-
     for item in items:
         if item.is_manual:
             continue
@@ -323,7 +407,9 @@ def _validate_trained_stages(items: tuple[Item, ...], budget: Budget, stages: St
                         )
 
 
-def _parse_item(entry: Any, index: int, where: str, functions: dict[str, FunctionSpec]) -> Item:
+def _parse_item(
+    entry: Any, index: int, where: str, functions: dict[str, FunctionSpec], checks: Mapping[str, CheckSpec]
+) -> Item:
     if not isinstance(entry, dict):
         raise RubricError(f"{where}: item #{index + 1}: must be a table")
     label = f"{where}: item '{entry.get('id', f'#{index + 1}')}'"
@@ -351,7 +437,7 @@ def _parse_item(entry: Any, index: int, where: str, functions: dict[str, Functio
     for name in ("id", "exercise", "title", "check"):
         if not isinstance(entry[name], str) or not entry[name]:
             raise RubricError(f"{label}: field '{name}': must be a non-empty string")
-    _validate_check(entry["check"], entry["kind"], params, label, functions)
+    _validate_check(entry["check"], entry["kind"], params, label, functions, checks)
     criteria = _parse_criteria(entry, float(points), label)
     figures = entry.get("figures", [])
     if figures and entry["kind"] != "manual":
@@ -373,17 +459,18 @@ def _parse_item(entry: Any, index: int, where: str, functions: dict[str, Functio
     )
 
 
-def figure_names(items: tuple[Item, ...], stages: Stages) -> list[str]:
+def figure_names(items: tuple[Item, ...], stages: Stages, CHECKS: Mapping[str, CheckSpec]) -> list[str]:
     """The figures a report of these items can have: the stages' pictures of trained models and the
     student's own plots (named by the probe that drew them)."""
-    CHECKS = all_checks()
     probes = [p for i in items if not i.is_manual for p in CHECKS[i.check].probes_for(i.params)]
     return list(dict.fromkeys([figure.name for figure in stages.figures()] + probes))
 
 
-def _validate_figures(items: tuple[Item, ...], stages: Stages, where: str) -> None:
+def _validate_figures(
+    items: tuple[Item, ...], stages: Stages, checks: Mapping[str, CheckSpec], where: str
+) -> None:
     """A written question's ``figures`` name figures a report can have (grader review shows them)."""
-    known = figure_names(items, stages)
+    known = figure_names(items, stages, checks)
     for item in items:
         for name in item.figures:
             if name not in known:
@@ -426,10 +513,13 @@ def _parse_criteria(entry: dict[str, Any], points: float, label: str) -> tuple[C
 
 
 def _validate_check(
-    check: str, kind: str, params: dict[str, Any], label: str, functions: dict[str, FunctionSpec]
+    check: str,
+    kind: str,
+    params: dict[str, Any],
+    label: str,
+    functions: dict[str, FunctionSpec],
+    CHECKS: Mapping[str, CheckSpec],
 ) -> None:
-    register_diagnoses()
-    CHECKS = all_checks()  # the engine's checks and every assignment's
 
     if kind == "manual":
         if check != "manual":

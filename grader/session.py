@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.assignments.registry import declared_stages
-from grader.checks.base import StudentError
+from grader.assignments.registry import all_checks, declared_stages
+from grader.checks.base import CheckSpec, StudentError
 from grader.rubric import Budget
 from grader.sandbox.supervisor import Sandbox, WorkerFailure
 from grader.stages import Stage, Stages, attempt_seeds
@@ -48,6 +48,7 @@ class ProbeSession:
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # per check name
     probe_args: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     declared: Stages = field(default_factory=declared_stages)
+    checks: Mapping[str, CheckSpec] = field(default_factory=all_checks)  # by name, as the items say
     results: dict[str, ProbeResult] = field(default_factory=dict)
     trained: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> attempts and selection
     _synced_restarts: int = 0
@@ -128,7 +129,8 @@ class ProbeSession:
         attempts: list[dict[str, Any]] = []
         results: list[ProbeResult] = []
         for attempt, seed in enumerate(attempt_seeds(self.budget.seed, self.budget.retries)):
-            result = self._request(stage.probe, {"attempt": attempt, "seed": seed}, item, deadline)
+            request = dict(stage.args) | {"attempt": attempt, "seed": seed}
+            result = self._request(stage.probe, request, item, deadline)
             if not result.ok:
                 if not results:  # the student's code fails: retrying with a seed will not help
                     return result

@@ -19,11 +19,13 @@ dimension, a NaN loss, a metric beyond its calibrated threshold) is retrained wi
 seed, up to the budget's ``retries``; the attempt with the lowest badness is kept. Seeds
 derive from the rubric seed, so a re-run makes the same attempts and keeps the same one.
 
-**Adding a stage.** In the assignment's package: register its trainer in ``probes.py``
+**Adding a stage.** Most stages are data: a rubric's ``[stages.NAME]`` table, from which
+``grader/data_stages.py`` derives the whole declaration (docs/authoring.md). A stage data cannot
+describe is Python, in the assignment's package: register its trainer in ``probes.py``
 (``@trainer("name")``), write the check that grades it in ``checks`` (it reads the probe
 ``train:name``) and declare the :class:`Stage` in ``stages.py`` (``STAGES``); the registry finds
-them (README, "Adding a training stage"). Give the stage ``epochs`` and ``batch_size`` in the
-rubric's budget; ``grader calibrate`` then sets its thresholds.
+them (docs/authoring.md, "A training stage in Python"). Give the stage ``epochs`` and
+``batch_size`` in the rubric's budget; ``grader calibrate`` then sets its thresholds.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class Stage:
     depends_on: tuple[str, ...] = ()  # stages whose trained models its training starts from
     used_by: tuple[str, ...] = ()  # probes that use its trained models in the worker
     figures: tuple[StageFigure, ...] = ()
+    args: Mapping[str, Any] = field(default_factory=dict)  # sent with every training request (data stages)
 
     @property
     def probe(self) -> str:
@@ -187,7 +190,8 @@ def _validate(
     spec = checks[stage.check]
     if not callable(spec.probes) and stage.probe not in spec.probes:
         raise fail("check", f"check '{stage.check}' does not read the training probe '{stage.probe}'")
-    if stage.builder_probe not in read_by_checks:
+    # A rubric's model:<function> probe is read by the checks its items name (checked as the rubric loads).
+    if stage.builder_probe not in read_by_checks and not stage.builder_probe.startswith("model:"):
         raise fail("builder_probe", f"no check reads a probe '{stage.builder_probe}'")
     for threshold in stage.thresholds:
         if threshold.direction not in DIRECTIONS:

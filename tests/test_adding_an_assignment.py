@@ -1,12 +1,15 @@
-"""README "Adding an assignment": a function-only assignment made of data, in any folder, then
-an assignment with one training stage.
+"""README "Adding an assignment": a function-only assignment made of data, in any folder; a Keras
+model exercise made of data (its architecture, loss and a training stage: no grader Python); and
+docs/authoring.md's training stage written in Python.
 
 The rubric, reference and template are taken from the README's own code blocks, written to a
 temporary folder and graded through the CLI with ``--rubric path/to/rubric.toml``: the
 reference earns full marks, the template zero, and a mutant loses exactly its item, with the
 feedback the README quotes. Calibration of a rubric installed in site-packages goes to the
-user cache, never beside the rubric. The training stage's package (probes, stage, check) is
-found through ``GRADER_ASSIGNMENTS_PATH``, with no edit to the grader, at a tiny budget.
+user cache, never beside the rubric. The model exercise's reference earns full marks, its
+template zero, and two mutants lose exactly their item. The Python stage's package (probes,
+stage, check) is found through ``GRADER_ASSIGNMENTS_PATH``, with no edit to the grader. Both train
+at a tiny budget.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+AUTHORING = (ROOT / "docs" / "authoring.md").read_text()
 
 MUTANT = '''import numpy as np
 
@@ -40,9 +44,9 @@ def standardize(x):
 '''
 
 
-def readme_example(name: str, sheet: str = "softmax_sheet") -> str:
-    match = re.search(rf"<!-- example: {sheet}/{re.escape(name)} -->\n```\w+\n(.*?)```", README, re.S)
-    assert match, f"README has no example block for {name}"
+def readme_example(name: str, sheet: str = "softmax_sheet", text: str = README) -> str:
+    match = re.search(rf"<!-- example: {sheet}/{re.escape(name)} -->\n```\w+\n(.*?)```", text, re.S)
+    assert match, f"no example block for {sheet}/{name}"
     return match.group(1)
 
 
@@ -144,12 +148,26 @@ def test_calibration_entries_of_other_budgets_are_kept_when_the_cache_copy_is_ma
     assert load_dataset  # the data module is importable without a cache folder (no side effects)
 
 
-# -- one training stage ------------------------------------------------------------------------
+# -- a Keras model exercise as data ------------------------------------------------------------
 
-STAGE_FILES = ("rubric.toml", "reference.py", "template.py") + tuple(
-    f"assignments/digits_sheet/{name}.py" for name in ("probes", "stages", "checks")
-)
-STAGE_MUTANT = """import keras
+MODEL_FILES = ("rubric.toml", "reference.py", "template.py")
+HIDDEN_LAYER = """import keras
+
+
+def build_classifier():
+    \"\"\"A hidden layer the exercise does not ask for: the architecture item only.\"\"\"
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+"""
+FROZEN = """import keras
 
 
 def build_classifier():
@@ -163,17 +181,93 @@ def build_classifier():
 
 
 @pytest.fixture(scope="module")
+def model_sheet(tmp_path_factory) -> Path:
+    """digits_sheet/ from the README: a rubric, a reference and a template, nothing else."""
+    folder = tmp_path_factory.mktemp("course") / "digits_sheet"
+    folder.mkdir()
+    for name in MODEL_FILES:
+        (folder / name).write_text(readme_example(name, "digits_sheet"))
+    (folder / "hidden_layer.py").write_text(HIDDEN_LAYER)
+    (folder / "frozen.py").write_text(FROZEN)
+    return folder
+
+
+def grade_budget(folder: Path, submission: str, out: Path) -> dict:
+    code = main(
+        ["grade", str(folder / submission), "--rubric", str(folder / "rubric.toml"), "--budget", "default"]
+        + ["--out", str(out)]
+    )
+    assert code == 0
+    return json.loads((out / f"{Path(submission).stem}.json").read_text())
+
+
+def feedback_of(report: dict, item: str) -> str:
+    return next(entry["feedback"] for entry in report["items"] if entry["id"] == item)
+
+
+def test_the_model_exercise_is_data_only(model_sheet):
+    rubric = load_rubric(model_sheet / "rubric.toml")
+    assert sorted(path.name for path in model_sheet.iterdir() if path.suffix != ".py") == ["rubric.toml"]
+    assert rubric.stages.get("digits").check == "digits_accuracy"
+    assert rubric.stages.get("digits").thresholds[0].name == "test_accuracy_min"
+    assert set(rubric.probe_args()) == {"model:build_classifier"}
+
+
+def test_the_model_exercise_s_reference_earns_full_marks(model_sheet, tmp_path):
+    report = grade_budget(model_sheet, "reference.py", tmp_path)
+    assert scores(report) == {"1-architecture": 1.0, "1-loss": 1.0, "1-accuracy": 1.0}, report["items"]
+    assert feedback_of(report, "1-accuracy").startswith(
+        "after 2 epochs on 1,000 images (batch 64) the test accuracy is"
+    )
+
+
+def test_the_model_exercise_s_template_earns_zero(model_sheet, tmp_path):
+    report = grade_budget(model_sheet, "template.py", tmp_path)
+    assert scores(report) == {"1-architecture": 0.0, "1-loss": 0.0, "1-accuracy": 0.0}
+    assert "not implemented yet: build_classifier" in feedback_of(report, "1-architecture")
+
+
+def test_a_hidden_layer_loses_exactly_the_architecture_item(model_sheet, tmp_path):
+    report = grade_budget(model_sheet, "hidden_layer.py", tmp_path)
+    assert scores(report) == {"1-architecture": 0.0, "1-loss": 1.0, "1-accuracy": 1.0}
+    assert feedback_of(report, "1-architecture") == (
+        "the model's layers are Flatten, Dense, Dense; the exercise asks for Flatten, Dense."
+    )
+
+
+def test_a_frozen_optimizer_loses_exactly_the_trained_item_with_the_readme_s_feedback(model_sheet, tmp_path):
+    report = grade_budget(model_sheet, "frozen.py", tmp_path)
+    assert scores(report) == {"1-architecture": 1.0, "1-loss": 1.0, "1-accuracy": 0.0}
+    feedback = feedback_of(report, "1-accuracy")
+    assert feedback.startswith(
+        "the training loss did not fall after 2 epochs on 1,000 images (batch 64). Its learning rate is 0 "
+        "(SGD); Keras's default for Adam is 0.001"
+    )
+    assert "The grader trained your model 2 times" in feedback  # retried: the rule derived from the table
+    quoted = feedback.partition("; Keras's default")[0]
+    assert quoted in " ".join(README.split()).replace("`", "")  # the README quotes it, wrapped
+
+
+# -- a training stage in Python (docs/authoring.md) ----------------------------------------------
+
+STAGE_FILES = ("rubric.toml", "reference.py", "template.py") + tuple(
+    f"assignments/digits_python/{name}.py" for name in ("probes", "stages", "checks")
+)
+STAGE_MUTANT = FROZEN
+
+
+@pytest.fixture(scope="module")
 def staged(tmp_path_factory):
-    """digits_sheet/ from the README, its package on GRADER_ASSIGNMENTS_PATH; registries restored after."""
+    """digits_python/ from docs/authoring.md, its package on GRADER_ASSIGNMENTS_PATH; registries restored."""
     import sys
 
     from grader.assignments.registry import all_checks
 
-    folder = tmp_path_factory.mktemp("course") / "digits_sheet"
+    folder = tmp_path_factory.mktemp("course") / "digits_python"
     for name in STAGE_FILES:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(readme_example(name, "digits_sheet"))
-    (folder / "assignments" / "digits_sheet" / "__init__.py").write_text("")
+        (folder / name).write_text(readme_example(name, "digits_python", AUTHORING))
+    (folder / "assignments" / "digits_python" / "__init__.py").write_text("")
     (folder / "mutant.py").write_text(STAGE_MUTANT)
     checks = all_checks()
     before = dict(checks)
@@ -183,25 +277,20 @@ def staged(tmp_path_factory):
         yield folder
     checks.clear()
     checks.update(before)  # the rest of the suite sees the shipped checks only
-    for module in [name for name in sys.modules if name.startswith("grader.assignments.digits_sheet")]:
+    for module in [name for name in sys.modules if name.startswith("grader.assignments.digits_python")]:
         del sys.modules[module]
 
 
 def grade_staged(folder: Path, submission: str, out: Path) -> dict:
-    code = main(
-        ["grade", str(folder / submission), "--rubric", str(folder / "rubric.toml"), "--budget", "default"]
-        + ["--out", str(out)]
-    )
-    assert code == 0
-    return json.loads((out / f"{Path(submission).stem}.json").read_text())
+    return grade_budget(folder, submission, out)
 
 
 def test_the_stage_is_declared_without_touching_the_grader(staged):
     from grader.assignments.registry import declared_stages
 
     stages = declared_stages()
-    assert "digits" in stages.names and stages.get("digits").check == "digits_accuracy"
-    assert load_rubric(staged / "rubric.toml").budget.epochs == {"digits": 2}
+    assert "digit_net" in stages.names and stages.get("digit_net").check == "digit_net_accuracy"
+    assert load_rubric(staged / "rubric.toml").budget.epochs == {"digit_net": 2}
 
 
 def test_the_staged_reference_earns_full_marks(staged, tmp_path):

@@ -137,7 +137,9 @@ def test_sheet10_reconstructions_as_28x28_images_pass():
     params = item_params("sheet10", "1.4-plot")
     x, x_rec = SHEET10["inputs"]["recon_x"], SHEET10["inputs"]["recon_x_rec"]
     shown = [x[i].reshape(28, 28) for i in range(N)] + [x_rec[i].reshape(28, 28) for i in range(N)]
-    verdict = run("figure_reconstructions", figure_inputs("dense_plot", figure(shown), SHEET10, params))
+    verdict = run(
+        "figure_reconstructions", figure_inputs("plot:plot_reconstructions", figure(shown), SHEET10, params)
+    )
     assert verdict.fraction == 1.0, verdict.feedback
 
 

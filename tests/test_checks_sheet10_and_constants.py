@@ -1,4 +1,7 @@
-"""Module-level answers (constants) and the sheet10 checks: preprocessing, the dense AE, attention.
+"""Module-level answers (constants) and the sheet10 items: preprocessing, the dense AE, attention.
+
+The dense autoencoder's items are the generic model checks (grader/checks/model_structure.py) with
+the params rubrics/sheet10.toml gives them; ATTENTION_OUTPUT is the generic ``constant_array``.
 
 Constant values go through the worker's own ``plain_value`` conversion, so the checks see
 exactly what the ``constants`` probe would send.
@@ -15,6 +18,7 @@ from check_fixtures import Layers, case_args, function_inputs, item_params, make
 from grader.assignments.sheet10.diagnoses import keras_l2_normalize
 from grader.checks import StudentCallFailed
 from grader.probes.common import plain_value
+from grader.rubric import load_rubric
 
 
 def constants(**values: Any) -> tuple[dict, dict]:
@@ -137,20 +141,24 @@ def test_classification_loss_empty_fails():
 # -- ATTENTION_OUTPUT -------------------------------------------------------------------------------
 
 
+def attention_output_verdict(**values: Any):
+    return constant_verdict("constant_array", item_params("sheet10", "3.4-value"), **values)
+
+
 def test_attention_output_as_one_token_of_depth_3_passes_and_names_the_reading():
-    verdict = constant_verdict("attention_value", ATTENTION_OUTPUT=[0.6, 0.2, 0.9])
+    verdict = attention_output_verdict(ATTENTION_OUTPUT=[0.6, 0.2, 0.9])
     assert verdict.fraction == 1.0, verdict.feedback
     assert "reading the vectors as one token of depth 3" in verdict.feedback
 
 
 def test_attention_output_as_three_tokens_of_depth_1_passes_and_names_the_reading():
-    verdict = constant_verdict("attention_value", ATTENTION_OUTPUT=np.array([[0.5737], [0.5706], [0.5682]]))
+    verdict = attention_output_verdict(ATTENTION_OUTPUT=np.array([[0.5737], [0.5706], [0.5682]]))
     assert verdict.fraction == 1.0, verdict.feedback
     assert "reading the vectors as three tokens of depth 1" in verdict.feedback
 
 
 def test_attention_output_wrong_value_fails_and_lists_both_readings():
-    verdict = constant_verdict("attention_value", ATTENTION_OUTPUT=[0.5, 0.5, 0.5])
+    verdict = attention_output_verdict(ATTENTION_OUTPUT=[0.5, 0.5, 0.5])
     assert verdict.fraction == 0.0
     assert "ATTENTION_OUTPUT is [0.5, 0.5, 0.5]" in verdict.feedback
     assert "as one token of depth 3: [0.6, 0.2, 0.9]" in verdict.feedback
@@ -158,7 +166,7 @@ def test_attention_output_wrong_value_fails_and_lists_both_readings():
 
 
 def test_attention_output_as_text_fails():
-    verdict = constant_verdict("attention_value", ATTENTION_OUTPUT="[0.6, 0.2, 0.9]")
+    verdict = attention_output_verdict(ATTENTION_OUTPUT="[0.6, 0.2, 0.9]")
     assert verdict.fraction == 0.0
     assert "ATTENTION_OUTPUT should be a list of numbers; it is a str." == verdict.feedback
 
@@ -231,9 +239,13 @@ def test_preprocess_without_flattening_fails_on_shape():
 # -- the dense autoencoder ------------------------------------------------------------------------------
 
 
+PROBE = "model:build_dense_autoencoder"
+
+
 def dense_models(
     encoder_activation="relu", decoder_activation="sigmoid", optimizer="Adam", loss=None
 ) -> dict:
+    """The ``model:build_dense_autoencoder`` probe's data: each returned model by its rubric name."""
     loss = loss or {"kind": "string", "name": "binary_crossentropy"}
     encoder = Layers([784]).dense("encoded", 32, encoder_activation)
     decoder = Layers([32]).dense("decoded", 784, decoder_activation)
@@ -241,7 +253,7 @@ def dense_models(
         Layers([784]).dense("encoded", 32, encoder_activation).dense("decoded", 784, decoder_activation)
     )
     return {
-        "dense_models": {
+        PROBE: {
             "autoencoder": autoencoder.describe(loss=loss, optimizer=optimizer),
             "encoder": encoder.describe(),
             "decoder": decoder.describe(),
@@ -249,46 +261,53 @@ def dense_models(
     }
 
 
+def dense_verdict(item: str, models: dict | None = None):
+    check = _rubric_item(item).check
+    return run(check, make_inputs(models or dense_models(), params=item_params("sheet10", item)))
+
+
+def _rubric_item(item: str):
+    return load_rubric("sheet10").item(item)
+
+
 def test_dense_784_32_784_autoencoder_passes_every_model_check():
-    for check, item in (
-        ("dense_encoder", "1.4-encoder"),
-        ("dense_decoder", "1.4-decoder"),
-        ("dense_optimizer", "1.4-optimizer"),
-        ("compiled_loss", "1.4-loss"),
-    ):
-        verdict = run(check, make_inputs(dense_models(), params=item_params("sheet10", item)))
-        assert verdict.fraction == 1.0, (check, verdict.feedback)
+    for item in ("1.4-encoder", "1.4-decoder", "1.4-optimizer", "1.4-loss"):
+        verdict = dense_verdict(item)
+        assert verdict.fraction == 1.0, (item, verdict.feedback)
+    assert dense_verdict("1.4-encoder").feedback == "The encoder is Dense(32, relu): 784 floats to 32."
 
 
 def test_dense_encoder_with_sigmoid_fails():
-    verdict = run("dense_encoder", make_inputs(dense_models(encoder_activation="sigmoid")))
+    verdict = dense_verdict("1.4-encoder", dense_models(encoder_activation="sigmoid"))
     assert verdict.fraction == 0.0
-    assert "the encoder's Dense 'encoded' uses 'sigmoid'; the exercise asks for ReLU" in verdict.feedback
+    assert verdict.feedback == "the encoder's Dense 'encoded' uses 'sigmoid'; the exercise asks for ReLU."
 
 
 def test_dense_decoder_with_relu_fails():
-    verdict = run("dense_decoder", make_inputs(dense_models(decoder_activation="relu")))
+    verdict = dense_verdict("1.4-decoder", dense_models(decoder_activation="relu"))
     assert verdict.fraction == 0.0
-    assert "the decoder's Dense 'decoded' uses 'relu'; the exercise asks for a sigmoid" in verdict.feedback
+    assert verdict.feedback == (
+        "the decoder's Dense 'decoded' uses 'relu'; the exercise asks for a sigmoid, so the outputs are "
+        "pixel values in [0, 1]."
+    )
 
 
 def test_dense_encoder_of_the_wrong_width_fails():
     models = dense_models()
-    models["dense_models"]["encoder"] = Layers([784]).dense("encoded", 64, "relu").describe()
-    verdict = run("dense_encoder", make_inputs(models))
+    models[PROBE]["encoder"] = Layers([784]).dense("encoded", 64, "relu").describe()
+    verdict = dense_verdict("1.4-encoder", models)
     assert verdict.fraction == 0.0
-    assert "the encoder maps [784] to [64]; expected [784] to [32]" in verdict.feedback
+    assert verdict.feedback == "the encoder maps [784] to [64]; expected [784] to [32]."
 
 
 def test_dense_optimizer_sgd_fails():
-    verdict = run("dense_optimizer", make_inputs(dense_models(optimizer="SGD"), params={"expected": "Adam"}))
+    verdict = dense_verdict("1.4-optimizer", dense_models(optimizer="SGD"))
     assert verdict.fraction == 0.0
-    assert "the autoencoder is compiled with SGD; the exercise asks for Adam" in verdict.feedback
+    assert verdict.feedback == "the autoencoder is compiled with SGD; the exercise asks for Adam."
 
 
 def test_dense_autoencoder_compiled_with_mse_fails_the_bce_loss_item():
-    models = dense_models(loss={"kind": "string", "name": "mean_squared_error"})
-    verdict = run("compiled_loss", make_inputs(models, params=item_params("sheet10", "1.4-loss")))
+    verdict = dense_verdict("1.4-loss", dense_models(loss={"kind": "string", "name": "mean_squared_error"}))
     assert verdict.fraction == 0.0
     assert "build_dense_autoencoder compiles with the mean squared error" in verdict.feedback
     assert "the exercise asks for binary cross-entropy" in verdict.feedback

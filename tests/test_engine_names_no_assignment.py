@@ -44,6 +44,7 @@ def assignment_names() -> set[str]:
         contract = data.get("contract", {})
         names.update(contract.get("functions", []))
         names.update(contract.get("constants", []))
+        names.update(data.get("stages", {}))  # the stages a rubric declares as data
     names.update(stage.name for stage in declared_stages())
     return names - ENGINE_CONVENTIONS
 

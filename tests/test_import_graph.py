@@ -147,7 +147,8 @@ def test_an_assignment_s_probes_are_worker_side_and_its_checks_trusted():
     assert "grader.assignments.autoencoders.probes" in GRAPH
     assert _worker_side("grader.assignments.autoencoders.probes")
     assert not _worker_side("grader.assignments.autoencoders.checks.vae")
-    assert not _worker_side("grader.assignments.sheet10.checks")
+    assert not _worker_side("grader.assignments.autoencoders.checks")
+    assert _worker_side("grader.probes.declared") and not _worker_side("grader.data_stages")
 
 
 # -- the graph reader itself -------------------------------------------------------------------

@@ -17,22 +17,24 @@ from grader.stages import build_stages
 
 def test_the_packages_are_discovered_not_listed():
     assert packages() == ("autoencoders", "sheet10", "transposed_conv")
-    assert has_module("sheet10", "probes") and not has_module("transposed_conv", "probes")
+    assert has_module("autoencoders", "probes") and not has_module("transposed_conv", "probes")
+    assert not has_module("sheet10", "probes")  # its rubric declares its models and stage as data
     assert not has_module("no_such_sheet", "probes")
 
 
 def test_each_assignment_s_checks_are_registered_with_the_engine_s():
     checks = registry.all_checks()
     assert {"matches_reference", "compiled_loss", "figure_reconstructions"} <= set(checks)  # engine
-    assert {"knn_accuracy", "dense_encoder", "attention_value", "vae_training"} <= set(checks)  # assignments
+    assert {"knn_accuracy", "vae_training"} <= set(checks)  # assignments
+    assert {"model_architecture", "model_optimizer", "model_loss", "constant_array"} <= set(checks)
 
 
 def test_what_a_probe_runs_comes_from_its_assignment():
     runs = registry.probe_functions()
-    assert runs["dense_models"] == "build_dense_autoencoder"
     assert runs["ae_models"] == "build_encoder, build_decoder and build_autoencoder"
     stages = build_stages({}, {})
-    assert grading._running("dense_plot", stages) == "plot_reconstructions"
+    assert grading._running("plot:plot_reconstructions", stages) == "plot_reconstructions"
+    assert grading._running("model:build_dense_autoencoder", stages) == "build_dense_autoencoder"
     assert grading._running("constants", stages) == "your module-level constants"
     assert grading._running("some_new_probe", stages) == "some new probe"  # undeclared: its name
 

@@ -86,15 +86,19 @@ def test_every_declared_stage_is_trained_by_a_worker_trainer_and_uses_worker_pro
     from grader.probes.common import TRAINERS
 
     stages = declared_stages()
-    assert stages.names == ("autoencoder", "classifier", "vae", "dense")
+    assert stages.names == ("autoencoder", "classifier", "vae")
     for stage in stages:
         assert stage.name in TRAINERS, stage.name
         for probe in (stage.probe, stage.builder_probe, *stage.used_by, *(f.probe for f in stage.figures)):
             assert probe in PROBES, f"stage {stage.name}: no worker probe {probe}"
+    # A rubric's data stage (sheet10's dense autoencoder) is trained and built by the probe families.
+    dense = load_rubric("sheet10").stages.get("dense")
+    assert (dense.probe, dense.builder_probe) == ("train:dense", "model:build_dense_autoencoder")
+    assert "dense" not in TRAINERS and {"train", "model"} <= set(PROBES)
 
 
 def test_every_stage_is_read_by_its_check_and_feeds_its_rubric_items():
-    stages = declared_stages()
+    stages = load_rubric("sheet10").stages
     checks = {item.check for name in ("autoencoders", "sheet10") for item in load_rubric(name).items}
     for stage in stages:
         assert stage.check in checks
@@ -114,7 +118,12 @@ def test_the_engine_names_no_stage():
 
 def test_the_stage_declarations_import_no_worker_module():
     """They run in the trusted parent: the worker's trainers are named, never imported."""
-    modules = ["grader.stages", "grader.assignments.autoencoders.stages", "grader.assignments.sheet10.stages"]
+    modules = [
+        "grader.stages",
+        "grader.assignments.autoencoders.stages",
+        "grader.data_stages",
+        "grader.rubric",
+    ]
     code = (
         f"import sys, {', '.join(modules)}, grader.report.figures, grader.session\n"
         "print([m for m in sys.modules if m.startswith('grader.probes') or m == 'grader.sandbox.worker'])\n"
@@ -188,11 +197,11 @@ def test_a_valid_toy_declaration_loads():
 def test_a_typo_in_a_shipped_declaration_fails_when_the_rubric_loads(monkeypatch):
     typo = replace(autoencoder_stages.STAGES[0], builder_probe="ae_model")
     monkeypatch.setattr(autoencoder_stages, "STAGES", (typo, *autoencoder_stages.STAGES[1:]))
-    with pytest.raises(StageDeclarationError) as caught:
+    with pytest.raises(RubricError) as caught:
         load_rubric("autoencoders")
     assert str(caught.value) == (
-        "grader/assignments/autoencoders/stages.py: stage 'autoencoder': field 'builder_probe': "
-        "no check reads a probe 'ae_model'"
+        "autoencoders.toml: grader/assignments/autoencoders/stages.py: stage 'autoencoder': "
+        "field 'builder_probe': no check reads a probe 'ae_model'"
     )
 
 
@@ -368,14 +377,15 @@ def test_report_figures_come_from_the_declared_stages(tmp_path):
     rng = np.random.default_rng(0)
     x_test = rng.integers(0, 255, size=(12, 28, 28), dtype=np.uint8)
     probes = {
-        "train:dense": ProbeResult({"loss": [0.3, 0.2]}, {"x_rec": rng.uniform(size=(12, 784))}),
+        "train:dense": ProbeResult({"loss": [0.3, 0.2]}, {"predictions": rng.uniform(size=(12, 784))}),
         # A 3-number latent: no scatter of the latent space and no decoder grid, only reconstructions.
         "train:autoencoder": ProbeResult(
             {"image_size": 32}, {"x_rec": rng.uniform(size=(12, 32, 32)), "z_test": rng.normal(size=(12, 3))}
         ),
         "train:vae": ProbeResult(error={"kind": "exception", "name": "build_vae", "message": "boom"}),
     }
-    raw = {"probes": probes, "expected": {"x_test": x_test, "y_test": np.arange(12) % 10}}
+    stages = load_rubric("sheet10").stages  # the Python stages and sheet10's data stage "dense"
+    raw = {"probes": probes, "expected": {"x_test": x_test, "y_test": np.arange(12) % 10}, "stages": stages}
     written = figures.render(raw, tmp_path, "figures/r")
     assert written == {
         "reconstructions": "figures/r/reconstructions.png",
@@ -387,7 +397,7 @@ def test_report_figures_come_from_the_declared_stages(tmp_path):
         ItemResult("1.4-training", "1.4", "t", 1.0, 1.0, "passed", "", "public", check="dense_training"),
         ItemResult("6a-training", "6a", "t", 0.0, 1.0, "error", "", "public", check="vae_training"),
     ]
-    report = SimpleNamespace(items=items, figures={})
+    report = SimpleNamespace(items=items, figures={}, raw=raw)
     figures.attach(report, written)
     assert [item.figures for item in items] == [
         ["figures/r/reconstructions.png"],

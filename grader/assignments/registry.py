@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from grader.assignments import has_module, packages
-from grader.stages import Stages, build_stages
+from grader.stages import Stage, Stages, build_stages
 
 if TYPE_CHECKING:
     from grader.checks.base import CheckSpec
@@ -46,10 +46,14 @@ def all_checks() -> Mapping[str, CheckSpec]:
     return CHECKS
 
 
+def stage_declarations() -> dict[str, tuple[Stage, ...]]:
+    """Assignment -> the stages its ``<name>/stages.py`` declares (a rubric adds its data stages)."""
+    return {name: tuple(module.STAGES) for name, module in _modules("stages").items()}
+
+
 def declared_stages() -> Stages:
     """The stages of every assignment (``<name>/stages.py``), validated against the checks that read them."""
-    declarations = {name: module.STAGES for name, module in _modules("stages").items()}
-    return build_stages(declarations, all_checks())
+    return build_stages(stage_declarations(), all_checks())
 
 
 def register_diagnoses() -> None:

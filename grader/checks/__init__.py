@@ -11,6 +11,7 @@ from grader.checks import (  # noqa: F401  (each module registers its checks)
     compiled,
     constants,
     figures,
+    model_structure,
     reference_match,
     training,
 )

@@ -78,11 +78,16 @@ def slow_learning_note(data: Mapping[str, Any]) -> str:
         f" Your loss fell only from {losses[0]:.4g} to {losses[-1]:.4g} ({100 * fall:.1f}%) in the "
         "budget: the model barely trained."
     )
+    return text + learning_rate_note(data)
+
+
+def learning_rate_note(data: Mapping[str, Any]) -> str:
+    """' Its learning rate is 1e-05 (Adam); ...' for a rate below Adam's default, else ''."""
     optimizer = data.get("optimizer") or {}
     rate = optimizer.get("learning_rate")
-    if isinstance(rate, (int, float)) and rate < 1e-3:
-        text += (
-            f" Its learning rate is {rate:g} ({optimizer.get('optimizer', 'optimizer')}); Keras's default "
-            "for Adam is 0.001, and every submission trains for the same fixed budget."
-        )
-    return text
+    if not isinstance(rate, (int, float)) or rate >= 1e-3:
+        return ""
+    return (
+        f" Its learning rate is {rate:g} ({optimizer.get('optimizer', 'optimizer')}); Keras's default "
+        "for Adam is 0.001, and every submission trains for the same fixed budget."
+    )

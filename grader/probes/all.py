@@ -4,7 +4,7 @@ the engine's generic probes and each assignment's ``grader/assignments/<name>/pr
 from importlib import import_module
 
 from grader.assignments import has_module, packages
-from grader.probes import calls, common  # noqa: F401  (each module registers its probes)
+from grader.probes import calls, common, declared  # noqa: F401  (each module registers its probes)
 from grader.probes.base import PROBES
 
 

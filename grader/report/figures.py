@@ -34,7 +34,7 @@ def render(
     """Write PNGs into ``directory``; returns name -> path relative to the report."""
     import matplotlib
 
-    stages = declared_stages() if stages is None else stages
+    stages = raw.get("stages") or declared_stages() if stages is None else stages
     matplotlib.use("Agg")
     directory.mkdir(parents=True, exist_ok=True)
     probes, expected = raw["probes"], raw["expected"]
@@ -48,8 +48,9 @@ def render(
         written[name] = f"{prefix}/{name}.png"
 
     for probe in plot_probes(probes):
-        (directory / f"{probe}.png").write_bytes(probes[probe].arrays[PNG].tobytes())
-        written[probe] = f"{prefix}/{probe}.png"
+        file = probe.replace(":", "-")  # plot:<function>: no colon in a file name (zips, Windows)
+        (directory / f"{file}.png").write_bytes(probes[probe].arrays[PNG].tobytes())
+        written[probe] = f"{prefix}/{file}.png"
     for figure in stages.figures():
         result = probes.get(figure.probe)
         if result is not None and result.ok:
@@ -61,7 +62,8 @@ def render(
 
 def attach(report: Any, written: Mapping[str, str], stages: Stages | None = None) -> None:
     """Record figures on the report and on the items they illustrate."""
-    shown = (declared_stages() if stages is None else stages).figures_by_check()
+    raw = getattr(report, "raw", None) or {}
+    shown = (raw.get("stages") or declared_stages() if stages is None else stages).figures_by_check()
     report.figures = dict(written)
     plots = set(plot_probes(report.raw["probes"])) if getattr(report, "raw", None) else set()
     for item in report.items:
@@ -75,15 +77,16 @@ def caption(name: str, report: Any, whose: str = "your", stages: Stages | None =
     the grader's data. ``name`` is the figure's name (a report's ``figures`` key, its file's stem)."""
     stages = declared_stages() if stages is None else stages
     title = name.replace("_", " ")
-    for stage in stages:
-        if any(figure.name == name for figure in stage.figures):
-            budget = getattr(report, "budget", {}) or {}
-            epochs = budget.get("epochs", {}).get(stage.name)
-            trained = f" ({epochs} epoch{'s' if epochs != 1 else ''})" if epochs else ""
-            return (
-                f"{title}: {whose} model after the grader's short training{trained}, not {whose} own run "
-                "(rougher than after a full training)"
-            )
+    shows = {f.name: stage.name for stage in stages for f in stage.figures}
+    shows |= getattr(report, "trained_figures", None) or {}  # a rubric's data stages (JSON reports too)
+    if name in shows:
+        budget = getattr(report, "budget", {}) or {}
+        epochs = budget.get("epochs", {}).get(shows[name])
+        trained = f" ({epochs} epoch{'s' if epochs != 1 else ''})" if epochs else ""
+        return (
+            f"{title}: {whose} model after the grader's short training{trained}, not {whose} own run "
+            "(rougher than after a full training)"
+        )
     return f"{title}: {whose} plotting function, drawn on the grader's data"
 
 

@@ -63,6 +63,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     stages: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, str] = field(default_factory=dict)
+    trained_figures: dict[str, str] = field(default_factory=dict)  # figure -> the stage whose model it shows
     debug: dict[str, Any] = field(default_factory=dict)
     student: str = ""
     # In memory only, never serialised: the probes' raw data and the expected values the report

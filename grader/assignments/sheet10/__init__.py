@@ -1,11 +1,6 @@
-"""The ``sheet10`` assignment (seed 000): its declaration for the engine.
+"""The ``sheet10`` assignment (seed 000): its rubric declares everything as data
+(``rubrics/sheet10.toml``: the models, the plot, the training stage and the checks).
 
-Its stage is in ``stages.py``, its probes in ``probes.py``, its checks in ``checks.py``, its
-grader-made inputs in ``inputs.py`` and its diagnosis hooks in ``diagnoses.py``.
+What stays in Python is optional: the grader-made inputs of its plot (``inputs.py``) and the
+diagnosis hooks that turn a wrong function result into advice (``diagnoses.py``).
 """
-
-# What each probe runs of the student's code, for messages such as "... while running X".
-PROBE_FUNCTIONS = {
-    "dense_models": "build_dense_autoencoder",
-    "dense_plot": "plot_reconstructions",
-}

@@ -233,6 +233,20 @@ def _batch_commands(commands: argparse._SubParsersAction) -> None:
     )
     kit.set_defaults(run=run_student_kit)
 
+    assign = commands.add_parser(
+        "assign",
+        help="a master notebook with solution markers -> reference, hand-out, template and rubric",
+        description="Write reference.py, template.py, handout.ipynb and rubric.toml into a new folder "
+        "from a master notebook (code between '# BEGIN SOLUTION' and '# END SOLUTION', answers between "
+        "'<!-- BEGIN ANSWER -->' and '<!-- END ANSWER -->'; its rubric in the notebook's metadata "
+        "grader.rubric or in MASTER.toml / rubric.toml beside it). The reference is graded first: "
+        "nothing is written unless it earns every automatic point.",
+    )
+    assign.add_argument("master", type=Path, help="the master notebook (.ipynb)")
+    assign.add_argument("out", type=Path, help="a new (or empty) folder for the assignment")
+    assign.add_argument("--budget", default="default", help="the budget the reference is graded at")
+    assign.set_defaults(run=run_assign)
+
     gradescope = commands.add_parser(
         "gradescope", help="build a Gradescope autograder zip (instructors only)"
     )
@@ -610,6 +624,19 @@ def run_student_kit(args: argparse.Namespace) -> int:
     kit = build_kit(args.rubric, args.out, args.budget)
     print(f"{kit.folder}: {kit.wheel.name}, student_template/, README.md")
     print(f"  {len(kit.items)} public items, budgets {', '.join(kit.budgets)}; no reference, no hidden item")
+    return EXIT_OK
+
+
+def run_assign(args: argparse.Namespace) -> int:
+    from grader.assign import AssignError, assign
+
+    try:
+        assigned = assign(args.master, args.out, args.budget)
+    except AssignError as exc:
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{assigned.folder}: {', '.join(assigned.files)}")
+    print(f"  the reference earns {assigned.score:g} / {assigned.max_score:g} automatic points")
     return EXIT_OK
 
 

@@ -30,7 +30,7 @@ from grader.exercises import select_exercises
 from grader.functions import all_inputs
 from grader.keras_version import keras2_reasons, load_error_suggests_keras2
 from grader.report.model import ItemResult, Report
-from grader.rubric import Item, Rubric, list_rubrics, load_rubric
+from grader.rubric import Budget, Item, Rubric, list_rubrics, load_rubric
 from grader.sandbox import isolation
 from grader.sandbox.supervisor import Sandbox, SandboxLimits, Standby, WorkerFailure
 from grader.session import ProbeResult, ProbeSession
@@ -62,6 +62,80 @@ class GradeOptions:
     exercises: tuple[str, ...] = ()  # only these exercises' items (grader check --exercise); () = all
     # A worker started ahead for this submission (the notebook self-check keeps one warm).
     standby: Standby | None = field(default=None, compare=False, hash=False, repr=False)
+    # What grading needs besides the submission, prepared once (GradingPlan); used when its key matches.
+    plan: GradingPlan | None = field(default=None, compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class GradingPlan:
+    """Everything grading needs that does not depend on the submission, prepared once with
+    :func:`prepare`: the seeded budget, the data, the thresholds, the worker's inputs and the
+    expected values (with the reference's artifacts and results), and the probes' arguments.
+    A batch prepares it once per worker process, the self-check service once (PlanCache)."""
+
+    key: tuple[Any, ...]
+    budget: Budget
+    dataset: Dataset
+    thresholds: dict[str, dict[str, float]]
+    warnings: tuple[str, ...]
+    data: inputs.GradingData
+    probe_args: dict[str, dict[str, Any]]
+
+
+def plan_key(rubric: Rubric, options: GradeOptions) -> tuple[Any, ...]:
+    """What a plan depends on: the rubric (its file and contents), the budget and seed, the data,
+    whether calibrated thresholds are used, the artifact cache and the sandbox limits."""
+    return (
+        str(rubric.path),
+        rubric.sha256,
+        options.budget,
+        options.seed,
+        options.data,
+        options.calibrated,
+        str(options.artifact_cache),
+        options.limits,
+    )
+
+
+def _budget(rubric: Rubric, options: GradeOptions) -> Budget:
+    budget = rubric.budget_named(options.budget)
+    return budget if options.seed is None else budget.with_seed(options.seed)
+
+
+def prepare(rubric: Rubric, options: GradeOptions, dataset: Dataset | None = None) -> GradingPlan:
+    """The plan of ``rubric`` under ``options`` (trains or loads the reference's artifacts once)."""
+    budget = _budget(rubric, options)
+    dataset = dataset or load_dataset(options.data)
+    thresholds, warnings = calibration.thresholds_for(rubric, budget, dataset, use_file=options.calibrated)
+    arrays, meta = artifacts.load_or_build(rubric, budget, dataset, options.limits, options.artifact_cache)
+    data = inputs.for_assignment(rubric.name, budget, dataset, arrays)
+    # Function exercises: the rubric's cases go to the worker; the reference's results stay here.
+    data.worker.update(all_inputs(rubric.functions))
+    data.expected["functions"] = rubric.functions
+    data.expected["reference_calls"] = reference_calls.load_or_compute(
+        rubric, options.limits, options.artifact_cache
+    )
+    probe_args = {"constants": {"names": list(rubric.contract.constants)}}
+    probe_args |= registry.probe_args(rubric.name, meta) | rubric.probe_args()
+    return GradingPlan(
+        plan_key(rubric, options), budget, dataset, thresholds, tuple(warnings), data, probe_args
+    )
+
+
+class PlanCache:
+    """The last few plans of one process, by key: a batch worker grades every row with one plan."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._plans: dict[tuple[Any, ...], GradingPlan] = {}
+        self._size = size
+
+    def get(self, rubric: Rubric, options: GradeOptions) -> GradingPlan:
+        key = plan_key(rubric, options)
+        if key not in self._plans:
+            if len(self._plans) >= self._size:
+                self._plans.pop(next(iter(self._plans)))
+            self._plans[key] = prepare(rubric, options)
+        return self._plans[key]
 
 
 class UnknownAssignment(Exception):
@@ -97,11 +171,12 @@ def grade(
             submission, unreadable = None, str(exc)
     if submission is None and rubric is None:  # nothing to grade against: a report that says why
         return _unreadable_report(path, unreadable, options, started)
-    rubric = _resolve_rubric(rubric, submission)
-    budget = rubric.budget_named(options.budget)
-    if options.seed is not None:
-        budget = budget.with_seed(options.seed)
-    dataset = load_dataset(options.data)
+    rubric = resolve_rubric(rubric, submission)
+    plan = options.plan  # prepared by the caller (a batch worker, the self-check service) when it matches
+    if plan is not None and plan.key != plan_key(rubric, options):
+        plan = None
+    budget = plan.budget if plan else _budget(rubric, options)
+    dataset = plan.dataset if plan else load_dataset(options.data)
     items = [item for item in rubric.items if item.visibility == "public" or not options.public_only]
     # Only the selected exercises: their probes alone are fetched, so nothing else is built or trained.
     items = select_exercises(items, options.exercises, rubric.name)
@@ -111,16 +186,9 @@ def grade(
             base, [_unreadable_item(item, unreadable) for item in items], started, load_error=unreadable
         )
 
-    thresholds, warnings = calibration.thresholds_for(rubric, budget, dataset, use_file=options.calibrated)
-    base.warnings.extend(warnings)
-    arrays, meta = artifacts.load_or_build(rubric, budget, dataset, options.limits, options.artifact_cache)
-    data = inputs.for_assignment(rubric.name, budget, dataset, arrays)
-    # Function exercises: the rubric's cases go to the worker; the reference's results stay here.
-    data.worker.update(all_inputs(rubric.functions))
-    data.expected["functions"] = rubric.functions
-    data.expected["reference_calls"] = reference_calls.load_or_compute(
-        rubric, options.limits, options.artifact_cache
-    )
+    plan = plan or prepare(rubric, options, dataset)
+    thresholds, data = plan.thresholds, plan.data
+    base.warnings.extend(plan.warnings)
     base.integrity = [flag.as_dict() for flag in integrity.scan(submission)]
     base.wrong_assignment = wrong_assignment_message(submission, rubric)
     base.debug["dropped"] = [
@@ -128,10 +196,7 @@ def grade(
     ]
 
     keras, why = _choose_keras(options.keras, submission, rubric)
-    probe_args = {
-        "constants": {"names": list(rubric.contract.constants)},
-    } | registry.probe_args(rubric.name, meta)
-    probe_args |= rubric.probe_args()
+    probe_args = plan.probe_args
     sandbox = None
     try:
         sandbox, load, keras, why = _start(submission, data, keras, why, options, rubric, progress)
@@ -178,7 +243,8 @@ def grade(
 # -- set-up ---------------------------------------------------------------------
 
 
-def _resolve_rubric(rubric: str | Path | Rubric | None, submission: Submission | None) -> Rubric:
+def resolve_rubric(rubric: str | Path | Rubric | None, submission: Submission | None) -> Rubric:
+    """The rubric given (a name, a path, a loaded one), else the one the submission's names point to."""
     if isinstance(rubric, Rubric):
         return rubric
     if rubric is not None:

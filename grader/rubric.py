@@ -123,8 +123,22 @@ class Rubric:
     plots: dict[str, PlotSpec] = field(default_factory=dict)
     data_stages: dict[str, StageSpec] = field(default_factory=dict)
     # Every stage and check this rubric's items can use: the assignments' Python ones and its own.
-    stages: Stages = field(default_factory=Stages)
-    checks: Mapping[str, CheckSpec] = field(default_factory=dict)
+    stages: Stages = field(default_factory=Stages, compare=False, repr=False)
+    checks: Mapping[str, CheckSpec] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its stages and checks (the Python stages hold lambdas): rebuilt on arrival,
+        so a batch task's rubric travels to a worker process or another machine."""
+        state = dict(self.__dict__)
+        del state["stages"], state["checks"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        checks, stages = _checks_and_stages(self.name, self.data_stages, self.path.name)
+        object.__setattr__(self, "checks", checks)
+        object.__setattr__(self, "stages", stages)
 
     def probe_args(self) -> dict[str, dict[str, Any]]:
         """The arguments of the probes the rubric's tables declare (functions, models, plots)."""

@@ -68,6 +68,7 @@ class Service:
 
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)
     standby: Standby = field(default_factory=Standby)
+    plans: Any = None  # grader.grading.PlanCache: each rubric and budget prepared once per service
 
     def answer(self, request: Request) -> dict[str, Any]:
         key = json.dumps(
@@ -78,7 +79,7 @@ class Service:
         return self.answered[key]
 
     def _grade(self, request: Request) -> dict[str, Any]:
-        from grader.grading import GradeOptions, grade
+        from grader.grading import GradeOptions, PlanCache, grade, resolve_rubric
         from grader.submission import load_cells
 
         started = time.monotonic()
@@ -90,7 +91,10 @@ class Service:
             all_cells=request.all_cells,
             student="notebook",
         )
-        report = grade(submission, request.rubric, options, standby=self.standby)
+        rubric = resolve_rubric(request.rubric, submission)
+        self.plans = self.plans or PlanCache()
+        plan = self.plans.get(rubric, options)
+        report = grade(submission, rubric, options, standby=self.standby, plan=plan)
         figures = _figures(report)
         result = public_result(report, figures, time.monotonic() - started)
         self._prepare_next(report, request.rubric or report.assignment, options)

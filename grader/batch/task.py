@@ -31,6 +31,10 @@ WATCHDOG_MARGIN_S = 300.0  # on top of the rubric's own limits: a backstop for g
 MAX_SUBMISSION_BYTES = 20 * 1024 * 1024  # grader.submission.MAX_BYTES: larger files are not shipped
 # pyplot keeps global state: a Dask worker running several grade_one threads draws one report at a time.
 _FIGURES_LOCK = threading.Lock()
+# This process's grading plans: a worker process grades every row of a batch with one plan (the data,
+# the thresholds, the reference's artifacts and results resolved once, not per row).
+_PLANS = grading.PlanCache()
+_PLANS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,9 @@ def _grade(task: BatchTask) -> Report:
         path = Path(folder) / name
         path.write_bytes(task.source)
         # grading.grade looked up at call time: tests replace it to simulate a grader bug
-        report = grading.grade(path, task.rubric, replace(task.options, student=task.student))
+        with _PLANS_LOCK:
+            plan = _PLANS.get(task.rubric, task.options)
+        report = grading.grade(path, task.rubric, replace(task.options, student=task.student, plan=plan))
     report.submission = task.source_path
     # An unreadable file still has bytes: record them so --resume knows it was graded.
     report.submission_sha256 = report.submission_sha256 or hashlib.sha256(task.source).hexdigest()

@@ -106,17 +106,23 @@ def _function(name: str, where: str, contract: tuple[str, ...]) -> None:
         raise ModelSpecError(f"{where}: not a function of the contract ({', '.join(contract)})")
 
 
-def parse_models(raw: Any, contract: tuple[str, ...]) -> dict[str, ModelSpec]:
-    """``[models.NAME]`` tables -> specs; every field checked."""
+def _tables(raw: Any, kind: str, fields: tuple[str, ...], contract: tuple[str, ...]) -> Any:
+    """(function, its table, where) of each ``[kind.FUNCTION]`` table, its name and fields checked."""
     if not isinstance(raw, dict):
-        raise ModelSpecError("[models]: must be a table of [models.FUNCTION] tables")
-    specs = {}
+        raise ModelSpecError(f"[{kind}]: must be a table of [{kind}.FUNCTION] tables")
     for name, table in raw.items():
-        where = f"[models.{name}]"
+        where = f"[{kind}.{name}]"
         _function(name, where, contract)
         if not isinstance(table, dict):
             raise ModelSpecError(f"{where}: must be a table")
-        _unknown(table, MODEL_FIELDS, where)
+        _unknown(table, fields, where)
+        yield name, table, where
+
+
+def parse_models(raw: Any, contract: tuple[str, ...]) -> dict[str, ModelSpec]:
+    """``[models.NAME]`` tables -> specs; every field checked."""
+    specs = {}
+    for name, table, where in _tables(raw, "models", MODEL_FIELDS, contract):
         args = table.get("args", [])
         if not isinstance(args, list):
             raise ModelSpecError(f"{where}: field 'args': must be a list of values")
@@ -148,15 +154,8 @@ def parse_models(raw: Any, contract: tuple[str, ...]) -> dict[str, ModelSpec]:
 
 def parse_plots(raw: Any, contract: tuple[str, ...]) -> dict[str, PlotSpec]:
     """``[plots.NAME]`` tables -> specs: ``args`` name grader-made inputs, ``kwargs`` are literals."""
-    if not isinstance(raw, dict):
-        raise ModelSpecError("[plots]: must be a table of [plots.FUNCTION] tables")
     specs = {}
-    for name, table in raw.items():
-        where = f"[plots.{name}]"
-        _function(name, where, contract)
-        if not isinstance(table, dict):
-            raise ModelSpecError(f"{where}: must be a table")
-        _unknown(table, PLOT_FIELDS, where)
+    for name, table, where in _tables(raw, "plots", PLOT_FIELDS, contract):
         args, kwargs = table.get("args", []), table.get("kwargs", {})
         if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
             raise ModelSpecError(f"{where}: field 'args': must be a list of input names")

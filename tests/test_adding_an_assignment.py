@@ -50,14 +50,19 @@ def readme_example(name: str, sheet: str = "softmax_sheet", text: str = README) 
     return match.group(1)
 
 
-@pytest.fixture(scope="module")
-def assignment(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("course") / "softmax_sheet"
+def softmax_sheet(course: Path, mutant: str = MUTANT) -> Path:
+    """softmax_sheet/ from the README in ``course``, with ``mutant.py`` beside its reference."""
+    folder = course / "softmax_sheet"
     folder.mkdir()
     for name in ("rubric.toml", "reference.py", "template.py"):
         (folder / name).write_text(readme_example(name))
-    (folder / "mutant.py").write_text(MUTANT)
+    (folder / "mutant.py").write_text(mutant)
     return folder
+
+
+@pytest.fixture(scope="module")
+def assignment(tmp_path_factory) -> Path:
+    return softmax_sheet(tmp_path_factory.mktemp("course"))
 
 
 def grade_cli(assignment: Path, submission: str, out: Path) -> dict:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_adding_an_assignment import readme_example
+from test_adding_an_assignment import softmax_sheet
 
 from grader import grading
 from grader.batch.discovery import Entry
@@ -21,12 +21,7 @@ MUTANT = "import numpy as np\n\n\ndef softmax(x):\n    return x\n\n\ndef standar
 
 @pytest.fixture(scope="module")
 def sheet(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("course") / "softmax_sheet"
-    folder.mkdir()
-    for name in ("rubric.toml", "reference.py", "template.py"):
-        (folder / name).write_text(readme_example(name))
-    (folder / "mutant.py").write_text(MUTANT)
-    return folder
+    return softmax_sheet(tmp_path_factory.mktemp("course"), MUTANT)
 
 
 def test_a_plan_grades_as_grading_without_one(sheet):

@@ -246,7 +246,7 @@ def run_candidate(
 
     started = time.monotonic()
     budget = candidate_budget(rubric.budget_named(base), candidate)
-    items = stage_items(rubric, stage, lambda item: _probes_of(item))
+    items = stage_items(rubric, stage, lambda item: _probes_of(item, rubric))
     row = Row(candidate)
     threads = max(1, 2 // max(workers, 1))
     limits = SandboxLimits(threads=threads)
@@ -292,10 +292,12 @@ def run_candidate(
     return row
 
 
-def _probes_of(item: Any) -> tuple[str, ...]:
+def _probes_of(item: Any, rubric: Any = None) -> tuple[str, ...]:
+    """The probes an item's check reads: the rubric's own checks (its data stages) and the engine's."""
     from grader.checks import CHECKS
 
-    return CHECKS[item.check].probes_for(item.params)
+    checks = rubric.checks if rubric is not None else CHECKS
+    return checks[item.check].probes_for(item.params)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,19 +334,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from grader.assignments.registry import declared_stages
     from grader.rubric import load_rubric
 
-    rubric = load_rubric(args.rubric)
-    stage = declared_stages().get(args.stage) if args.stage in _stage_names() else None
+    rubric = load_rubric(args.rubric)  # its stages: every assignment's Python ones and its own data ones
+    stage = rubric.stages.get(args.stage) if args.stage in rubric.stages.names else None
     if stage is None:
-        parser.error(f"unknown stage {args.stage!r} (known: {', '.join(_stage_names())})")
+        parser.error(f"unknown stage {args.stage!r} (known: {', '.join(rubric.stages.names)})")
     try:
         candidates = [parse_candidate(args.stage, text) for text in args.candidates]
         entries = fidelity.discover(only=args.only)
     except (CandidateError, fidelity.CorpusError) as exc:
         parser.error(str(exc))
-    ids = {item.id for item in stage_items(rubric, stage, _probes_of)}
+    ids = {item.id for item in stage_items(rubric, stage, lambda item: _probes_of(item, rubric))}
     if not ids:
         parser.error(f"rubric {rubric.name} has no item that stage {stage.name} decides")
     if args.base not in rubric.budgets:
@@ -372,12 +373,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(format_table(rows))
     return 0 if all(row.keeps for row in rows) else 1
-
-
-def _stage_names() -> list[str]:
-    from grader.assignments.registry import declared_stages
-
-    return [stage.name for stage in declared_stages()]
 
 
 if __name__ == "__main__":

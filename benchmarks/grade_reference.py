@@ -102,6 +102,12 @@ def turns(budgets: list[str], workers: list[str]) -> list[str]:
     return [f"{budget}/{worker}" for budget in budgets for worker in workers] if workers else budgets
 
 
+def _workers(runs: list[dict]) -> str:
+    """'; workers: forked' when the reports name the kind of worker, else nothing."""
+    kinds = sorted({run["worker"] for run in runs if run.get("worker")})
+    return f"; workers: {', '.join(kinds)}" if kinds else ""
+
+
 def summary(budget: str, runs: list[dict]) -> list[str]:
     """The printed figures of one budget's timed gradings."""
     walls = [run["wall"] for run in runs]
@@ -109,8 +115,7 @@ def summary(budget: str, runs: list[dict]) -> list[str]:
         f"budget {budget}, {len(runs)} runs (artifacts cached)",
         f"  wall time: median {statistics.median(walls):.1f} s (min {min(walls):.1f}, max {max(walls):.1f});"
         f" each: {', '.join(f'{wall:.1f}' for wall in walls)}",
-        f"  peak worker RSS: {max(run['rss'] for run in runs):.0f} MB; workers: "
-        f"{', '.join(sorted({run['worker'] or '-' for run in runs}))}",
+        f"  peak worker RSS: {max(run['rss'] for run in runs):.0f} MB{_workers(runs)}",
         f"  score: {runs[0]['score'][0]:g} / {runs[0]['score'][1]:g} automatic points",
         "  per-item seconds (median):",
     ]

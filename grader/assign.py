@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.threadsafe import parse_source
+
 BEGIN_SOLUTION = re.compile(r"^(\s*)#\s*BEGIN SOLUTION\s*$")
 END_SOLUTION = re.compile(r"^\s*#\s*END SOLUTION\s*$")
 ANSWER = re.compile(r"<!--\s*BEGIN ANSWER\s*-->.*?<!--\s*END ANSWER\s*-->", re.S)
@@ -135,7 +137,7 @@ def _with_files(rubric_text: str) -> str:
 
 def _names_defined(source: str) -> set[str]:
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)  # under the trusted side's AST lock (grader/threadsafe.py)
     except SyntaxError:
         return set()
     names = set()

@@ -64,3 +64,9 @@ def test_runs_below_one_are_a_usage_error():
     result = run("--runs", "0")
     assert result.returncode == 2
     assert "--runs must be at least 1" in result.stderr
+
+
+def test_the_summary_names_the_kinds_of_worker_the_reports_recorded():
+    run = {"wall": 20.0, "rss": 680.0, "items": [], "score": (18.5, 18.5), "worker": "forked"}
+    assert "  peak worker RSS: 680 MB; workers: forked" in grade_reference.summary("default/forked", [run])
+    assert grade_reference.turns(["default"], ["fresh", "forked"]) == ["default/fresh", "default/forked"]

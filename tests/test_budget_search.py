@@ -125,7 +125,10 @@ def test_thorough_budget_keeps_the_first_release_budget_with_its_calibration():
     "argv, message",
     [
         (["--stage", "nope", "--candidates", "3:4000"], "unknown stage 'nope'"),
-        (["--stage", "dense", "--candidates", "3:4000"], "no item that stage dense decides"),
+        (
+            ["--rubric", "sheet10", "--stage", "vae", "--candidates", "3:4000"],
+            "no item that stage vae decides",
+        ),
         (["--stage", "vae", "--candidates", "3:4000", "--base", "nope"], "no budget 'nope'"),
         (["--stage", "vae", "--candidates", "3"], "expected EPOCHS:TRAIN_SAMPLES"),
     ],

@@ -23,6 +23,7 @@ from check_fixtures import (
 from grader.assignments.registry import all_checks
 from grader.checks.training import attempts_text
 from grader.data import to_float_images
+from grader.rubric import load_rubric
 
 CHECKS = all_checks()
 
@@ -486,24 +487,30 @@ def test_vae_nan_latent_means_fail():
 
 
 def dense_inputs(loss: list, blur: float, thresholds=None):
+    """The training probe of sheet10's data stage "dense" (rubrics/sheet10.toml: [stages.dense])."""
     x = SHEET10["x_test"].reshape(len(SHEET10["x_test"]), -1) / 255.0
     x_rec = (1 - blur) * x + blur * 0.5
     params = item_params("sheet10", "1.4-training")
     return make_inputs(
-        {"train:dense": {"loss": loss}},
-        {"train:dense": {"x_rec": x_rec.astype(np.float32)}},
+        {"train:dense": {"loss": loss}, "model:build_dense_autoencoder": {}},
+        {"train:dense": {"predictions": x_rec.astype(np.float32)}},
         params,
         thresholds,
         SHEET10,
     )
 
 
+def dense_training(inputs):
+    """The check the [stages.dense] table derives (grader/data_stages.py), as the rubric's items use it."""
+    return load_rubric("sheet10").checks["dense_training"].function(inputs)
+
+
 def test_dense_training_with_good_reconstructions_passes():
     # random uint8 'images' are not binary: a perfect reconstruction's BCE is their mean entropy
     x = np.clip(SHEET10["x_test"].reshape(len(SHEET10["x_test"]), -1) / 255.0, 1e-7, 1 - 1e-7)
     entropy = float(-np.mean(x * np.log(x) + (1 - x) * np.log(1 - x)))
-    verdict = run(
-        "dense_training", dense_inputs([0.3, 0.2, 0.1], blur=0.0, thresholds={"test_bce_max": entropy + 0.01})
+    verdict = dense_training(
+        dense_inputs([0.3, 0.2, 0.1], blur=0.0, thresholds={"test_bce_max": entropy + 0.01})
     )
     assert verdict.fraction == 1.0, verdict.feedback
     assert verdict.metrics["test_bce"] == pytest.approx(entropy, abs=1e-4)
@@ -511,13 +518,13 @@ def test_dense_training_with_good_reconstructions_passes():
 
 
 def test_dense_training_above_threshold_fails():
-    verdict = run("dense_training", dense_inputs([0.3, 0.2, 0.1], blur=0.9))
+    verdict = dense_training(dense_inputs([0.3, 0.2, 0.1], blur=0.9))
     assert verdict.fraction == 0.0
     assert "above the threshold 0.2000" in verdict.feedback
 
 
 def test_dense_training_loss_not_falling_fails():
-    verdict = run("dense_training", dense_inputs([0.3, 0.3], blur=0.0))
+    verdict = dense_training(dense_inputs([0.3, 0.3], blur=0.0))
     assert verdict.fraction == 0.0
     assert "the training loss did not fall after 20 epochs on 200 images (batch 256)" in verdict.feedback
 

@@ -153,3 +153,26 @@ def test_a_killed_zygote_takes_its_workers_with_it_and_the_next_one_starts():
         assert sandbox.process.wait(timeout=30) == -signal.SIGKILL
     load, kind = _load(TINY_TRAINING)
     assert kind == "forked" and "LOSS" in load["defined"]
+
+
+def test_a_reused_pid_does_not_make_a_new_worker_read_as_dead():
+    """The kernel reuses pids (a long batch, a fork bomb in between): the status of an earlier child
+    with the new worker's pid is dropped when the fork's reply arrives (it comes before any exit of
+    that child). Without this, a live worker polled as exited and was restarted (CI: 21 restarts for
+    19 kills in tests/test_restart_equivalence.py)."""
+    import threading
+
+    channel = object.__new__(zygote.Zygote)  # the message book-keeping only: no process
+    channel._changed, channel._statuses, channel._replies, channel._dead = (
+        threading.Condition(),
+        {},
+        [],
+        False,
+    )
+    channel._record({"exit": 4242, "status": 9})  # an earlier worker with pid 4242, killed
+    assert channel.returncode(4242) == -9
+    channel._record({"forked": 4242})  # a new worker got the same pid
+    assert channel.returncode(4242) is None
+    assert channel._replies == [{"forked": 4242}]
+    channel._record({"exit": 4242, "status": 0})
+    assert channel.returncode(4242) == 0

@@ -138,15 +138,25 @@ class Zygote:
                 record = b""
             if not record:
                 break
-            message = json.loads(record)
-            with self._changed:
-                if "exit" in message:
-                    self._statuses[int(message["exit"])] = int(message["status"])
-                else:
-                    self._replies.append(message)
-                self._changed.notify_all()
+            self._record(json.loads(record))
         with self._changed:
             self._dead = True  # its children die with it (PR_SET_PDEATHSIG): they read as killed
+            self._changed.notify_all()
+
+    def _record(self, message: dict[str, Any]) -> None:
+        """One message from the zygote: a child's exit status, or the reply to a request.
+
+        A fork's reply comes before any exit of that child on the ordered channel, so a status
+        already held for its pid is an earlier child's whose pid the kernel reused (a long batch,
+        a fork bomb in between): dropped, or the new worker would read as dead.
+        """
+        with self._changed:
+            if "exit" in message:
+                self._statuses[int(message["exit"])] = int(message["status"])
+            else:
+                if "forked" in message:
+                    self._statuses.pop(int(message["forked"]), None)
+                self._replies.append(message)
             self._changed.notify_all()
 
     def _reply(self, timeout: float) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.data import to_float_images
 from grader.probes.base import ProbeOutput, StudentCallError, WorkerContext, probe
 from grader.probes.common import figure_probe, history_losses, loss_recorder, set_seed
 from grader.probes.models import declared_input_shape, describe_model, describe_optimizer, is_model
@@ -27,11 +28,8 @@ def image_view(ctx: WorkerContext, split: str, view: dict[str, Any]) -> np.ndarr
     size, flatten = int(view.get("size", 28)), bool(view.get("flatten", False))
     key = f"view:{split}:{size}:{flatten}"
     if key not in ctx.cache:
-        raw = ctx.inputs[f"x_{split}"]
-        images = raw.astype(np.float32) / np.float32(255.0)
-        if size == 32:
-            images = np.pad(images, ((0, 0), (2, 2), (2, 2)))
-        ctx.cache[key] = images.reshape(len(raw), -1) if flatten else images[..., np.newaxis]
+        images = to_float_images(ctx.inputs[f"x_{split}"], size)  # (N, size, size, 1) in [0, 1]
+        ctx.cache[key] = images.reshape(len(images), -1) if flatten else images
     return ctx.cache[key]
 
 
